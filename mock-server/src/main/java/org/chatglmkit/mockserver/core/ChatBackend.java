@@ -1,0 +1,72 @@
+package org.chatglmkit.mockserver.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Produces answers. The reference server asks its backend for every completion, streamed or not.
+ *
+ * <pre>{@code
+ * ChatBackend backend = new DeterministicBackend("chatglm3-6b", 0);
+ * Completion answer = backend.complete(request);
+ * }</pre>
+ */
+public interface ChatBackend extends AutoCloseable {
+
+  /** The model name answers carry. */
+  String modelName();
+
+  /**
+   * Starts generating {@code request}'s answer into {@code sink}.
+   *
+   * @return a handle that stops the generation (a client went away)
+   * @throws ApiException when the request cannot be served at all (too long, overloaded)
+   */
+  Generation generate(ChatRequest request, TokenSink sink);
+
+  /** Generates the whole answer and waits for it. */
+  default Completion complete(ChatRequest request) {
+    CompletableFuture<Completion> done = new CompletableFuture<>();
+    List<String> tokens = new ArrayList<>();
+    generate(
+        request,
+        new TokenSink() {
+          @Override
+          public void onToken(String text) {
+            tokens.add(text);
+          }
+
+          @Override
+          public void onFinish(String finishReason, int promptTokens, int completionTokens) {
+            done.complete(new Completion(tokens, finishReason, promptTokens));
+          }
+
+          @Override
+          public void onError(ApiError error) {
+            done.completeExceptionally(new ApiException(error));
+          }
+        });
+    try {
+      return done.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof ApiException apiException) {
+        throw apiException;
+      }
+      throw new ApiException(ApiError.internal("generation failed"));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(ApiError.internal("interrupted"));
+    }
+  }
+
+  @Override
+  default void close() {}
+
+  /** A running generation. */
+  interface Generation {
+    /** Stops generating and frees what the generation holds; safe to call more than once. */
+    void cancel();
+  }
+}

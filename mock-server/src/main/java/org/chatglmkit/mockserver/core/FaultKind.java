@@ -1,0 +1,51 @@
+package org.chatglmkit.mockserver.core;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** A fault the reference server can inject, named as in the {@code X-ChatGLM-Fault} header. */
+public enum FaultKind {
+  /** 429 with Retry-After. */
+  RATE_LIMIT("429"),
+  /** 529 with Retry-After. */
+  OVERLOADED("529"),
+  /** 500 api_error. */
+  INTERNAL("500"),
+  /** The connection is reset (TCP RST) instead of answering. */
+  RESET("reset"),
+  /** A stream sends half its tokens, then one error event, then ends. */
+  STREAM_ERROR("stream-error"),
+  /** A stream sends half its tokens, then nothing until the stall limit, then ends. */
+  STALL("stall");
+
+  /** The request header that asks for a fault on this one request. */
+  public static final String HEADER = "X-ChatGLM-Fault";
+
+  private final String id;
+
+  FaultKind(String id) {
+    this.id = id;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  /** Parses a fault name such as {@code 429} or {@code stream-error}. */
+  public static FaultKind parse(String text) {
+    String wanted = text.trim().toLowerCase(Locale.ROOT);
+    for (FaultKind kind : values()) {
+      if (kind.id.equals(wanted)) {
+        return kind;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown fault '" + text + "' (expected one of " + names() + ")");
+  }
+
+  /** Every fault name, comma-separated. */
+  public static String names() {
+    return Arrays.stream(values()).map(FaultKind::id).collect(Collectors.joining(", "));
+  }
+}

@@ -1,0 +1,74 @@
+package org.chatglmkit.mockserver.core;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** Renders answers: the completion JSON, stream chunks and server-sent-event frames. */
+public final class Responses {
+  /** The frame that ends every successful stream. */
+  public static final String DONE_FRAME = "data: [DONE]\n\n";
+
+  public static final String JSON = "application/json";
+  public static final String EVENT_STREAM = "text/event-stream";
+
+  private Responses() {}
+
+  /** The {@code chat.completion} body of an unstreamed answer (openai profile). */
+  public static String completion(CallInfo call, Completion completion) {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("id", call.id());
+    body.put("object", "chat.completion");
+    body.put("created", call.created());
+    body.put("model", call.model());
+    ObjectNode choice = body.putArray("choices").addObject();
+    choice.put("index", 0);
+    ObjectNode message = choice.putObject("message");
+    message.put("role", "assistant");
+    message.put("content", completion.content());
+    choice.put("finish_reason", completion.finishReason());
+    usage(body, completion.promptTokens(), completion.completionTokens());
+    return body.toString();
+  }
+
+  /**
+   * One stream chunk as an SSE frame.
+   *
+   * @param content the token text, or {@code null} for the final chunk
+   * @param first whether this chunk opens the answer (its delta carries the role)
+   * @param finishReason {@code null} until the final chunk
+   * @param usage {@code int[]{prompt, completion}} on the final chunk when asked for, else null
+   */
+  public static String chunkFrame(
+      CallInfo call, String content, boolean first, String finishReason, int[] usage) {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("id", call.id());
+    body.put("object", "chat.completion.chunk");
+    body.put("created", call.created());
+    body.put("model", call.model());
+    ObjectNode choice = body.putArray("choices").addObject();
+    choice.put("index", 0);
+    ObjectNode delta = choice.putObject("delta");
+    if (first) {
+      delta.put("role", "assistant");
+    }
+    if (content != null) {
+      delta.put("content", content);
+    }
+    choice.put("finish_reason", finishReason);
+    if (usage != null) {
+      usage(body, usage[0], usage[1]);
+    }
+    return "data: " + body + "\n\n";
+  }
+
+  /** An error inside a stream that has already answered 200. */
+  public static String errorFrame(ApiError error) {
+    return "data: " + error.toJson() + "\n\n";
+  }
+
+  private static void usage(ObjectNode body, int prompt, int completion) {
+    ObjectNode usage = body.putObject("usage");
+    usage.put("prompt_tokens", prompt);
+    usage.put("completion_tokens", completion);
+    usage.put("total_tokens", prompt + completion);
+  }
+}

@@ -1,0 +1,165 @@
+package org.chatglmkit.mockserver.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.chatglmkit.mockserver.core.ApiError;
+import org.chatglmkit.mockserver.core.ApiException;
+import org.chatglmkit.mockserver.core.ChatBackend.Generation;
+import org.chatglmkit.mockserver.core.ChatService;
+import org.chatglmkit.mockserver.core.FaultKind;
+import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.core.Responses;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.SelectableChannelEndPoint;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Sits in front of WireMock's handlers. It enforces the body limit on every non-admin request,
+ * serves {@code stream: true} chat requests itself as paced server-sent events (WireMock cannot
+ * stream event by event), and hands everything else, body intact, to WireMock.
+ */
+final class ChatFrontHandler extends Handler.Wrapper {
+  static final String CHAT_PATH = "/v1/chat/completions";
+
+  private final ChatService service;
+  private final ScheduledExecutorService scheduler;
+  private final long bodyLimit;
+  private final AtomicInteger activeStreams;
+
+  ChatFrontHandler(
+      Handler wireMock,
+      ChatService service,
+      ScheduledExecutorService scheduler,
+      long bodyLimit,
+      AtomicInteger activeStreams) {
+    super(wireMock);
+    this.activeStreams = activeStreams;
+    this.service = service;
+    this.scheduler = scheduler;
+    this.bodyLimit = bodyLimit;
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    String path = Request.getPathInContext(request);
+    if (path.startsWith("/__admin") || !hasBody(request)) {
+      return super.handle(request, response, callback);
+    }
+    if (request.getLength() > bodyLimit) {
+      writeError(response, callback, ApiError.tooLarge(bodyLimit));
+      return true;
+    }
+    byte[] body;
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, bodyLimit + 1));
+    } catch (IOException e) {
+      writeError(response, callback, ApiError.invalidRequest("unreadable body", null));
+      return true;
+    }
+    if (body.length > bodyLimit) {
+      writeError(response, callback, ApiError.tooLarge(bodyLimit));
+      return true;
+    }
+    if (CHAT_PATH.equals(path) && "POST".equals(request.getMethod()) && asksToStream(body)) {
+      stream(request, response, callback, body);
+      return true;
+    }
+    return super.handle(new ReplayedRequest(request, body), response, callback);
+  }
+
+  private void stream(Request request, Response response, Callback callback, byte[] body) {
+    ChatService.Call call;
+    try {
+      call = service.accept(name -> request.getHeaders().get(name), body);
+    } catch (ApiException e) {
+      writeError(response, callback, e.error());
+      return;
+    }
+    FaultKind fault = call.fault().orElse(null);
+    if (fault == FaultKind.RESET) {
+      reset(request, callback);
+      return;
+    }
+    if (fault != null && fault != FaultKind.STALL && fault != FaultKind.STREAM_ERROR) {
+      writeError(response, callback, service.faults().errorFor(fault));
+      return;
+    }
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.EVENT_STREAM);
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+    StreamSession session =
+        new StreamSession(
+            response,
+            callback,
+            scheduler,
+            call.info(),
+            service.latency(),
+            call.request().includeUsage(),
+            fault,
+            service.faults().stallMillis(),
+            activeStreams);
+    Generation generation;
+    try {
+      generation = service.backend().generate(call.request(), session);
+    } catch (ApiException e) {
+      writeError(response, callback, e.error());
+      return;
+    }
+    session.open(generation);
+  }
+
+  /**
+   * Whether a body is a JSON object with {@code "stream": true}; anything else goes to WireMock.
+   */
+  private static boolean asksToStream(byte[] body) {
+    if (!new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("\"stream\"")) {
+      return false;
+    }
+    try {
+      JsonNode stream = Json.MAPPER.readTree(body).path("stream");
+      return stream.isBoolean() && stream.booleanValue();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static boolean hasBody(Request request) {
+    return request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+  }
+
+  static void writeError(Response response, Callback callback, ApiError error) {
+    response.setStatus(error.status());
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.JSON);
+    if (error.retryAfterSeconds() != null) {
+      response.getHeaders().put(HttpHeader.RETRY_AFTER, error.retryAfterSeconds());
+    }
+    Content.Sink.write(response, true, error.toJson(), callback);
+  }
+
+  /** Resets the connection (TCP RST): linger 0, then close. */
+  private static void reset(Request request, Callback callback) {
+    EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+    try {
+      if (endPoint instanceof SelectableChannelEndPoint channelEndPoint
+          && channelEndPoint.getChannel() instanceof SocketChannel channel) {
+        Socket socket = channel.socket();
+        socket.setSoLinger(true, 0);
+        socket.close();
+      }
+    } catch (IOException ignored) {
+      // The connection is going away either way.
+    }
+    endPoint.close();
+    callback.failed(new IOException("injected connection reset"));
+  }
+}

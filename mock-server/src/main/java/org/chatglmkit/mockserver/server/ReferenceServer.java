@@ -1,0 +1,165 @@
+package org.chatglmkit.mockserver.server;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.common.Slf4jNotifier;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.chatglmkit.mockserver.backend.DeterministicBackend;
+import org.chatglmkit.mockserver.core.AccessPolicy;
+import org.chatglmkit.mockserver.core.ChatBackend;
+import org.chatglmkit.mockserver.core.ChatService;
+
+/**
+ * The reference server: WireMock with the ChatGLM API as stubs, paced SSE streaming in front.
+ *
+ * <pre>{@code
+ * try (ReferenceServer server = ReferenceServer.start(ServerConfig.builder().port(0).build())) {
+ *   String url = server.baseUrl(); // http://127.0.0.1:PORT
+ * }
+ * }</pre>
+ */
+public final class ReferenceServer implements AutoCloseable {
+  /** Priority of the API stubs; stubs of yours (default priority 5) win over them. */
+  public static final int API_PRIORITY = 10;
+
+  private final ServerConfig config;
+  private final ChatBackend backend;
+  private final WireMockServer wireMock;
+  private final ScheduledExecutorService scheduler;
+  private final AtomicInteger activeStreams = new AtomicInteger();
+
+  private ReferenceServer(ServerConfig config, ChatBackend backend) {
+    this.config = config;
+    this.backend = backend;
+    ChatService service =
+        new ChatService(
+            backend,
+            new AccessPolicy(config.apiKeys(), config.forbiddenKeys()),
+            config.faults(),
+            config.latency());
+    ScheduledThreadPoolExecutor pacer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            runnable -> {
+              Thread thread = Executors.defaultThreadFactory().newThread(runnable);
+              thread.setName("sse-pacer");
+              thread.setDaemon(true);
+              return thread;
+            });
+    pacer.setRemoveOnCancelPolicy(true);
+    this.scheduler = pacer;
+    WireMockConfiguration options =
+        options()
+            .bindAddress(config.host())
+            .port(config.port())
+            .containerThreads(config.containerThreads())
+            .asynchronousResponseEnabled(true)
+            .asynchronousResponseThreads(4)
+            .notifier(new Slf4jNotifier(false))
+            .extensions(new ApiTransformer(service))
+            .httpServerFactory(
+                new ReferenceHttpServerFactory(
+                    handler ->
+                        new ChatFrontHandler(
+                            handler, service, scheduler, config.bodyLimitBytes(), activeStreams)))
+            .withRootDirectory(rootDirectory(config).toString());
+    if (config.requestJournal()) {
+      options.maxRequestJournalEntries(10_000);
+    } else {
+      options.disableRequestJournal();
+    }
+    this.wireMock = new WireMockServer(options);
+  }
+
+  /** Starts a server with the deterministic backend. */
+  public static ReferenceServer start(ServerConfig config) {
+    return start(config, new DeterministicBackend(config.model(), config.replyTokens()));
+  }
+
+  /** Starts a server that answers from {@code backend}. */
+  public static ReferenceServer start(ServerConfig config, ChatBackend backend) {
+    ReferenceServer server = new ReferenceServer(config, backend);
+    server.wireMock.start();
+    server.addApiStubs();
+    return server;
+  }
+
+  private void addApiStubs() {
+    wireMock.stubFor(
+        post(urlPathEqualTo(ChatFrontHandler.CHAT_PATH))
+            .atPriority(API_PRIORITY)
+            .willReturn(api("chat")));
+    wireMock.stubFor(
+        get(urlPathEqualTo("/v1/models")).atPriority(API_PRIORITY).willReturn(api("models")));
+    wireMock.stubFor(
+        any(urlPathEqualTo(ChatFrontHandler.CHAT_PATH))
+            .atPriority(API_PRIORITY + 1)
+            .willReturn(api("method-not-allowed")));
+    wireMock.stubFor(any(anyUrl()).atPriority(Integer.MAX_VALUE).willReturn(api("not-found")));
+  }
+
+  private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder api(
+      String operation) {
+    return aResponse()
+        .withTransformers(ApiTransformer.NAME)
+        .withTransformerParameter("operation", operation);
+  }
+
+  private static Path rootDirectory(ServerConfig config) {
+    if (config.rootDir() != null) {
+      return config.rootDir();
+    }
+    try {
+      Path empty = Files.createTempDirectory("chatglm-mock-");
+      empty.toFile().deleteOnExit();
+      return empty;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary WireMock root", e);
+    }
+  }
+
+  /** {@code http://host:port}, without a trailing slash. */
+  public String baseUrl() {
+    return "http://" + config.host() + ":" + wireMock.port();
+  }
+
+  public int port() {
+    return wireMock.port();
+  }
+
+  /** Streams being sent right now; a stream whose client left is no longer counted. */
+  public int activeStreams() {
+    return activeStreams.get();
+  }
+
+  public ServerConfig config() {
+    return config;
+  }
+
+  /** The WireMock server underneath, for stubs, the admin API and the request journal. */
+  public WireMockServer wireMock() {
+    return wireMock;
+  }
+
+  @Override
+  public void close() {
+    wireMock.stop();
+    scheduler.shutdownNow();
+    backend.close();
+  }
+}

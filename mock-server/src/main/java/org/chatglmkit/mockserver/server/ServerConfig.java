@@ -1,0 +1,190 @@
+package org.chatglmkit.mockserver.server;
+
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.chatglmkit.mockserver.core.FaultPolicy;
+import org.chatglmkit.mockserver.core.Keys;
+import org.chatglmkit.mockserver.core.LatencyProfile;
+
+/**
+ * Everything the reference server is started with. {@link #toString()} masks the keys.
+ *
+ * <pre>{@code
+ * ServerConfig config = ServerConfig.builder().port(0).latency(new LatencyProfile(200, 20, 0)).build();
+ * }</pre>
+ *
+ * @param host the address to bind, loopback by default
+ * @param port the port, 0 for a free one
+ * @param apiKeys keys that may use the API
+ * @param forbiddenKeys known keys that get 403
+ * @param latency when tokens are sent
+ * @param faults which faults are injected
+ * @param bodyLimitBytes larger request bodies get 413
+ * @param model the model name answers carry
+ * @param replyTokens a fixed answer length, 0 for natural lengths
+ * @param rootDir a WireMock root with {@code mappings/} and {@code __files/}, or {@code null}
+ * @param requestJournal whether WireMock records requests (switch off for long load runs)
+ * @param containerThreads Jetty's thread pool size
+ */
+public record ServerConfig(
+    String host,
+    int port,
+    Set<String> apiKeys,
+    Set<String> forbiddenKeys,
+    LatencyProfile latency,
+    FaultPolicy faults,
+    long bodyLimitBytes,
+    String model,
+    int replyTokens,
+    Path rootDir,
+    boolean requestJournal,
+    int containerThreads) {
+
+  /** The key accepted when none is configured; printed at start-up. */
+  public static final String DEVELOPMENT_KEY = "chatglm-dev-key";
+
+  public static final long DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+  public ServerConfig {
+    apiKeys = Set.copyOf(apiKeys.isEmpty() ? Set.of(DEVELOPMENT_KEY) : apiKeys);
+    forbiddenKeys = Set.copyOf(forbiddenKeys);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be 0 to 65535: " + port);
+    }
+    if (bodyLimitBytes < 1 || bodyLimitBytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("body limit must be 1 to 2^31-1 bytes");
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public static ServerConfig defaults() {
+    return builder().build();
+  }
+
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    builder.host = host;
+    builder.port = port;
+    builder.apiKeys = new LinkedHashSet<>(apiKeys);
+    builder.forbiddenKeys = new LinkedHashSet<>(forbiddenKeys);
+    builder.latency = latency;
+    builder.faults = faults;
+    builder.bodyLimitBytes = bodyLimitBytes;
+    builder.model = model;
+    builder.replyTokens = replyTokens;
+    builder.rootDir = rootDir;
+    builder.requestJournal = requestJournal;
+    builder.containerThreads = containerThreads;
+    return builder;
+  }
+
+  @Override
+  public String toString() {
+    return "ServerConfig[host=%s, port=%d, apiKeys=%s, forbiddenKeys=%s, latency=%s, faults=%s,"
+            .formatted(host, port, masked(apiKeys), masked(forbiddenKeys), latency, faults)
+        + " bodyLimitBytes=%d, model=%s, replyTokens=%d, rootDir=%s, requestJournal=%s]"
+            .formatted(bodyLimitBytes, model, replyTokens, rootDir, requestJournal);
+  }
+
+  private static List<String> masked(Set<String> keys) {
+    return keys.stream().map(Keys::mask).collect(Collectors.toList());
+  }
+
+  /** Builds a {@link ServerConfig}; every setting has a default. */
+  public static final class Builder {
+    private String host = "127.0.0.1";
+    private int port = 8080;
+    private Set<String> apiKeys = new LinkedHashSet<>();
+    private Set<String> forbiddenKeys = new LinkedHashSet<>();
+    private LatencyProfile latency = LatencyProfile.none();
+    private FaultPolicy faults = FaultPolicy.none();
+    private long bodyLimitBytes = DEFAULT_BODY_LIMIT;
+    private String model = "chatglm3-6b";
+    private int replyTokens;
+    private Path rootDir;
+    private boolean requestJournal = true;
+    private int containerThreads = 64;
+
+    public Builder host(String host) {
+      this.host = host;
+      return this;
+    }
+
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    public Builder apiKey(String key) {
+      apiKeys.add(key);
+      return this;
+    }
+
+    public Builder forbiddenKey(String key) {
+      forbiddenKeys.add(key);
+      return this;
+    }
+
+    public Builder latency(LatencyProfile latency) {
+      this.latency = latency;
+      return this;
+    }
+
+    public Builder faults(FaultPolicy faults) {
+      this.faults = faults;
+      return this;
+    }
+
+    public Builder bodyLimitBytes(long bodyLimitBytes) {
+      this.bodyLimitBytes = bodyLimitBytes;
+      return this;
+    }
+
+    public Builder model(String model) {
+      this.model = model;
+      return this;
+    }
+
+    public Builder replyTokens(int replyTokens) {
+      this.replyTokens = replyTokens;
+      return this;
+    }
+
+    public Builder rootDir(Path rootDir) {
+      this.rootDir = rootDir;
+      return this;
+    }
+
+    public Builder requestJournal(boolean requestJournal) {
+      this.requestJournal = requestJournal;
+      return this;
+    }
+
+    public Builder containerThreads(int containerThreads) {
+      this.containerThreads = containerThreads;
+      return this;
+    }
+
+    public ServerConfig build() {
+      return new ServerConfig(
+          host,
+          port,
+          apiKeys,
+          forbiddenKeys,
+          latency,
+          faults,
+          bodyLimitBytes,
+          model,
+          replyTokens,
+          rootDir,
+          requestJournal,
+          containerThreads);
+    }
+  }
+}
