@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.chatglmkit.mockserver.core.ApiError;
@@ -30,6 +31,7 @@ import org.eclipse.jetty.util.Callback;
  */
 final class ChatFrontHandler extends Handler.Wrapper {
   static final String CHAT_PATH = "/v1/chat/completions";
+  private static final byte[] STREAM_KEY = "\"stream\"".getBytes(StandardCharsets.US_ASCII);
 
   private final ChatService service;
   private final ScheduledExecutorService scheduler;
@@ -122,7 +124,7 @@ final class ChatFrontHandler extends Handler.Wrapper {
    * Whether a body is a JSON object with {@code "stream": true}; anything else goes to WireMock.
    */
   private static boolean asksToStream(byte[] body) {
-    if (!new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("\"stream\"")) {
+    if (!contains(body, STREAM_KEY)) {
       return false;
     }
     try {
@@ -131,6 +133,19 @@ final class ChatFrontHandler extends Handler.Wrapper {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  private static boolean contains(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i <= haystack.length - needle.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
   }
 
   private static boolean hasBody(Request request) {

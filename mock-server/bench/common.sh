@@ -1,0 +1,33 @@
+# Shared by the benchmark scripts: paths, wrk install, server start and stop.
+# shellcheck shell=bash
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+JAR="$ROOT/mock-server/target/chatglm-mock-server.jar"
+OUT="$ROOT/reports/bench"
+KEY=chatglm-dev-key
+mkdir -p "$OUT"
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+PIDS=()
+trap 'for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done' EXIT
+
+[ -f "$JAR" ] || { echo "build first: mvn -B -q package -DskipTests" >&2; exit 2; }
+
+need_wrk() {
+  command -v wrk >/dev/null && return
+  echo "installing wrk from Debian" >&2
+  apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
+}
+
+# wait_for URL: polls until the server answers (any status), 30 s at most.
+wait_for() {
+  for _ in $(seq 1 150); do
+    curl -s -o /dev/null "$1" && return 0
+    sleep 0.2
+  done
+  echo "server at $1 did not start" >&2
+  exit 2
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}

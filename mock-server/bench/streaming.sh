@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Streaming: N concurrent streams (started over RAMP ms) against the reference server with a
+# latency profile; measures each event's arrival. Prints TTFT and inter-token percentiles against
+# the configured values; writes JSON.
+# Usage: streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000]
+source "$(dirname "$0")/common.sh"
+STREAMS=${1:-500}
+TTFT=${2:-200}
+ITL=${3:-20}
+TOKENS=${4:-50}
+RAMP=${5:-1000}
+
+PORT=$(free_port)
+java -Xmx1g -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms "$TTFT" --itl-ms "$ITL" \
+  --reply-tokens "$TOKENS" >"$OUT/streaming-server.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$PORT/v1/models"
+
+bench() {
+  java -Xmx1g -cp "$JAR" org.chatglmkit.mockserver.bench.StreamingBenchmark \
+    "http://127.0.0.1:$PORT" "$KEY" "$1" "$RAMP"
+}
+echo "warm-up: 50 streams"
+bench 50 >/dev/null
+echo "measuring: $STREAMS streams, ttft=${TTFT}ms itl=${ITL}ms, $TOKENS tokens each"
+RESULT=$(bench "$STREAMS")
+
+python3 - "$OUT/streaming-$STAMP.json" "$TTFT" "$ITL" "$TOKENS" "$RESULT" <<'PY'
+import json, sys
+out, ttft, itl, tokens, raw = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+r = json.loads(raw)
+r.update({"benchmark": "streaming", "configured_ttft_ms": ttft, "configured_itl_ms": itl, "tokens_per_stream": tokens,
+          "expected_content_events": r["streams"] * tokens,
+          "ttft_p99_over_configured_ms": round(r["ttft_ms"]["p99"] - ttft, 2),
+          "itl_p99_over_configured_ms": round(r["itl_ms"]["p99"] - itl, 2)})
+json.dump(r, open(out, "w"), indent=2)
+print(f"streams {r['streams']}, completed with [DONE] {r['completed']}, content events {r['content_events']}/{r['expected_content_events']}, wall {r['wall_s']} s")
+print(f"{'':<6}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>9}  configured")
+for name, conf in (("ttft", ttft), ("itl", itl)):
+    x = r[name + "_ms"]
+    print(f"{name:<6}{x['p50']:>9.2f}{x['p90']:>9.2f}{x['p99']:>9.2f}{x['max']:>9.2f}  {conf:.0f} ms")
+print(f"p99 above configured: ttft +{r['ttft_p99_over_configured_ms']} ms, itl +{r['itl_p99_over_configured_ms']} ms (target: within 10 ms)")
+print(f"written: {out}")
+PY
