@@ -2,6 +2,7 @@ package org.chatglmkit.mockserver.server;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,6 +32,8 @@ final class StreamSession extends IteratingCallback implements TokenSink {
 
   private record Frame(ByteBuffer bytes, boolean last) {}
 
+  private record Timed(long dueNanos, Runnable action) {}
+
   private final Response response;
   private final Callback done;
   private final ScheduledExecutorService scheduler;
@@ -41,6 +44,7 @@ final class StreamSession extends IteratingCallback implements TokenSink {
   private final long stallMillis;
   private final long startNanos = System.nanoTime();
   private final Queue<Frame> frames = new ConcurrentLinkedQueue<>();
+  private final Queue<Timed> due = new ArrayDeque<>();
   private final AtomicInteger activeStreams;
 
   private volatile boolean ended;
@@ -130,16 +134,34 @@ final class StreamSession extends IteratingCallback implements TokenSink {
     return due;
   }
 
+  /**
+   * Runs {@code action} when {@code dueNanos} comes. Actions run in the order they were added, even
+   * when two are due at the same moment (the last token and the final chunk): each timer tick
+   * drains every action that is due, in order.
+   */
   private void at(long dueNanos, Runnable action) {
-    long delay = dueNanos - System.nanoTime();
+    synchronized (due) {
+      due.add(new Timed(dueNanos, action));
+    }
     scheduler.schedule(
-        () -> {
-          if (!ended && !struck) {
-            action.run();
-          }
-        },
-        Math.max(0, delay),
-        TimeUnit.NANOSECONDS);
+        this::runDue, Math.max(0, dueNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+  }
+
+  private void runDue() {
+    long now = System.nanoTime();
+    while (true) {
+      Timed next;
+      synchronized (due) {
+        next = due.peek();
+        if (next == null || next.dueNanos() > now) {
+          return;
+        }
+        due.poll();
+      }
+      if (!ended && !struck) {
+        next.action().run();
+      }
+    }
   }
 
   private void offer(String frame, boolean last) {
