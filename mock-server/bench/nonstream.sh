@@ -9,7 +9,7 @@ ROUNDS=${3:-3}
 need_wrk
 
 REF_PORT=$(free_port)
-java -Xmx1g -jar "$JAR" --port "$REF_PORT" --no-request-journal >"$OUT/nonstream-ref.log" 2>&1 &
+java -Xmx1g -jar "$JAR" --port "$REF_PORT" --no-request-journal --ttft-ms 0 --itl-ms 0 >"$OUT/nonstream-ref.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$REF_PORT/v1/models"
 

@@ -40,10 +40,16 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--forbidden-key", description = "A known key that gets 403; repeatable.")
   List<String> forbiddenKeys = new ArrayList<>();
 
-  @Option(names = "--ttft-ms", description = "Time to first token (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ttft-ms",
+      defaultValue = "20",
+      description = "Time to first token (default ${DEFAULT-VALUE}; 0 turns pacing off).")
   long ttftMs;
 
-  @Option(names = "--itl-ms", description = "Delay between tokens (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--itl-ms",
+      defaultValue = "5",
+      description = "Delay between tokens (default ${DEFAULT-VALUE}; 0 sends a stream at once).")
   long itlMs;
 
   @Option(names = "--jitter-ms", description = "Random ± variation of each delay.")

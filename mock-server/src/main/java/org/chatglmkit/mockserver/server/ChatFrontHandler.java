@@ -31,6 +31,10 @@ import org.eclipse.jetty.util.Callback;
  */
 final class ChatFrontHandler extends Handler.Wrapper {
   static final String CHAT_PATH = "/v1/chat/completions";
+
+  /** The most of an oversized body read and dropped before the 413 is sent. */
+  static final long DRAIN_LIMIT = 16L * 1024 * 1024;
+
   private static final byte[] STREAM_KEY = "\"stream\"".getBytes(StandardCharsets.US_ASCII);
 
   private final ChatService service;
@@ -58,17 +62,21 @@ final class ChatFrontHandler extends Handler.Wrapper {
       return super.handle(request, response, callback);
     }
     if (request.getLength() > bodyLimit) {
+      drain(request);
       writeError(response, callback, ApiError.tooLarge(bodyLimit));
       return true;
     }
     byte[] body;
-    try (InputStream in = Content.Source.asInputStream(request)) {
-      body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, bodyLimit + 1));
+    try {
+      body =
+          Content.Source.asInputStream(request)
+              .readNBytes((int) Math.min(Integer.MAX_VALUE - 8, bodyLimit + 1));
     } catch (IOException e) {
       writeError(response, callback, ApiError.invalidRequest("unreadable body", null));
       return true;
     }
     if (body.length > bodyLimit) {
+      drain(request);
       writeError(response, callback, ApiError.tooLarge(bodyLimit));
       return true;
     }
@@ -77,6 +85,28 @@ final class ChatFrontHandler extends Handler.Wrapper {
       return true;
     }
     return super.handle(new ReplayedRequest(request, body), response, callback);
+  }
+
+  /**
+   * Reads and drops the rest of an oversized body, up to {@link #DRAIN_LIMIT} bytes, so that a
+   * client that sends its whole body before reading the answer gets the 413 rather than a reset. A
+   * client that asked for {@code 100-continue} has not sent its body and is answered at once.
+   */
+  private static void drain(Request request) {
+    if (request.getHeaders().contains(HttpHeader.EXPECT, "100-continue")) {
+      return;
+    }
+    try {
+      InputStream in = Content.Source.asInputStream(request);
+      byte[] buffer = new byte[64 * 1024];
+      long left = DRAIN_LIMIT;
+      int read;
+      while (left > 0 && (read = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+        left -= read;
+      }
+    } catch (IOException e) {
+      // The client went away; the answer will not reach it either way.
+    }
   }
 
   private void stream(Request request, Response response, Callback callback, byte[] body) {

@@ -1,0 +1,153 @@
+package org.chatglmkit.conformance.run;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
+
+import io.qameta.allure.Allure;
+import io.qameta.allure.AllureLifecycle;
+import io.qameta.allure.FileSystemResultsWriter;
+import io.qameta.allure.junitplatform.AllureJunitPlatform;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.chatglmkit.conformance.checks.RuleDisplayNames;
+import org.chatglmkit.conformance.http.Secrets;
+import org.chatglmkit.mockserver.target.OpenTarget;
+import org.chatglmkit.mockserver.target.Target;
+import org.chatglmkit.mockserver.target.TargetSettings;
+import org.chatglmkit.schemas.Rule;
+import org.chatglmkit.schemas.RuleCatalogue;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.core.LauncherConfig;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.reporting.legacy.xml.LegacyXmlReportGeneratingListener;
+
+/**
+ * Runs every check against one target with the JUnit launcher and reads the results as the rule
+ * catalogue: JUnit XML under {@code junit/}, Allure results under {@code allure-results/}, and
+ * {@code summary.json}, all in the report directory.
+ *
+ * <pre>{@code
+ * RunReport report = ConformanceRun.run(Map.of("chatglm.target.url", url), Path.of("reports/conformance"));
+ * System.exit(report.failed() > 0 ? 1 : 0);
+ * }</pre>
+ */
+public final class ConformanceRun {
+  /** The package holding the checks; every class in it is run. */
+  public static final String CHECKS_PACKAGE = "org.chatglmkit.conformance.checks";
+
+  private ConformanceRun() {}
+
+  /**
+   * Runs the suite.
+   *
+   * @param parameters target settings and tunables by property name (see {@code TargetSettings});
+   *     anything absent falls back to system properties, then environment variables
+   * @param reportDir where the reports are written (created if needed)
+   */
+  public static RunReport run(Map<String, String> parameters, Path reportDir) {
+    TargetSettings settings = TargetSettings.resolve(parameters::get);
+    try (OpenTarget open = settings.open()) {
+      return run(open.target(), parameters, reportDir);
+    }
+  }
+
+  /** Runs the suite against a target that is already open. */
+  static RunReport run(Target target, Map<String, String> parameters, Path reportDir) {
+    Path allureResults = reportDir.resolve("allure-results");
+    Path junitDir = reportDir.resolve("junit");
+    clean(allureResults);
+    clean(junitDir);
+    AllureLifecycle lifecycle = new AllureLifecycle(new FileSystemResultsWriter(allureResults));
+    Allure.setLifecycle(lifecycle);
+    RuleListener rules = new RuleListener();
+    StringWriter junitLog = new StringWriter();
+    Launcher launcher =
+        LauncherFactory.create(
+            LauncherConfig.builder()
+                .enableTestExecutionListenerAutoRegistration(false)
+                .enablePostDiscoveryFilterAutoRegistration(false)
+                .addTestExecutionListeners(
+                    rules,
+                    new AllureJunitPlatform(lifecycle),
+                    new LegacyXmlReportGeneratingListener(junitDir, new PrintWriter(junitLog)))
+                .build());
+    Map<String, String> configuration = new LinkedHashMap<>(parameters);
+    configuration.put(TargetSettings.URL, target.baseUrl());
+    configuration.put(TargetSettings.API_KEY, target.apiKey());
+    configuration.put(TargetSettings.FORBIDDEN_KEY, target.forbidden().orElse(""));
+    configuration.put(TargetSettings.PROFILE, target.profile().id());
+    configuration.put(
+        "junit.jupiter.displayname.generator.default", RuleDisplayNames.class.getName());
+    configuration.put(
+        "junit.jupiter.testclass.order.default",
+        "org.junit.jupiter.api.ClassOrderer$OrderAnnotation");
+    LauncherDiscoveryRequest request =
+        LauncherDiscoveryRequestBuilder.request()
+            .selectors(selectPackage(CHECKS_PACKAGE))
+            .configurationParameters(configuration)
+            .build();
+    Instant started = Instant.now();
+    launcher.execute(request);
+    Duration took = Duration.between(started, Instant.now());
+    Secrets secrets = new Secrets(target.apiKey(), target.forbiddenKey());
+    maskFiles(junitDir, secrets);
+    maskFiles(allureResults, secrets);
+    List<RuleResult> results = new ArrayList<>();
+    Map<String, List<Outcome>> outcomes = rules.outcomes();
+    for (Rule rule : RuleCatalogue.get().all()) {
+      results.add(RuleResult.of(rule, outcomes.getOrDefault(rule.id(), List.of())));
+    }
+    RunReport report = new RunReport(target, started, took, results, reportDir);
+    report.writeSummary();
+    return report;
+  }
+
+  /**
+   * Masks keys in every report file. The checks already mask what they write; this also covers what
+   * the reporters add on their own (JUnit XML lists every system property, for one).
+   */
+  private static void maskFiles(Path dir, Secrets secrets) {
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path file : files.toList()) {
+        String name = file.getFileName().toString();
+        if (name.endsWith(".xml") || name.endsWith(".json") || name.endsWith(".txt")) {
+          String text = Files.readString(file, StandardCharsets.UTF_8);
+          String masked = secrets.mask(text);
+          if (!masked.equals(text)) {
+            Files.writeString(file, masked, StandardCharsets.UTF_8);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot mask keys in " + dir, e);
+    }
+  }
+
+  private static void clean(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path file : files.toList()) {
+          if (Files.isRegularFile(file)) {
+            Files.delete(file);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + dir, e);
+    }
+  }
+}

@@ -1,0 +1,365 @@
+package org.chatglmkit.conformance.broken;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import org.chatglmkit.conformance.broken.Distortion.Answer;
+import org.chatglmkit.conformance.broken.Distortion.Request;
+import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.server.ServerConfig;
+
+/** The broken (and the oddly conforming) servers the suite is tested against. */
+final class Distortions {
+  private Distortions() {}
+
+  // ---- conforming, but unlike the reference server ----
+
+  /** Every legal variation of section 4 and of the list, all at once. */
+  static Distortion legalVariations() {
+    return Distortion.none()
+        .withAnswer(
+            (request, answer) ->
+                isJson(answer)
+                    ? json(answer, Distortions::decorate, "application/json; charset=utf-8", true)
+                    : answer)
+        .withEvent(
+            data ->
+                data.equals("[DONE]")
+                    ? List.of(data)
+                    : List.of(write(stripNullFinish(decorate(read(data))), false)))
+        .withCrlfAndPings();
+  }
+
+  /** A server that does exactly what the document shows: no id, no usage, no model list. */
+  static Distortion documentedOnly() {
+    return Distortion.none()
+        .withShortCircuit(
+            request ->
+                request.path().startsWith("/v1/models")
+                    ? error(404, "not_found_error", "no such path")
+                    : null)
+        .withAnswer(
+            (request, answer) ->
+                answer.status() == 200 && isJson(answer)
+                    ? json(answer, node -> without(node, "id", "usage"), null, false)
+                    : answer)
+        .withEvent(
+            data ->
+                data.equals("[DONE]")
+                    ? List.of(data)
+                    : List.of(write(without(read(data), "id", "created", "model"), false)));
+  }
+
+  // ---- broken in one way each ----
+
+  static Distortion acceptsMissingKey() {
+    return Distortion.none()
+        .withRequest(
+            request -> {
+              if (request.hasKey()) {
+                return request;
+              }
+              Map<String, String> headers = new LinkedHashMap<>(request.headers());
+              headers.put("api-key", ServerConfig.DEVELOPMENT_KEY);
+              return new Request(request.method(), request.path(), headers, request.body());
+            });
+  }
+
+  static Distortion echoesTheKey() {
+    return Distortion.none()
+        .withAnswer(
+            (request, answer) -> {
+              if (answer.status() != 401 || !request.hasKey()) {
+                return answer;
+              }
+              String sent =
+                  request.header("api-key") != null
+                      ? request.header("api-key")
+                      : request.header("authorization");
+              return error(401, "authentication_error", "unknown key: " + sent);
+            });
+  }
+
+  static Distortion clampsTemperature() {
+    return Distortion.none().withRequest(request -> rewriteBody(request, Distortions::clamp));
+  }
+
+  static Distortion vagueErrors() {
+    return Distortion.none()
+        .withAnswer(
+            (request, answer) ->
+                answer.status() == 400
+                    ? error(400, "invalid_request_error", "bad request")
+                    : answer);
+  }
+
+  static Distortion wrongObject() {
+    return completions(node -> ((ObjectNode) node).put("object", "chat.completions"));
+  }
+
+  static Distortion neverLength() {
+    return completions(
+        node -> {
+          for (JsonNode choice : node.path("choices")) {
+            ((ObjectNode) choice).put("finish_reason", "stop");
+          }
+          return node;
+        });
+  }
+
+  static Distortion wrongUsageTotal() {
+    return completions(
+        node -> {
+          ObjectNode usage = (ObjectNode) node.path("usage");
+          usage.put("total_tokens", usage.path("total_tokens").asInt() + 1);
+          return node;
+        });
+  }
+
+  static Distortion plainTextCompletions() {
+    return Distortion.none()
+        .withAnswer(
+            (request, answer) ->
+                answer.status() == 200 && isJson(answer)
+                    ? new Answer(200, Map.of("Content-Type", "text/plain"), answer.body())
+                    : answer);
+  }
+
+  static Distortion bufferedStream() {
+    return Distortion.none().buffered();
+  }
+
+  static Distortion noDone() {
+    return Distortion.none().withEvent(data -> data.equals("[DONE]") ? List.of() : List.of(data));
+  }
+
+  static Distortion streamDiffers() {
+    return Distortion.none()
+        .withEvent(
+            data -> {
+              if (data.equals("[DONE]")) {
+                return List.of(data);
+              }
+              JsonNode chunk = read(data);
+              JsonNode delta = chunk.path("choices").path(0).path("delta");
+              if (delta.path("content").isTextual()) {
+                ((ObjectNode) delta).put("content", delta.path("content").asText().toUpperCase());
+              }
+              return List.of(write(chunk, false));
+            });
+  }
+
+  static Distortion htmlNotFound() {
+    return Distortion.none()
+        .withAnswer(
+            (request, answer) ->
+                answer.status() == 404
+                    ? new Answer(
+                        404,
+                        Map.of("Content-Type", "text/html"),
+                        "<html><h1>Not Found</h1></html>".getBytes(StandardCharsets.UTF_8))
+                    : answer);
+  }
+
+  static Distortion serverErrorForOversizedBodies() {
+    return Distortion.none()
+        .withAnswer(
+            (request, answer) ->
+                answer.status() == 413 ? error(500, "api_error", "request failed") : answer);
+  }
+
+  static Distortion serverErrorForMalformedJson() {
+    return Distortion.none()
+        .withShortCircuit(
+            request -> {
+              try {
+                Json.MAPPER.readTree(request.body());
+                return null;
+              } catch (IOException e) {
+                return request.method().equals("POST")
+                    ? error(500, "api_error", "cannot parse")
+                    : null;
+              }
+            });
+  }
+
+  /** Every seventh request gets a 429, with or without Retry-After. */
+  static Distortion busy(boolean retryAfter) {
+    AtomicInteger count = new AtomicInteger();
+    return Distortion.none()
+        .withShortCircuit(
+            request -> {
+              if (count.incrementAndGet() % 7 != 0) {
+                return null;
+              }
+              Answer busy = error(429, "rate_limit_error", "slow down");
+              if (!retryAfter) {
+                return busy;
+              }
+              Map<String, String> headers = new LinkedHashMap<>(busy.headers());
+              headers.put("Retry-After", "0");
+              return new Answer(429, headers, busy.body());
+            });
+  }
+
+  /**
+   * The first stream gets an error event after its second content event; then it either ends (as
+   * the contract says) or goes on as if nothing happened. Later streams are untouched.
+   */
+  static Distortion errorEventInFirstStream(boolean continueAfterIt) {
+    int passThrough = 3;
+    int dropping = 2;
+    AtomicInteger state = new AtomicInteger();
+    String error =
+        new String(error(500, "api_error", "generation failed").body(), StandardCharsets.UTF_8);
+    return Distortion.none()
+        .withEvent(
+            data -> {
+              int now = state.get();
+              if (now == passThrough) {
+                return List.of(data);
+              }
+              if (now == dropping) {
+                if (data.equals("[DONE]")) {
+                  state.set(passThrough);
+                }
+                return List.of();
+              }
+              if (data.equals("[DONE]") || state.incrementAndGet() < 2) {
+                return List.of(data);
+              }
+              state.set(continueAfterIt ? passThrough : dropping);
+              return List.of(data, error);
+            });
+  }
+
+  // ---- helpers ----
+
+  private static Distortion completions(UnaryOperator<JsonNode> change) {
+    return Distortion.none()
+        .withAnswer(
+            (request, answer) ->
+                answer.status() == 200
+                        && isJson(answer)
+                        && read(answer.body()).path("object").asText().equals("chat.completion")
+                    ? json(answer, change, null, false)
+                    : answer);
+  }
+
+  static Answer error(int status, String type, String message) {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.putObject("error").put("message", message).put("type", type);
+    return new Answer(
+        status,
+        Map.of("Content-Type", "application/json"),
+        write(body, false).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static boolean isJson(Answer answer) {
+    return answer.contentType().startsWith("application/json") && answer.body().length > 0;
+  }
+
+  private static Answer json(
+      Answer answer, UnaryOperator<JsonNode> change, String contentType, boolean pretty) {
+    Map<String, String> headers = new LinkedHashMap<>(answer.headers());
+    if (contentType != null) {
+      headers.put("Content-Type", contentType);
+    }
+    JsonNode changed = change.apply(read(answer.body()));
+    return new Answer(
+        answer.status(), headers, write(changed, pretty).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static Request rewriteBody(Request request, UnaryOperator<JsonNode> change) {
+    try {
+      JsonNode body = Json.MAPPER.readTree(request.body());
+      if (!(body instanceof ObjectNode)) {
+        return request;
+      }
+      byte[] changed = write(change.apply(body), false).getBytes(StandardCharsets.UTF_8);
+      return new Request(request.method(), request.path(), request.headers(), changed);
+    } catch (IOException e) {
+      return request;
+    }
+  }
+
+  private static JsonNode clamp(JsonNode body) {
+    JsonNode temperature = body.path("temperature");
+    if (temperature.isNumber() && temperature.asDouble() > 2) {
+      ((ObjectNode) body).put("temperature", 2);
+    }
+    return body;
+  }
+
+  /** Extra fields everywhere and every object's keys in reverse order. */
+  private static JsonNode decorate(JsonNode node) {
+    if (node.isArray()) {
+      node.forEach(Distortions::decorate);
+      return node;
+    }
+    if (!node.isObject()) {
+      return node;
+    }
+    ObjectNode object = (ObjectNode) node;
+    List<String> names = new ArrayList<>();
+    object.fieldNames().forEachRemaining(names::add);
+    Collections.reverse(names);
+    Map<String, JsonNode> values = new LinkedHashMap<>();
+    for (String name : names) {
+      values.put(name, decorate(object.get(name)));
+    }
+    object.removeAll();
+    values.forEach(object::set);
+    object.putObject("x_vendor").put("note", "extra fields are legal").putArray("list").add(1);
+    return object;
+  }
+
+  private static JsonNode stripNullFinish(JsonNode chunk) {
+    for (JsonNode choice : chunk.path("choices")) {
+      if (choice.path("finish_reason").isNull()) {
+        ((ObjectNode) choice).remove("finish_reason");
+      }
+    }
+    return chunk;
+  }
+
+  private static JsonNode without(JsonNode node, String... names) {
+    if (node instanceof ObjectNode object) {
+      for (String name : names) {
+        object.remove(name);
+      }
+    }
+    return node;
+  }
+
+  private static JsonNode read(String text) {
+    return read(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static JsonNode read(byte[] bytes) {
+    try {
+      return Json.MAPPER.readTree(bytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String write(JsonNode node, boolean pretty) {
+    try {
+      return pretty
+          ? Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node)
+          : Json.MAPPER.writeValueAsString(node);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
