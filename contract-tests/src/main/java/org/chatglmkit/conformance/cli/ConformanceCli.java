@@ -1,16 +1,14 @@
 package org.chatglmkit.conformance.cli;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.chatglmkit.conformance.checks.RunContext;
 import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.RunReport;
+import org.chatglmkit.mockserver.target.Reachability;
 import org.chatglmkit.mockserver.target.TargetSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -104,9 +102,9 @@ public final class ConformanceCli implements Callable<Integer> {
       return usage(e.getMessage());
     }
     if (!settings.embedded()) {
-      String problem = unreachable(settings.url());
-      if (problem != null) {
-        return usage(problem);
+      Optional<String> problem = Reachability.problem(settings.url());
+      if (problem.isPresent()) {
+        return usage(problem.get());
       }
       if (settings.apiKey() == null) {
         return usage("no API key: give --api-key or set CHATGLM_API_KEY");
@@ -132,32 +130,5 @@ public final class ConformanceCli implements Callable<Integer> {
   private static int usage(String message) {
     System.err.println("chatglm-conformance: " + message);
     return USAGE;
-  }
-
-  /** Why the URL cannot be used, or {@code null} when a TCP connection opens. */
-  static String unreachable(String url) {
-    URI uri;
-    try {
-      uri = URI.create(url.strip());
-    } catch (IllegalArgumentException e) {
-      return "not a URL: " + url;
-    }
-    if (uri.getHost() == null
-        || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
-      return "not an http(s) URL: " + url;
-    }
-    int port = uri.getPort() > 0 ? uri.getPort() : "https".equals(uri.getScheme()) ? 443 : 80;
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(uri.getHost(), port), 5_000);
-      return null;
-    } catch (IOException e) {
-      return "cannot reach "
-          + uri.getHost()
-          + ":"
-          + port
-          + " ("
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-          + ")";
-    }
   }
 }

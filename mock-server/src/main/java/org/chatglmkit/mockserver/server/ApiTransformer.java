@@ -104,7 +104,11 @@ public final class ApiTransformer implements ResponseDefinitionTransformerV2 {
         call.request().stream()
             ? bufferedStream(call, completion)
             : json(200, Responses.completion(call.info(), completion));
-    return answer.withFixedDelay((int) Math.min(Integer.MAX_VALUE, delay)).build();
+    // No delay at all when none is due: a zero delay still sends the answer through WireMock's
+    // scheduler, a thread hop per request.
+    return delay > 0
+        ? answer.withFixedDelay((int) Math.min(Integer.MAX_VALUE, delay)).build()
+        : answer.build();
   }
 
   /** A whole stream in one body: only for stubs of yours that route streams here. */

@@ -1,0 +1,143 @@
+package org.chatglmkit.load;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.chatglmkit.mockserver.core.Json;
+
+/**
+ * Capacity search over a step sweep: each step's requests (by start time), its goodput and latency,
+ * and the highest step at which the SLOs held for at least {@code chatglm.capacity.good-ratio}
+ * (default 0.95) of the requests.
+ *
+ * @param steps one row per step
+ * @param goodRatio the share of good requests a step needs
+ */
+record Capacity(List<Step> steps, double goodRatio) {
+
+  /**
+   * One step of the sweep.
+   *
+   * @param rate the offered rate (requests started per second)
+   * @param completed requests that succeeded
+   * @param failed requests that failed
+   * @param goodput good requests per second
+   * @param goodShare good requests over all requests
+   * @param p50Ttft median TTFT in ms
+   * @param p99Ttft p99 TTFT in ms
+   * @param p99E2e p99 end-to-end latency in ms
+   * @param holds whether the SLOs held
+   */
+  record Step(
+      double rate,
+      long completed,
+      long failed,
+      double goodput,
+      double goodShare,
+      double p50Ttft,
+      double p99Ttft,
+      double p99E2e,
+      boolean holds) {}
+
+  static Capacity of(LoadConfig config, List<Metrics.Sample> samples) {
+    double goodRatio =
+        Double.parseDouble(System.getProperty("chatglm.capacity.good-ratio", "0.95"));
+    double stepMillis = config.duration().toMillis();
+    List<Step> steps = new ArrayList<>();
+    for (int i = 0; i < config.steps(); i++) {
+      double from = i * stepMillis;
+      double to = from + stepMillis;
+      List<Metrics.Sample> mine =
+          samples.stream().filter(s -> s.startMillis() >= from && s.startMillis() < to).toList();
+      long ok = mine.stream().filter(Metrics.Sample::ok).count();
+      long good = mine.stream().filter(Metrics.Sample::good).count();
+      double[] ttft =
+          mine.stream()
+              .filter(Metrics.Sample::ok)
+              .mapToDouble(Metrics.Sample::ttftMillis)
+              .sorted()
+              .toArray();
+      double[] e2e =
+          mine.stream()
+              .filter(Metrics.Sample::ok)
+              .mapToDouble(Metrics.Sample::e2eMillis)
+              .sorted()
+              .toArray();
+      double share = mine.isEmpty() ? 0 : (double) good / mine.size();
+      steps.add(
+          new Step(
+              config.rate() + i * config.stepRate(),
+              ok,
+              mine.size() - ok,
+              Report.round(good / (stepMillis / 1000)),
+              Report.round(share),
+              Report.round(percentile(ttft, 50)),
+              Report.round(percentile(ttft, 99)),
+              Report.round(percentile(e2e, 99)),
+              !mine.isEmpty() && share >= goodRatio));
+    }
+    return new Capacity(steps, goodRatio);
+  }
+
+  static double percentile(double[] sorted, double p) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    int index = (int) Math.ceil(p / 100 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
+  /** The highest step rate at which the SLOs held, or 0 when none did. */
+  double capacity() {
+    return steps.stream().filter(Step::holds).mapToDouble(Step::rate).max().orElse(0);
+  }
+
+  JsonNode toJson() {
+    ObjectNode node = Json.MAPPER.createObjectNode();
+    node.put("good_ratio", goodRatio);
+    node.put("max_rate_within_slo", capacity());
+    ArrayNode rows = node.putArray("steps");
+    for (Step step : steps) {
+      rows.add(Json.MAPPER.valueToTree(step));
+    }
+    return node;
+  }
+
+  static void print(JsonNode capacity, PrintStream out) {
+    out.printf(
+        Locale.ROOT,
+        "%n%8s %9s %7s %9s %7s %10s %10s %10s %6s%n",
+        "rate/s",
+        "completed",
+        "failed",
+        "goodput/s",
+        "good",
+        "p50 TTFT",
+        "p99 TTFT",
+        "p99 E2E",
+        "SLOs");
+    for (JsonNode step : capacity.path("steps")) {
+      out.printf(
+          Locale.ROOT,
+          "%8.2f %9d %7d %9.2f %7.2f %10.1f %10.1f %10.1f %6s%n",
+          step.path("rate").asDouble(),
+          step.path("completed").asLong(),
+          step.path("failed").asLong(),
+          step.path("goodput").asDouble(),
+          step.path("goodShare").asDouble(),
+          step.path("p50Ttft").asDouble(),
+          step.path("p99Ttft").asDouble(),
+          step.path("p99E2e").asDouble(),
+          step.path("holds").asBoolean() ? "hold" : "break");
+    }
+    out.printf(
+        Locale.ROOT,
+        "capacity: %.2f requests/s with the SLOs held for %.0f%% of requests%n%n",
+        capacity.path("max_rate_within_slo").asDouble(),
+        capacity.path("good_ratio").asDouble() * 100);
+  }
+}

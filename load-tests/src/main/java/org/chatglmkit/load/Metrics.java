@@ -1,0 +1,143 @@
+package org.chatglmkit.load;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+
+/**
+ * What a load run measured, from per-request and per-event timestamps, with vLLM's definitions:
+ * TTFT (first content), ITL (each gap between content chunks), TPOT = (E2E − TTFT) / (tokens − 1),
+ * E2E. Histograms hold microseconds; everything is safe to record from many threads.
+ */
+public final class Metrics {
+  /** Per-request samples kept for plots and capacity steps; beyond this only histograms grow. */
+  static final int MAX_SAMPLES = 500_000;
+
+  private final long startNanos = System.nanoTime();
+  private final LoadConfig.Slo slo;
+  final Histogram ttft = new ConcurrentHistogram(3);
+  final Histogram itl = new ConcurrentHistogram(3);
+  final Histogram tpot = new ConcurrentHistogram(3);
+  final Histogram e2e = new ConcurrentHistogram(3);
+  final LongAdder completed = new LongAdder();
+  final LongAdder failed = new LongAdder();
+  final LongAdder good = new LongAdder();
+  final LongAdder inputTokens = new LongAdder();
+  final LongAdder outputTokens = new LongAdder();
+  final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+  final Map<String, LongAdder> violations = new ConcurrentHashMap<>();
+  final LongAdder checkedDocuments = new LongAdder();
+  private final Queue<Sample> samples = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger sampleCount = new AtomicInteger();
+  private volatile long endNanos;
+
+  public Metrics(LoadConfig.Slo slo) {
+    this.slo = slo;
+  }
+
+  /**
+   * One request's outcome.
+   *
+   * @param startMillis when it was sent, after the run began
+   * @param ttftMillis time to first token ({@code NaN} for a failure)
+   * @param e2eMillis end-to-end latency ({@code NaN} for a failure)
+   * @param outputTokens tokens generated
+   * @param ok whether it succeeded
+   * @param good whether it succeeded within the SLOs
+   */
+  public record Sample(
+      double startMillis,
+      double ttftMillis,
+      double e2eMillis,
+      long outputTokens,
+      boolean ok,
+      boolean good) {}
+
+  /**
+   * Records a completed request.
+   *
+   * @param sent {@link System#nanoTime()} when the request was sent
+   * @param contentTimes arrival of each content chunk (one element for an unstreamed answer)
+   * @param end when the answer was complete
+   * @param prompt prompt tokens, or -1 when unknown
+   * @param tokens output tokens (from usage, or counted chunks)
+   */
+  public void success(long sent, List<Long> contentTimes, long end, long prompt, long tokens) {
+    long first = contentTimes.isEmpty() ? end : contentTimes.get(0);
+    double ttftMillis = (first - sent) / 1e6;
+    double e2eMillis = (end - sent) / 1e6;
+    ttft.recordValue(micros(first - sent));
+    e2e.recordValue(micros(end - sent));
+    for (int i = 1; i < contentTimes.size(); i++) {
+      itl.recordValue(micros(contentTimes.get(i) - contentTimes.get(i - 1)));
+    }
+    double tpotMillis = Double.NaN;
+    if (tokens > 1) {
+      tpotMillis = (e2eMillis - ttftMillis) / (tokens - 1);
+      tpot.recordValue(Math.max(0, Math.round(tpotMillis * 1000)));
+    }
+    completed.increment();
+    outputTokens.add(tokens);
+    if (prompt > 0) {
+      inputTokens.add(prompt);
+    }
+    boolean isGood = slo.met(ttftMillis, tpotMillis, e2eMillis);
+    if (isGood) {
+      good.increment();
+    }
+    sample(new Sample((sent - startNanos) / 1e6, ttftMillis, e2eMillis, tokens, true, isGood));
+  }
+
+  /** Records a failed request under {@code kind} (e.g. {@code http-429}, {@code stream-error}). */
+  public void failure(long sent, String kind) {
+    failed.increment();
+    errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
+    sample(new Sample((sent - startNanos) / 1e6, Double.NaN, Double.NaN, 0, false, false));
+  }
+
+  /** Records a schema violation of an answer or a chunk. */
+  public void violation(String ruleId) {
+    violations.computeIfAbsent(ruleId, k -> new LongAdder()).increment();
+  }
+
+  /** Counts one document (answer or chunk) checked against the schemas. */
+  public void checked() {
+    checkedDocuments.increment();
+  }
+
+  private void sample(Sample sample) {
+    if (sampleCount.incrementAndGet() <= MAX_SAMPLES) {
+      samples.add(sample);
+    }
+  }
+
+  public List<Sample> samples() {
+    return List.copyOf(samples);
+  }
+
+  public void finish() {
+    endNanos = System.nanoTime();
+  }
+
+  public double durationSeconds() {
+    long end = endNanos == 0 ? System.nanoTime() : endNanos;
+    return (end - startNanos) / 1e9;
+  }
+
+  static Map<String, Long> counts(Map<String, LongAdder> adders) {
+    Map<String, Long> counts = new TreeMap<>();
+    adders.forEach((key, value) -> counts.put(key, value.sum()));
+    return counts;
+  }
+
+  private static long micros(long nanos) {
+    return Math.max(0, nanos / 1000);
+  }
+}
