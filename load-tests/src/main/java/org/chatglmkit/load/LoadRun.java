@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.server.ReferenceServer;
@@ -65,6 +66,7 @@ public final class LoadRun {
               ServerConfig.builder()
                   .port(0)
                   .latency(EMBEDDED_LATENCY)
+                  .faults(embeddedFaults())
                   .requestJournal(false)
                   .build());
       open =
@@ -85,6 +87,16 @@ public final class LoadRun {
     LoadRun run = new LoadRun(simulation, config, open);
     current = run;
     return run;
+  }
+
+  /**
+   * Faults for the embedded server, e.g. {@code -Dchatglm.load.embedded-faults=429=0.1,stall=0.05},
+   * to see how a run copes with them; stalls last {@code chatglm.load.embedded-stall-ms} (5000).
+   */
+  private static FaultPolicy embeddedFaults() {
+    String rates = System.getProperty("chatglm.load.embedded-faults", "");
+    long stall = Long.getLong("chatglm.load.embedded-stall-ms", 5_000);
+    return new FaultPolicy(FaultPolicy.parseRates(rates), 1, stall);
   }
 
   public static LoadRun current() {
