@@ -2,28 +2,26 @@
 # Streaming: N concurrent streams (started over RAMP ms) against the reference server with a
 # latency profile; measures each event's arrival. Prints TTFT and inter-token percentiles against
 # the configured values; writes JSON.
-# Usage: streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000]
+# Both JVMs use the parallel collector by default (SERVER_JAVA_OPTS / CLIENT_JAVA_OPTS override):
+# on 2 cores G1's pauses, not the pacing, set the p99 inter-token latency.
+# Usage: streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000] [warmups=2]
 source "$(dirname "$0")/common.sh"
 STREAMS=${1:-500}
 TTFT=${2:-200}
 ITL=${3:-20}
 TOKENS=${4:-50}
 RAMP=${5:-1000}
+WARMUPS=${6:-2}
 
 PORT=$(free_port)
-java -Xmx1g -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms "$TTFT" --itl-ms "$ITL" \
+java -Xmx1g ${SERVER_JAVA_OPTS:--XX:+UseParallelGC} -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms "$TTFT" --itl-ms "$ITL" \
   --reply-tokens "$TOKENS" >"$OUT/streaming-server.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$PORT/v1/models"
 
-bench() {
-  java -Xmx1g -cp "$JAR" org.chatglmkit.mockserver.bench.StreamingBenchmark \
-    "http://127.0.0.1:$PORT" "$KEY" "$1" "$RAMP"
-}
-echo "warm-up: 50 streams"
-bench 50 >/dev/null
-echo "measuring: $STREAMS streams, ttft=${TTFT}ms itl=${ITL}ms, $TOKENS tokens each"
-RESULT=$(bench "$STREAMS")
+echo "measuring: $STREAMS streams, ttft=${TTFT}ms itl=${ITL}ms, $TOKENS tokens each (after $WARMUPS warm-up rounds in the same client JVM)"
+RESULT=$(java -Xmx1g ${CLIENT_JAVA_OPTS:--XX:+UseParallelGC} -cp "$JAR" org.chatglmkit.mockserver.bench.StreamingBenchmark \
+  "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" "$RAMP" "$WARMUPS")
 
 python3 - "$OUT/streaming-$STAMP.json" "$TTFT" "$ITL" "$TOKENS" "$RESULT" <<'PY'
 import json, sys

@@ -57,11 +57,22 @@ public final class StreamingBenchmark {
     String key = args[1];
     int streams = Integer.parseInt(args[2]);
     long rampMillis = Long.parseLong(args[3]);
+    int warmups = args.length > 4 ? Integer.parseInt(args[4]) : 0;
     HttpClient client =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10))
             .build();
+    // Warm-up rounds in the same JVM, so the measured round meets compiled code on both sides.
+    for (int i = 0; i < warmups; i++) {
+      round(client, url, key, streams, rampMillis);
+    }
+    System.out.println(round(client, url, key, streams, rampMillis));
+  }
+
+  /** One round of {@code streams} streams; the figures as one JSON line. */
+  private static String round(
+      HttpClient client, String url, String key, int streams, long rampMillis) throws Exception {
     String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"benchmark\"}],\"stream\":true}";
     List<Timings> timings = new ArrayList<>();
     List<CompletableFuture<?>> futures = new ArrayList<>();
@@ -103,11 +114,11 @@ public final class StreamingBenchmark {
     double[] itl = gaps.stream().mapToDouble(Double::doubleValue).toArray();
     Arrays.sort(ttft);
     Arrays.sort(itl);
-    System.out.printf(
+    return String.format(
         Locale.ROOT,
         "{\"streams\": %d, \"completed\": %d, \"content_events\": %d, \"wall_s\": %.2f,"
             + " \"ttft_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},"
-            + " \"itl_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f}}%n",
+            + " \"itl_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f}}",
         streams,
         complete,
         tokens,

@@ -7,11 +7,14 @@ import java.net.Socket;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.chatglmkit.mockserver.core.ApiError;
 import org.chatglmkit.mockserver.core.ApiException;
 import org.chatglmkit.mockserver.core.ChatBackend.Generation;
 import org.chatglmkit.mockserver.core.ChatService;
+import org.chatglmkit.mockserver.core.Completion;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.Responses;
@@ -27,7 +30,8 @@ import org.eclipse.jetty.util.Callback;
 /**
  * Sits in front of WireMock's handlers. It enforces the body limit on every non-admin request,
  * serves {@code stream: true} chat requests itself as paced server-sent events (WireMock cannot
- * stream event by event), and hands everything else, body intact, to WireMock.
+ * stream event by event), answers unstreamed chat requests itself while WireMock holds nothing but
+ * the API's stubs and the journal is off, and hands everything else, body intact, to WireMock.
  */
 final class ChatFrontHandler extends Handler.Wrapper {
   static final String CHAT_PATH = "/v1/chat/completions";
@@ -41,14 +45,17 @@ final class ChatFrontHandler extends Handler.Wrapper {
   private final ScheduledExecutorService scheduler;
   private final long bodyLimit;
   private final AtomicInteger activeStreams;
+  private final BooleanSupplier answerDirectly;
 
   ChatFrontHandler(
       Handler wireMock,
       ChatService service,
       ScheduledExecutorService scheduler,
       long bodyLimit,
-      AtomicInteger activeStreams) {
+      AtomicInteger activeStreams,
+      BooleanSupplier answerDirectly) {
     super(wireMock);
+    this.answerDirectly = answerDirectly;
     this.activeStreams = activeStreams;
     this.service = service;
     this.scheduler = scheduler;
@@ -80,9 +87,15 @@ final class ChatFrontHandler extends Handler.Wrapper {
       writeError(response, callback, ApiError.tooLarge(bodyLimit));
       return true;
     }
-    if (CHAT_PATH.equals(path) && "POST".equals(request.getMethod()) && asksToStream(body)) {
-      stream(request, response, callback, body);
-      return true;
+    if (CHAT_PATH.equals(path) && "POST".equals(request.getMethod())) {
+      if (asksToStream(body)) {
+        stream(request, response, callback, body);
+        return true;
+      }
+      if (answerDirectly.getAsBoolean()) {
+        answer(request, response, callback, body);
+        return true;
+      }
     }
     return super.handle(new ReplayedRequest(request, body), response, callback);
   }
@@ -106,6 +119,56 @@ final class ChatFrontHandler extends Handler.Wrapper {
       }
     } catch (IOException e) {
       // The client went away; the answer will not reach it either way.
+    }
+  }
+
+  /**
+   * An unstreamed answer without WireMock in between (see {@link StubWatch}): the same core, the
+   * same faults and the same delay as the {@code chatglm-api} transformer, the delay waited on the
+   * scheduler rather than on a thread.
+   */
+  private void answer(Request request, Response response, Callback callback, byte[] body) {
+    ChatService.Call call;
+    try {
+      call = service.accept(name -> request.getHeaders().get(name), body);
+    } catch (ApiException e) {
+      writeError(response, callback, e.error());
+      return;
+    }
+    FaultKind fault = call.fault().orElse(null);
+    if (fault == FaultKind.RESET) {
+      reset(request, callback);
+      return;
+    }
+    if (fault != null && fault != FaultKind.STALL) {
+      writeError(response, callback, service.faults().errorFor(fault));
+      return;
+    }
+    Completion completion;
+    try {
+      completion = service.backend().complete(call.request());
+    } catch (ApiException e) {
+      writeError(response, callback, e.error());
+      return;
+    }
+    long delay = service.latency().totalMillis(completion.completionTokens());
+    if (fault == FaultKind.STALL) {
+      delay += service.faults().stallMillis();
+    }
+    String json = Responses.completion(call.info(), completion);
+    Runnable write =
+        () -> {
+          response.setStatus(200);
+          response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.JSON);
+          Content.Sink.write(response, true, json, callback);
+        };
+    // Due relative to the request's arrival, so time spent parsing and queueing is not added.
+    long dueIn =
+        TimeUnit.MILLISECONDS.toNanos(delay) - (System.nanoTime() - request.getBeginNanoTime());
+    if (delay > 0 && dueIn > 0) {
+      scheduler.schedule(write, dueIn, TimeUnit.NANOSECONDS);
+    } else {
+      write.run();
     }
   }
 
@@ -139,7 +202,8 @@ final class ChatFrontHandler extends Handler.Wrapper {
             call.request().includeUsage(),
             fault,
             service.faults().stallMillis(),
-            activeStreams);
+            activeStreams,
+            request.getBeginNanoTime());
     Generation generation;
     try {
       generation = service.backend().generate(call.request(), session);

@@ -42,6 +42,7 @@ public final class ReferenceServer implements AutoCloseable {
   private final WireMockServer wireMock;
   private final ScheduledExecutorService scheduler;
   private final AtomicInteger activeStreams = new AtomicInteger();
+  private final StubWatch stubWatch = new StubWatch();
 
   private ReferenceServer(ServerConfig config, ChatBackend backend) {
     this.config = config;
@@ -71,12 +72,17 @@ public final class ReferenceServer implements AutoCloseable {
             .asynchronousResponseEnabled(true)
             .asynchronousResponseThreads(4)
             .notifier(new Slf4jNotifier(false))
-            .extensions(new ApiTransformer(service))
+            .extensions(new ApiTransformer(service), stubWatch)
             .httpServerFactory(
                 new ReferenceHttpServerFactory(
                     handler ->
                         new ChatFrontHandler(
-                            handler, service, scheduler, config.bodyLimitBytes(), activeStreams)))
+                            handler,
+                            service,
+                            scheduler,
+                            config.bodyLimitBytes(),
+                            activeStreams,
+                            () -> !config.requestJournal() && stubWatch.onlyApiStubs())))
             .withRootDirectory(rootDirectory(config).toString());
     if (config.requestJournal()) {
       options.maxRequestJournalEntries(10_000);
@@ -84,6 +90,7 @@ public final class ReferenceServer implements AutoCloseable {
       options.disableRequestJournal();
     }
     this.wireMock = new WireMockServer(options);
+    stubWatch.watch(wireMock);
   }
 
   /** Starts a server with the deterministic backend. */
@@ -100,17 +107,21 @@ public final class ReferenceServer implements AutoCloseable {
   }
 
   private void addApiStubs() {
-    wireMock.stubFor(
-        post(urlPathEqualTo(ChatFrontHandler.CHAT_PATH))
-            .atPriority(API_PRIORITY)
-            .willReturn(api("chat")));
-    wireMock.stubFor(
-        get(urlPathEqualTo("/v1/models")).atPriority(API_PRIORITY).willReturn(api("models")));
-    wireMock.stubFor(
-        any(urlPathEqualTo(ChatFrontHandler.CHAT_PATH))
-            .atPriority(API_PRIORITY + 1)
-            .willReturn(api("method-not-allowed")));
-    wireMock.stubFor(any(anyUrl()).atPriority(Integer.MAX_VALUE).willReturn(api("not-found")));
+    stubWatch.apiStub(
+        wireMock.stubFor(
+            post(urlPathEqualTo(ChatFrontHandler.CHAT_PATH))
+                .atPriority(API_PRIORITY)
+                .willReturn(api("chat"))));
+    stubWatch.apiStub(
+        wireMock.stubFor(
+            get(urlPathEqualTo("/v1/models")).atPriority(API_PRIORITY).willReturn(api("models"))));
+    stubWatch.apiStub(
+        wireMock.stubFor(
+            any(urlPathEqualTo(ChatFrontHandler.CHAT_PATH))
+                .atPriority(API_PRIORITY + 1)
+                .willReturn(api("method-not-allowed"))));
+    stubWatch.apiStub(
+        wireMock.stubFor(any(anyUrl()).atPriority(Integer.MAX_VALUE).willReturn(api("not-found"))));
   }
 
   private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder api(

@@ -42,7 +42,10 @@ final class StreamSession extends IteratingCallback implements TokenSink {
   private final boolean includeUsage;
   private final FaultKind fault;
   private final long stallMillis;
-  private final long startNanos = System.nanoTime();
+
+  /** When the request arrived ({@link System#nanoTime()}); tokens are due relative to it. */
+  private final long startNanos;
+
   private final Queue<Frame> frames = new ConcurrentLinkedQueue<>();
   private final Queue<Timed> due = new ArrayDeque<>();
   private final AtomicInteger activeStreams;
@@ -63,7 +66,9 @@ final class StreamSession extends IteratingCallback implements TokenSink {
       boolean includeUsage,
       FaultKind fault,
       long stallMillis,
-      AtomicInteger activeStreams) {
+      AtomicInteger activeStreams,
+      long arrivedNanos) {
+    this.startNanos = arrivedNanos;
     this.activeStreams = activeStreams;
     this.response = response;
     this.done = done;
