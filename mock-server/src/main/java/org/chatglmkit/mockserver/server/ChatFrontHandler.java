@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -123,27 +124,41 @@ final class ChatFrontHandler extends Handler.Wrapper {
   }
 
   /**
-   * An unstreamed answer without WireMock in between (see {@link StubWatch}): the same core, the
-   * same faults and the same delay as the {@code chatglm-api} transformer, the delay waited on the
-   * scheduler rather than on a thread.
+   * Checks the call; answers it at once (error, injected error, reset) and returns {@code null}, or
+   * returns it for an answer, with a fault in {@code inBand} still to be played out.
    */
-  private void answer(Request request, Response response, Callback callback, byte[] body) {
+  private ChatService.Call accept(
+      Request request, Response response, Callback callback, byte[] body, Set<FaultKind> inBand) {
     ChatService.Call call;
     try {
       call = service.accept(name -> request.getHeaders().get(name), body);
     } catch (ApiException e) {
       writeError(response, callback, e.error());
-      return;
+      return null;
     }
     FaultKind fault = call.fault().orElse(null);
     if (fault == FaultKind.RESET) {
       reset(request, callback);
-      return;
+      return null;
     }
-    if (fault != null && fault != FaultKind.STALL) {
+    if (fault != null && !inBand.contains(fault)) {
       writeError(response, callback, service.faults().errorFor(fault));
+      return null;
+    }
+    return call;
+  }
+
+  /**
+   * An unstreamed answer without WireMock in between (see {@link StubWatch}): the same core, the
+   * same faults and the same delay as the {@code chatglm-api} transformer, the delay waited on the
+   * scheduler rather than on a thread.
+   */
+  private void answer(Request request, Response response, Callback callback, byte[] body) {
+    ChatService.Call call = accept(request, response, callback, body, Set.of(FaultKind.STALL));
+    if (call == null) {
       return;
     }
+    FaultKind fault = call.fault().orElse(null);
     Completion completion;
     try {
       completion = service.backend().complete(call.request());
@@ -173,22 +188,12 @@ final class ChatFrontHandler extends Handler.Wrapper {
   }
 
   private void stream(Request request, Response response, Callback callback, byte[] body) {
-    ChatService.Call call;
-    try {
-      call = service.accept(name -> request.getHeaders().get(name), body);
-    } catch (ApiException e) {
-      writeError(response, callback, e.error());
+    ChatService.Call call =
+        accept(request, response, callback, body, Set.of(FaultKind.STALL, FaultKind.STREAM_ERROR));
+    if (call == null) {
       return;
     }
     FaultKind fault = call.fault().orElse(null);
-    if (fault == FaultKind.RESET) {
-      reset(request, callback);
-      return;
-    }
-    if (fault != null && fault != FaultKind.STALL && fault != FaultKind.STREAM_ERROR) {
-      writeError(response, callback, service.faults().errorFor(fault));
-      return;
-    }
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.EVENT_STREAM);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
