@@ -1,0 +1,109 @@
+package org.chatglmkit.djl;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntPredicate;
+
+/**
+ * The decode loop: prefill the prompt, then one cached step per token, each token handed to a
+ * callback as soon as it is chosen. Stops at a stop token (EOS, or a role token of the chat
+ * format), at {@code max_tokens}, or when the callback declines to go on; the KV cache is freed
+ * either way.
+ *
+ * <pre>{@code
+ * DecodeLoop.Result result = new DecodeLoop(model, Set.of(eos)).run(prompt, Sampling.greedy(64), token -> {
+ *   send(token);
+ *   return stillConnected();
+ * });
+ * }</pre>
+ */
+public final class DecodeLoop {
+  private final ChatGlmModel model;
+  private final Set<Integer> stopTokens;
+
+  public DecodeLoop(ChatGlmModel model, Set<Integer> stopTokens) {
+    this.model = model;
+    this.stopTokens = Set.copyOf(stopTokens);
+  }
+
+  /**
+   * What a generation produced.
+   *
+   * @param tokens the generated tokens, without the stop token
+   * @param finishReason {@code stop}, {@code length} or {@code cancelled}
+   */
+  public record Result(List<Integer> tokens, String finishReason) {}
+
+  public Result run(int[] prompt, Sampling sampling, IntPredicate onToken) {
+    SplittableRandom random =
+        new SplittableRandom(
+            sampling.seed() != null ? sampling.seed() : ThreadLocalRandom.current().nextLong());
+    List<Integer> tokens = new ArrayList<>();
+    try (KvCache cache = model.newCache()) {
+      float[] logits = model.forward(prompt, cache);
+      while (true) {
+        int next = choose(logits, sampling, random);
+        if (stopTokens.contains(next)) {
+          return new Result(tokens, "stop");
+        }
+        tokens.add(next);
+        if (!onToken.test(next)) {
+          return new Result(tokens, "cancelled");
+        }
+        if (tokens.size() >= sampling.maxTokens()) {
+          return new Result(tokens, "length");
+        }
+        if (cache.length() + 1 > model.config().seqLength()) {
+          return new Result(tokens, "length");
+        }
+        logits = model.forward(new int[] {next}, cache);
+      }
+    }
+  }
+
+  static int choose(float[] logits, Sampling sampling, SplittableRandom random) {
+    if (sampling.temperature() == 0) {
+      int best = 0;
+      for (int i = 1; i < logits.length; i++) {
+        if (logits[i] > logits[best]) {
+          best = i;
+        }
+      }
+      return best;
+    }
+    double max = Double.NEGATIVE_INFINITY;
+    for (float logit : logits) {
+      max = Math.max(max, logit);
+    }
+    double[] probabilities = new double[logits.length];
+    double total = 0;
+    for (int i = 0; i < logits.length; i++) {
+      probabilities[i] = Math.exp((logits[i] - max) / sampling.temperature());
+      total += probabilities[i];
+    }
+    Integer[] order = new Integer[logits.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+      probabilities[i] /= total;
+    }
+    Arrays.sort(order, Comparator.comparingDouble((Integer i) -> probabilities[i]).reversed());
+    double kept = 0;
+    int count = 0;
+    while (count < order.length && kept < sampling.topP()) {
+      kept += probabilities[order[count++]];
+    }
+    double draw = random.nextDouble() * kept;
+    for (int i = 0; i < count; i++) {
+      draw -= probabilities[order[i]];
+      if (draw <= 0) {
+        return order[i];
+      }
+    }
+    return order[count - 1];
+  }
+}

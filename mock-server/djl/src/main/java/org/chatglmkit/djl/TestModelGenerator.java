@@ -1,0 +1,126 @@
+package org.chatglmkit.djl;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.chatglmkit.mockserver.core.Json;
+
+/**
+ * Writes a small ChatGLM-layout checkpoint with seeded random weights: {@code config.json} and
+ * {@code model.safetensors}, or {@code model-0000k-of-0000n.safetensors} shards with {@code
+ * model.safetensors.index.json}. Norm weights are 1 ± 0.1, the rest normal with σ 0.02, as a
+ * freshly initialised model.
+ *
+ * <pre>{@code
+ * java -cp ... org.chatglmkit.djl.TestModelGenerator DIR [layers hidden heads kv groups ffn vocab] [--shards N] [--dtype F32|F16|BF16] [--seed S]
+ * }</pre>
+ */
+public final class TestModelGenerator {
+  private TestModelGenerator() {}
+
+  /** A tiny model for tests: 2 layers, hidden 64, 4 heads of 16, 2 KV groups, ffn 96, vocab 128. */
+  public static ChatGlmConfig tiny(int vocab) {
+    return new ChatGlmConfig(2, 64, 4, 16, 2, 96, vocab, 256, 1e-5, 1.0);
+  }
+
+  public static void generate(Path dir, ChatGlmConfig config, long seed, int shards, String dtype)
+      throws IOException {
+    Files.createDirectories(dir);
+    ObjectNode json = config.toJson();
+    json.put(
+        "torch_dtype",
+        dtype.equals("F32") ? "float32" : dtype.equals("F16") ? "float16" : "bfloat16");
+    Json.MAPPER
+        .writerWithDefaultPrettyPrinter()
+        .writeValue(dir.resolve("config.json").toFile(), json);
+    SplittableRandom random = new SplittableRandom(seed);
+    Map<String, long[]> shapes = TensorNames.expected(config);
+    List<String> names = new ArrayList<>(shapes.keySet());
+    int perShard = (names.size() + shards - 1) / shards;
+    ObjectNode index = Json.MAPPER.createObjectNode();
+    ObjectNode weightMap = index.putObject("weight_map");
+    long totalBytes = 0;
+    for (int shard = 0; shard < shards; shard++) {
+      String file =
+          shards == 1
+              ? "model.safetensors"
+              : String.format("model-%05d-of-%05d.safetensors", shard + 1, shards);
+      Map<String, SafeTensorsWriter.Tensor> tensors = new LinkedHashMap<>();
+      for (String name :
+          names.subList(shard * perShard, Math.min(names.size(), (shard + 1) * perShard))) {
+        long[] shape = shapes.get(name);
+        long count = 1;
+        for (long dim : shape) {
+          count *= dim;
+        }
+        float[] values = new float[Math.toIntExact(count)];
+        boolean norm = name.endsWith("layernorm.weight");
+        for (int i = 0; i < values.length; i++) {
+          values[i] =
+              norm
+                  ? (float) (1 + 0.1 * (2 * random.nextDouble() - 1))
+                  : (float) (0.02 * gaussian(random));
+        }
+        tensors.put(name, new SafeTensorsWriter.Tensor(shape, values));
+        weightMap.put(name, file);
+        totalBytes += count * (dtype.equals("F32") ? 4 : 2);
+      }
+      SafeTensorsWriter.write(dir.resolve(file), tensors, dtype);
+    }
+    if (shards > 1) {
+      index.putObject("metadata").put("total_size", totalBytes);
+      Json.MAPPER
+          .writerWithDefaultPrettyPrinter()
+          .writeValue(dir.resolve("model.safetensors.index.json").toFile(), index);
+    }
+  }
+
+  private static double gaussian(SplittableRandom random) {
+    double u = 1 - random.nextDouble();
+    double v = random.nextDouble();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  public static void main(String[] args) throws IOException {
+    if (args.length == 0) {
+      System.err.println(
+          "usage: TestModelGenerator DIR [layers hidden heads kv groups ffn vocab] [--shards N]"
+              + " [--dtype F32|F16|BF16] [--seed S]");
+      System.exit(2);
+    }
+    List<Integer> numbers = new ArrayList<>();
+    int shards = 1;
+    String dtype = "F32";
+    long seed = 42;
+    for (int i = 1; i < args.length; i++) {
+      switch (args[i]) {
+        case "--shards" -> shards = Integer.parseInt(args[++i]);
+        case "--dtype" -> dtype = args[++i];
+        case "--seed" -> seed = Long.parseLong(args[++i]);
+        default -> numbers.add(Integer.parseInt(args[i]));
+      }
+    }
+    ChatGlmConfig config =
+        numbers.size() == 7
+            ? new ChatGlmConfig(
+                numbers.get(0),
+                numbers.get(1),
+                numbers.get(2),
+                numbers.get(3),
+                numbers.get(4),
+                numbers.get(5),
+                numbers.get(6),
+                2048,
+                1e-5,
+                1.0)
+            : tiny(128);
+    generate(Path.of(args[0]), config, seed, shards, dtype);
+    System.out.println("wrote " + config + " to " + args[0]);
+  }
+}

@@ -1,0 +1,131 @@
+package org.chatglmkit.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The DJL model against the plain-Java reference, on generated checkpoints. */
+class ChatGlmModelTest {
+  private static final double TOLERANCE = 1e-4;
+  private static final int[] PROMPT = {5, 17, 99, 3, 64, 2, 110};
+  private static final int[] DECODE = {42, 7, 120};
+
+  static NDManager manager;
+
+  @TempDir static Path dir;
+
+  @BeforeAll
+  static void open() {
+    manager = NDManager.newBaseManager("PyTorch");
+  }
+
+  @AfterAll
+  static void close() {
+    manager.close();
+  }
+
+  private static void assertClose(float[] actual, float[] expected, String what) {
+    assertThat(actual).hasSameSizeAs(expected);
+    double worst = 0;
+    for (int i = 0; i < actual.length; i++) {
+      worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+    }
+    assertThat(worst).as("largest logit difference, %s", what).isLessThan(TOLERANCE);
+  }
+
+  private static void matchesReference(Path model) throws Exception {
+    ChatGlmConfig config = ChatGlmConfig.read(model.resolve("config.json"));
+    ReferenceChatGlm reference = new ReferenceChatGlm(model);
+    try (ChatGlmWeights weights = ChatGlmWeights.load(model, config, manager)) {
+      ChatGlmModel djl = new ChatGlmModel(config, weights, manager);
+      try (KvCache cache = djl.newCache()) {
+        float[] expected = null;
+        for (int token : PROMPT) {
+          expected = reference.step(token);
+        }
+        assertClose(
+            djl.forward(PROMPT, cache), expected, "prefill of " + PROMPT.length + " tokens");
+        for (int token : DECODE) {
+          assertClose(
+              djl.forward(new int[] {token}, cache), reference.step(token), "decode " + token);
+        }
+        assertThat(cache.length()).isEqualTo(PROMPT.length + DECODE.length);
+      }
+    }
+  }
+
+  @Test
+  void matchesThePlainReferenceForPrefillAndCachedDecode() throws Exception {
+    Path model = dir.resolve("f32");
+    TestModelGenerator.generate(model, TestModelGenerator.tiny(128), 7, 1, "F32");
+    matchesReference(model);
+  }
+
+  @Test
+  void loadsShardedBf16AndFp16Checkpoints() throws Exception {
+    for (String dtype : new String[] {"BF16", "F16"}) {
+      Path model = dir.resolve("sharded-" + dtype);
+      TestModelGenerator.generate(model, TestModelGenerator.tiny(128), 11, 3, dtype);
+      assertThat(model.resolve("model.safetensors.index.json")).exists();
+      assertThat(model.resolve("model-00003-of-00003.safetensors")).exists();
+      matchesReference(model);
+    }
+  }
+
+  @Test
+  void isReproducible() throws Exception {
+    Path model = dir.resolve("repro");
+    TestModelGenerator.generate(model, TestModelGenerator.tiny(128), 7, 1, "F32");
+    ChatGlmConfig config = ChatGlmConfig.read(model.resolve("config.json"));
+    try (ChatGlmWeights weights = ChatGlmWeights.load(model, config, manager)) {
+      ChatGlmModel djl = new ChatGlmModel(config, weights, manager);
+      float[] first;
+      float[] second;
+      try (KvCache cache = djl.newCache()) {
+        first = djl.forward(PROMPT, cache);
+      }
+      try (KvCache cache = djl.newCache()) {
+        second = djl.forward(PROMPT, cache);
+      }
+      assertThat(second).containsExactly(first);
+    }
+  }
+
+  @Test
+  void namesTheMissingTensorOrTheWrongShape() throws Exception {
+    Path model = dir.resolve("broken");
+    ChatGlmConfig config = TestModelGenerator.tiny(128);
+    TestModelGenerator.generate(model, config, 7, 1, "F32");
+    ChatGlmConfig wider = new ChatGlmConfig(2, 64, 4, 16, 2, 128, 128, 256, 1e-5, 1.0);
+    assertThatThrownBy(() -> ChatGlmWeights.load(model, wider, manager))
+        .hasMessageContaining("transformer.encoder.layers.0.mlp.dense_h_to_4h.weight")
+        .hasMessageContaining("[192, 64]")
+        .hasMessageContaining("[256, 64]");
+    ChatGlmConfig deeper = new ChatGlmConfig(3, 64, 4, 16, 2, 96, 128, 256, 1e-5, 1.0);
+    assertThatThrownBy(() -> ChatGlmWeights.load(model, deeper, manager))
+        .hasMessageContaining("lacks tensor transformer.encoder.layers.2.");
+    Files.delete(model.resolve("model.safetensors"));
+    assertThatThrownBy(() -> ChatGlmWeights.load(model, config, manager))
+        .hasMessageContaining("no model.safetensors");
+  }
+
+  @Test
+  void refusesAContextLongerThanSeqLength() throws Exception {
+    Path model = dir.resolve("short");
+    ChatGlmConfig config = new ChatGlmConfig(1, 64, 4, 16, 2, 96, 128, 8, 1e-5, 1.0);
+    TestModelGenerator.generate(model, config, 7, 1, "F32");
+    try (ChatGlmWeights weights = ChatGlmWeights.load(model, config, manager);
+        KvCache cache = new ChatGlmModel(config, weights, manager).newCache()) {
+      assertThatThrownBy(
+              () -> new ChatGlmModel(config, weights, manager).forward(new int[9], cache))
+          .hasMessageContaining("seq_length 8");
+    }
+  }
+}
