@@ -1,9 +1,13 @@
 package org.chatglmkit.djl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * The ChatGLM2/3 transformer on DJL NDArrays: word embedding; per layer RMSNorm, fused
@@ -39,38 +43,68 @@ public final class ChatGlmModel {
 
   /** Feeds {@code tokens} after what {@code cache} holds; returns the next token's logits. */
   public float[] forward(int[] tokens, KvCache cache) {
-    int past = cache.length();
-    if (past + tokens.length > config.seqLength()) {
-      throw new IllegalArgumentException(
-          "context of "
-              + (past + tokens.length)
-              + " tokens exceeds seq_length "
-              + config.seqLength());
+    return forward(new int[][] {tokens}, List.of(cache))[0];
+  }
+
+  /**
+   * One step for several sequences at once, each with its own cache (of any length) and the same
+   * number of new tokens: the linear layers run once over all of them, so the weights are read once
+   * per step instead of once per sequence. Returns each sequence's next-token logits.
+   */
+  public float[][] forward(int[][] tokens, List<KvCache> caches) {
+    int streams = tokens.length;
+    int t = tokens[0].length;
+    int[] pasts = new int[streams];
+    for (int s = 0; s < streams; s++) {
+      if (tokens[s].length != t) {
+        throw new IllegalArgumentException(
+            "every sequence of a batch feeds the same number of tokens");
+      }
+      pasts[s] = caches.get(s).length();
+      if (pasts[s] + t > config.seqLength()) {
+        throw new IllegalArgumentException(
+            "context of " + (pasts[s] + t) + " tokens exceeds seq_length " + config.seqLength());
+      }
     }
     try (NDManager step = manager.newSubManager()) {
-      long[] ids = new long[tokens.length];
-      for (int i = 0; i < tokens.length; i++) {
-        ids[i] = tokens[i];
+      long[] ids = new long[streams * t];
+      for (int s = 0; s < streams; s++) {
+        for (int i = 0; i < t; i++) {
+          ids[s * t + i] = tokens[s][i];
+        }
       }
       NDArray x = weights.get(TensorNames.EMBEDDING).get(new NDIndex("{}", step.create(ids)));
       x.attach(step);
-      NDArray[] rope = rotary(step, past, tokens.length);
-      NDArray mask = causalMask(step, past, tokens.length);
+      NDArray[] rope = rotary(step, pasts, t);
+      NDArray[] masks = new NDArray[streams];
+      for (int s = 0; s < streams; s++) {
+        masks[s] = causalMask(step, pasts[s], t);
+      }
       for (int layer = 0; layer < config.layers(); layer++) {
-        x =
-            x.add(
-                attention(
-                    layer,
-                    rmsNorm(x, weights.layer(layer, TensorNames.INPUT_NORM)),
-                    rope,
-                    mask,
-                    cache));
+        NDArray h = rmsNorm(x, weights.layer(layer, TensorNames.INPUT_NORM));
+        x = x.add(attention(layer, h, rope, masks, caches, t));
         x = x.add(mlp(layer, rmsNorm(x, weights.layer(layer, TensorNames.POST_NORM))));
       }
-      cache.advance(tokens.length);
-      NDArray last = rmsNorm(x.get(tokens.length - 1), weights.get(TensorNames.FINAL_NORM));
-      return last.matMul(weights.get(TensorNames.OUTPUT)).toFloatArray();
+      caches.forEach(cache -> cache.advance(t));
+      NDArray lastRows = x.get(new NDIndex("{}", step.create(lastRowIndices(streams, t))));
+      NDArray logits =
+          rmsNorm(lastRows, weights.get(TensorNames.FINAL_NORM))
+              .matMul(weights.get(TensorNames.OUTPUT));
+      float[] flat = logits.toFloatArray();
+      float[][] out = new float[streams][];
+      for (int s = 0; s < streams; s++) {
+        out[s] = Arrays.copyOfRange(flat, s * config.vocab(), (s + 1) * config.vocab());
+      }
+      return out;
     }
+  }
+
+  private static long[] lastRowIndices(int streams, int t) {
+    long[] rows = new long[streams];
+    for (int s = 0; s < streams; s++) {
+      rows[s] = (long) s * t + t - 1;
+    }
+    return rows;
   }
 
   private NDArray rmsNorm(NDArray x, NDArray weight) {
@@ -78,29 +112,45 @@ public final class ChatGlmModel {
     return x.div(rms).mul(weight);
   }
 
-  private NDArray attention(int layer, NDArray h, NDArray[] rope, NDArray mask, KvCache cache) {
-    int t = (int) h.getShape().get(0);
+  /** Attention over all rows: one fused projection, then each sequence against its own cache. */
+  private NDArray attention(
+      int layer, NDArray h, NDArray[] rope, NDArray[] masks, List<KvCache> caches, int t) {
+    int rows = (int) h.getShape().get(0);
     int heads = config.heads();
     int groups = config.groups();
     int kv = config.kvChannels();
     NDArray qkv =
         h.matMul(weights.layer(layer, TensorNames.QKV_WEIGHT))
             .add(weights.layer(layer, TensorNames.QKV_BIAS));
-    NDArray q = qkv.get(":, 0:" + heads * kv).reshape(t, heads, kv);
-    NDArray k = qkv.get(":, " + heads * kv + ":" + (heads + groups) * kv).reshape(t, groups, kv);
-    NDArray v = qkv.get(":, " + (heads + groups) * kv + ":").reshape(t, groups, kv);
-    q = applyRotary(q, rope);
-    k = applyRotary(k, rope);
-    NDArray[] all = cache.append(layer, k, v);
-    int perGroup = heads / groups;
-    NDArray keys = all[0].repeat(1, perGroup);
-    NDArray values = all[1].repeat(1, perGroup);
-    keys.attach(h.getManager());
-    values.attach(h.getManager());
-    keys = keys.transpose(1, 2, 0); // [heads, kv, past+t]
-    values = values.transpose(1, 0, 2); // [heads, past+t, kv]
-    NDArray scores = q.transpose(1, 0, 2).matMul(keys).div(Math.sqrt(kv)).add(mask);
-    NDArray context = scores.softmax(-1).matMul(values).transpose(1, 0, 2).reshape(t, heads * kv);
+    NDArray q = applyRotary(qkv.get(":, 0:" + heads * kv).reshape(rows, heads, kv), rope);
+    NDArray k =
+        applyRotary(
+            qkv.get(":, " + heads * kv + ":" + (heads + groups) * kv).reshape(rows, groups, kv),
+            rope);
+    NDArray v = qkv.get(":, " + (heads + groups) * kv + ":").reshape(rows, groups, kv);
+    NDList contexts = new NDList();
+    for (int s = 0; s < caches.size(); s++) {
+      String range = s * t + ":" + (s + 1) * t;
+      NDArray[] all = caches.get(s).append(layer, k.get(range), v.get(range));
+      int perGroup = heads / groups;
+      NDArray keys = all[0].repeat(1, perGroup);
+      NDArray values = all[1].repeat(1, perGroup);
+      keys.attach(h.getManager());
+      values.attach(h.getManager());
+      NDArray scores =
+          q.get(range)
+              .transpose(1, 0, 2)
+              .matMul(keys.transpose(1, 2, 0))
+              .div(Math.sqrt(kv))
+              .add(masks[s]);
+      contexts.add(
+          scores
+              .softmax(-1)
+              .matMul(values.transpose(1, 0, 2))
+              .transpose(1, 0, 2)
+              .reshape(t, heads * kv));
+    }
+    NDArray context = contexts.size() == 1 ? contexts.get(0) : NDArrays.concat(contexts, 0);
     return context.matMul(weights.layer(layer, TensorNames.DENSE));
   }
 
@@ -113,22 +163,26 @@ public final class ChatGlmModel {
     return silu.mul(value).matMul(weights.layer(layer, TensorNames.FOUR_H_TO_H));
   }
 
-  /** cos and sin of each position and rotary pair, shaped [t, 1, pairs] to broadcast over heads. */
-  private NDArray[] rotary(NDManager step, int past, int t) {
+  /**
+   * cos and sin of each row's position and rotary pair, shaped [rows, 1, pairs] to broadcast over
+   * heads; row {@code s·t + p} is token {@code p} of sequence {@code s}, at position past + p.
+   */
+  private NDArray[] rotary(NDManager step, int[] pasts, int t) {
     int pairs = config.rotaryDims() / 2;
     double base = 10000 * config.ropeRatio();
-    float[] cos = new float[t * pairs];
-    float[] sin = new float[t * pairs];
-    for (int p = 0; p < t; p++) {
+    int rows = pasts.length * t;
+    float[] cos = new float[rows * pairs];
+    float[] sin = new float[rows * pairs];
+    for (int row = 0; row < rows; row++) {
+      int position = pasts[row / t] + row % t;
       for (int i = 0; i < pairs; i++) {
-        double theta = 1.0 / Math.pow(base, (2.0 * i) / config.rotaryDims());
-        double angle = (past + p) * theta;
-        cos[p * pairs + i] = (float) Math.cos(angle);
-        sin[p * pairs + i] = (float) Math.sin(angle);
+        double angle = position / Math.pow(base, (2.0 * i) / config.rotaryDims());
+        cos[row * pairs + i] = (float) Math.cos(angle);
+        sin[row * pairs + i] = (float) Math.sin(angle);
       }
     }
     return new NDArray[] {
-      step.create(cos, new Shape(t, 1, pairs)), step.create(sin, new Shape(t, 1, pairs))
+      step.create(cos, new Shape(rows, 1, pairs)), step.create(sin, new Shape(rows, 1, pairs))
     };
   }
 

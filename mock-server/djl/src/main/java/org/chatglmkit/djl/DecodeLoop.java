@@ -66,6 +66,68 @@ public final class DecodeLoop {
     }
   }
 
+  /**
+   * Several generations decoded together: each prompt is prefilled on its own, then every step
+   * feeds the next token of all unfinished sequences in one batch, so the weights are read once per
+   * step. A sequence leaves the batch when it stops or reaches {@code max_tokens}.
+   */
+  public List<Result> runBatch(int[][] prompts, Sampling sampling) {
+    int n = prompts.length;
+    List<KvCache> caches = new ArrayList<>();
+    List<List<Integer>> tokens = new ArrayList<>();
+    String[] finish = new String[n];
+    SplittableRandom random =
+        new SplittableRandom(
+            sampling.seed() != null ? sampling.seed() : ThreadLocalRandom.current().nextLong());
+    try {
+      int[] next = new int[n];
+      for (int s = 0; s < n; s++) {
+        caches.add(model.newCache());
+        tokens.add(new ArrayList<>());
+        next[s] = choose(model.forward(prompts[s], caches.get(s)), sampling, random);
+      }
+      while (true) {
+        List<Integer> active = new ArrayList<>();
+        for (int s = 0; s < n; s++) {
+          if (finish[s] != null) {
+            continue;
+          }
+          if (stopTokens.contains(next[s])) {
+            finish[s] = "stop";
+            continue;
+          }
+          tokens.get(s).add(next[s]);
+          if (tokens.get(s).size() >= sampling.maxTokens()
+              || caches.get(s).length() + 1 > model.config().seqLength()) {
+            finish[s] = "length";
+            continue;
+          }
+          active.add(s);
+        }
+        if (active.isEmpty()) {
+          break;
+        }
+        int[][] step = new int[active.size()][];
+        List<KvCache> stepCaches = new ArrayList<>();
+        for (int i = 0; i < active.size(); i++) {
+          step[i] = new int[] {next[active.get(i)]};
+          stepCaches.add(caches.get(active.get(i)));
+        }
+        float[][] logits = model.forward(step, stepCaches);
+        for (int i = 0; i < active.size(); i++) {
+          next[active.get(i)] = choose(logits[i], sampling, random);
+        }
+      }
+      List<Result> results = new ArrayList<>();
+      for (int s = 0; s < n; s++) {
+        results.add(new Result(tokens.get(s), finish[s]));
+      }
+      return results;
+    } finally {
+      caches.forEach(KvCache::close);
+    }
+  }
+
   static int choose(float[] logits, Sampling sampling, SplittableRandom random) {
     if (sampling.temperature() == 0) {
       int best = 0;

@@ -58,6 +58,41 @@ class DecodeLoopTest {
   }
 
   @Test
+  void aBatchGivesEachSequenceWhatItGetsAlone() {
+    int[][] prompts = {PROMPT, {9, 8}, {100, 1, 2, 3, 4, 5}, {77}};
+    DecodeLoop loop = new DecodeLoop(model, Set.of());
+    List<DecodeLoop.Result> batched = loop.runBatch(prompts, Sampling.greedy(6));
+    for (int s = 0; s < prompts.length; s++) {
+      assertThat(batched.get(s).tokens())
+          .as("sequence %d", s)
+          .isEqualTo(loop.run(prompts[s], Sampling.greedy(6), t -> true).tokens());
+      assertThat(batched.get(s).finishReason()).isEqualTo("length");
+    }
+  }
+
+  @Test
+  void batchedLogitsMatchSingleSequenceLogits() {
+    try (KvCache a = model.newCache();
+        KvCache b = model.newCache();
+        KvCache aloneA = model.newCache();
+        KvCache aloneB = model.newCache()) {
+      model.forward(PROMPT, a);
+      model.forward(new int[] {9, 8}, b);
+      model.forward(PROMPT, aloneA);
+      model.forward(new int[] {9, 8}, aloneB);
+      float[][] together = model.forward(new int[][] {{42}, {7}}, List.of(a, b));
+      float[] first = model.forward(new int[] {42}, aloneA);
+      float[] second = model.forward(new int[] {7}, aloneB);
+      for (int i = 0; i < first.length; i++) {
+        assertThat((double) together[0][i])
+            .isCloseTo(first[i], org.assertj.core.data.Offset.offset(1e-4));
+        assertThat((double) together[1][i])
+            .isCloseTo(second[i], org.assertj.core.data.Offset.offset(1e-4));
+      }
+    }
+  }
+
+  @Test
   void stopsAtAStopTokenAndWhenTheListenerLeaves() {
     int first =
         new DecodeLoop(model, Set.of()).run(PROMPT, Sampling.greedy(1), t -> true).tokens().get(0);

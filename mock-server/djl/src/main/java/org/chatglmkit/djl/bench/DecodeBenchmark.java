@@ -52,6 +52,7 @@ public final class DecodeBenchmark {
       double prefill = prefillTokensPerSecond(model, prompt);
       double single = decodeTokensPerSecond(loop, prompt, tokens, 1);
       double many = decodeTokensPerSecond(loop, prompt, tokens, streams);
+      double batched = batchedTokensPerSecond(loop, prompt, tokens, streams);
       long weightBytes = weights.bytes();
       double bound = bandwidth / weightBytes;
       System.out.printf(
@@ -59,6 +60,7 @@ public final class DecodeBenchmark {
           "{\"dtype_on_disk\": \"%s\", \"parameters\": %d, \"weight_bytes_in_memory\": %d,"
               + " \"prefill_tokens_per_s\": %.1f, \"decode_tokens_per_s_1_stream\": %.2f,"
               + " \"decode_tokens_per_s_%d_streams\": %.2f, \"streams_speedup\": %.2f,"
+              + " \"decode_tokens_per_s_batched\": %.2f, \"batched_speedup\": %.2f,"
               + " \"copy_bandwidth_gb_per_s\": %.2f, \"bandwidth_bound_tokens_per_s\": %.2f,"
               + " \"single_stream_share_of_bound\": %.3f, \"peak_rss_mb\": %d, \"checkpoint_bytes\": %d}%n",
           dtype,
@@ -69,6 +71,8 @@ public final class DecodeBenchmark {
           streams,
           many,
           many / single,
+          batched,
+          batched / single,
           bandwidth / 1e9,
           bound,
           single / bound,
@@ -123,6 +127,24 @@ public final class DecodeBenchmark {
     } finally {
       pool.shutdown();
     }
+  }
+
+  /**
+   * Tokens per second of {@code streams} sequences decoded as one batch; prefill excluded by
+   * subtracting a run that stops after the first token.
+   */
+  private static double batchedTokensPerSecond(
+      DecodeLoop loop, int[] prompt, int tokens, int streams) {
+    int[][] prompts = new int[streams][];
+    java.util.Arrays.fill(prompts, prompt);
+    loop.runBatch(prompts, Sampling.greedy(tokens));
+    long start = System.nanoTime();
+    loop.runBatch(prompts, Sampling.greedy(1));
+    long prefillOnly = System.nanoTime() - start;
+    start = System.nanoTime();
+    loop.runBatch(prompts, Sampling.greedy(tokens));
+    long whole = System.nanoTime() - start;
+    return (double) streams * (tokens - 1) / ((whole - prefillOnly) / 1e9);
   }
 
   /** Bytes per second of a large array copy (read + write counted once, as a decode step reads). */
