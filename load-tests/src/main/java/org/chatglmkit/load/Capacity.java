@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 import org.chatglmkit.mockserver.core.Json;
 
 /**
@@ -55,18 +56,8 @@ record Capacity(List<Step> steps, double goodRatio) {
           samples.stream().filter(s -> s.startMillis() >= from && s.startMillis() < to).toList();
       long ok = mine.stream().filter(Metrics.Sample::ok).count();
       long good = mine.stream().filter(Metrics.Sample::good).count();
-      double[] ttft =
-          mine.stream()
-              .filter(Metrics.Sample::ok)
-              .mapToDouble(Metrics.Sample::ttftMillis)
-              .sorted()
-              .toArray();
-      double[] e2e =
-          mine.stream()
-              .filter(Metrics.Sample::ok)
-              .mapToDouble(Metrics.Sample::e2eMillis)
-              .sorted()
-              .toArray();
+      double[] ttft = sortedOk(mine, Metrics.Sample::ttftMillis);
+      double[] e2e = sortedOk(mine, Metrics.Sample::e2eMillis);
       double share = mine.isEmpty() ? 0 : (double) good / mine.size();
       steps.add(
           new Step(
@@ -81,6 +72,12 @@ record Capacity(List<Step> steps, double goodRatio) {
               !mine.isEmpty() && share >= goodRatio));
     }
     return new Capacity(steps, goodRatio);
+  }
+
+  /** One figure of the successful samples, sorted. */
+  private static double[] sortedOk(
+      List<Metrics.Sample> samples, ToDoubleFunction<Metrics.Sample> figure) {
+    return samples.stream().filter(Metrics.Sample::ok).mapToDouble(figure).sorted().toArray();
   }
 
   static double percentile(double[] sorted, double p) {

@@ -16,8 +16,6 @@ import java.util.stream.Stream;
 import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.LatencyProfile;
-import org.chatglmkit.mockserver.server.ReferenceServer;
-import org.chatglmkit.mockserver.server.ServerConfig;
 import org.chatglmkit.mockserver.target.OpenTarget;
 import org.chatglmkit.mockserver.target.Reachability;
 import org.chatglmkit.mockserver.target.Target;
@@ -59,22 +57,7 @@ public final class LoadRun {
   public static LoadRun open(String simulation) {
     LoadConfig config = LoadConfig.fromSystemProperties();
     TargetSettings settings = TargetSettings.fromEnvironment();
-    OpenTarget open;
-    if (settings.embedded()) {
-      ReferenceServer server =
-          ReferenceServer.start(
-              ServerConfig.builder()
-                  .port(0)
-                  .latency(EMBEDDED_LATENCY)
-                  .faults(embeddedFaults())
-                  .requestJournal(false)
-                  .build());
-      open =
-          new OpenTarget(
-              new Target(
-                  server.baseUrl(), ServerConfig.DEVELOPMENT_KEY, null, settings.profile(), true),
-              server);
-    } else {
+    if (!settings.embedded()) {
       Reachability.problem(settings.url())
           .ifPresent(
               problem -> {
@@ -82,8 +65,13 @@ public final class LoadRun {
                 System.err.println("chatglm load run: " + problem);
                 throw new IllegalStateException("chatglm load run: " + problem);
               });
-      open = settings.open();
     }
+    OpenTarget open =
+        settings.open(
+            TargetSettings.embeddedServer()
+                .latency(EMBEDDED_LATENCY)
+                .faults(embeddedFaults())
+                .build());
     LoadRun run = new LoadRun(simulation, config, open);
     current = run;
     return run;

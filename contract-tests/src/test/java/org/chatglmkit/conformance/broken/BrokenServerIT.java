@@ -32,14 +32,7 @@ class BrokenServerIT {
 
   @BeforeAll
   static void startReference() {
-    reference =
-        ReferenceServer.start(
-            ServerConfig.builder()
-                .port(0)
-                .forbiddenKey(TargetSettings.EMBEDDED_FORBIDDEN_KEY)
-                .latency(TargetSettings.EMBEDDED_LATENCY)
-                .requestJournal(false)
-                .build());
+    reference = ReferenceServer.start(TargetSettings.embeddedServer().build());
   }
 
   @AfterAll

@@ -27,10 +27,18 @@ public final class ChatGlmModel {
   private final ChatGlmWeights weights;
   private final NDManager manager;
 
+  /** θ_i = base^(−2i/rotary) of each rotary pair, computed once. */
+  private final double[] inverseFrequencies;
+
   public ChatGlmModel(ChatGlmConfig config, ChatGlmWeights weights, NDManager manager) {
     this.config = config;
     this.weights = weights;
     this.manager = manager;
+    this.inverseFrequencies = new double[config.rotaryDims() / 2];
+    double base = 10000 * config.ropeRatio();
+    for (int i = 0; i < inverseFrequencies.length; i++) {
+      inverseFrequencies[i] = 1 / Math.pow(base, (2.0 * i) / config.rotaryDims());
+    }
   }
 
   public ChatGlmConfig config() {
@@ -168,15 +176,14 @@ public final class ChatGlmModel {
    * heads; row {@code s·t + p} is token {@code p} of sequence {@code s}, at position past + p.
    */
   private NDArray[] rotary(NDManager step, int[] pasts, int t) {
-    int pairs = config.rotaryDims() / 2;
-    double base = 10000 * config.ropeRatio();
+    int pairs = inverseFrequencies.length;
     int rows = pasts.length * t;
     float[] cos = new float[rows * pairs];
     float[] sin = new float[rows * pairs];
     for (int row = 0; row < rows; row++) {
       int position = pasts[row / t] + row % t;
       for (int i = 0; i < pairs; i++) {
-        double angle = position / Math.pow(base, (2.0 * i) / config.rotaryDims());
+        double angle = position * inverseFrequencies[i];
         cos[row * pairs + i] = (float) Math.cos(angle);
         sin[row * pairs + i] = (float) Math.sin(angle);
       }

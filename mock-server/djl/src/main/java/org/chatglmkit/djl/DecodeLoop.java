@@ -2,7 +2,6 @@ package org.chatglmkit.djl;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -148,12 +147,7 @@ public final class DecodeLoop {
       probabilities[i] = Math.exp((logits[i] - max) / sampling.temperature());
       total += probabilities[i];
     }
-    Integer[] order = new Integer[logits.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-      probabilities[i] /= total;
-    }
-    Arrays.sort(order, Comparator.comparingDouble((Integer i) -> probabilities[i]).reversed());
+    int[] order = byProbability(probabilities, total);
     double kept = 0;
     int count = 0;
     while (count < order.length && kept < sampling.topP()) {
@@ -167,5 +161,24 @@ public final class DecodeLoop {
       }
     }
     return order[count - 1];
+  }
+
+  /**
+   * Normalises {@code probabilities} in place and returns the token ids from most to least likely
+   * (ties by id). One primitive sort of (probability, id) keys: no boxing over the vocabulary.
+   */
+  private static int[] byProbability(double[] probabilities, double total) {
+    long[] keys = new long[probabilities.length];
+    for (int i = 0; i < probabilities.length; i++) {
+      probabilities[i] /= total;
+      long bits = Float.floatToIntBits((float) probabilities[i]); // monotonic for p ≥ 0
+      keys[i] = bits << 32 | (Integer.MAX_VALUE - i);
+    }
+    Arrays.sort(keys);
+    int[] order = new int[keys.length];
+    for (int i = 0; i < keys.length; i++) {
+      order[i] = Integer.MAX_VALUE - (int) keys[keys.length - 1 - i];
+    }
+    return order;
   }
 }

@@ -41,6 +41,28 @@ public final class ChatService {
     return new Call(request, CallInfo.next(backend.modelName()), fault);
   }
 
+  /**
+   * The unstreamed answer to an accepted call: the fault's error or reset, or the completion with
+   * the delay {@code latency} gives it (plus the stall, for a stalled call).
+   *
+   * @param fault the fault to play, or {@code null}
+   * @throws ApiException when the backend refuses the request
+   */
+  public PlainAnswer answer(Call call, FaultKind fault, LatencyProfile latency) {
+    if (fault == FaultKind.RESET) {
+      return PlainAnswer.ofReset();
+    }
+    if (fault != null && fault != FaultKind.STALL) {
+      return PlainAnswer.ofError(faults.errorFor(fault));
+    }
+    Completion completion = backend.complete(call.request());
+    long delay = latency.totalMillis(completion.completionTokens());
+    if (fault == FaultKind.STALL) {
+      delay += faults.stallMillis();
+    }
+    return new PlainAnswer(null, false, completion, delay);
+  }
+
   /** Checks only the key (for endpoints without a body). */
   public void authorize(UnaryOperator<String> header) {
     Optional<ApiError> denied = access.check(header);

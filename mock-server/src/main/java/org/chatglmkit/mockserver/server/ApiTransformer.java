@@ -16,6 +16,7 @@ import org.chatglmkit.mockserver.core.ChatService;
 import org.chatglmkit.mockserver.core.Completion;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.LatencyProfile;
+import org.chatglmkit.mockserver.core.PlainAnswer;
 import org.chatglmkit.mockserver.core.Responses;
 
 /**
@@ -86,29 +87,22 @@ public final class ApiTransformer implements ResponseDefinitionTransformerV2 {
             parameters.getInt("ttftMs", (int) service.latency().ttftMillis()),
             parameters.getInt("itlMs", (int) service.latency().itlMillis()),
             service.latency().jitterMillis());
-    if (fault == FaultKind.RESET) {
+    PlainAnswer answer = service.answer(call, fault, latency);
+    if (answer.reset()) {
       return responseDefinition().withFault(Fault.CONNECTION_RESET_BY_PEER).build();
     }
-    if (fault == FaultKind.RATE_LIMIT
-        || fault == FaultKind.OVERLOADED
-        || fault == FaultKind.INTERNAL
-        || fault == FaultKind.STREAM_ERROR) {
-      return error(service.faults().errorFor(fault));
+    if (answer.error() != null) {
+      return error(answer.error());
     }
-    Completion completion = service.backend().complete(call.request());
-    long delay = latency.totalMillis(completion.completionTokens());
-    if (fault == FaultKind.STALL) {
-      delay += service.faults().stallMillis();
-    }
-    ResponseDefinitionBuilder answer =
+    ResponseDefinitionBuilder builder =
         call.request().stream()
-            ? bufferedStream(call, completion)
-            : json(200, Responses.completion(call.info(), completion));
+            ? bufferedStream(call, answer.completion())
+            : json(200, Responses.completion(call.info(), answer.completion()));
     // No delay at all when none is due: a zero delay still sends the answer through WireMock's
     // scheduler, a thread hop per request.
-    return delay > 0
-        ? answer.withFixedDelay((int) Math.min(Integer.MAX_VALUE, delay)).build()
-        : answer.build();
+    return answer.delayMillis() > 0
+        ? builder.withFixedDelay((int) Math.min(Integer.MAX_VALUE, answer.delayMillis())).build()
+        : builder.build();
   }
 
   /** A whole stream in one body: only for stubs of yours that route streams here. */

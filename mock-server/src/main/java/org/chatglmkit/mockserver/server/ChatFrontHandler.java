@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,9 +14,9 @@ import org.chatglmkit.mockserver.core.ApiError;
 import org.chatglmkit.mockserver.core.ApiException;
 import org.chatglmkit.mockserver.core.ChatBackend.Generation;
 import org.chatglmkit.mockserver.core.ChatService;
-import org.chatglmkit.mockserver.core.Completion;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.core.PlainAnswer;
 import org.chatglmkit.mockserver.core.Responses;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -124,11 +123,11 @@ final class ChatFrontHandler extends Handler.Wrapper {
   }
 
   /**
-   * Checks the call; answers it at once (error, injected error, reset) and returns {@code null}, or
-   * returns it for an answer, with a fault in {@code inBand} still to be played out.
+   * Checks a streamed call; answers it at once (error, injected error, reset) and returns {@code
+   * null}, or returns it to be streamed, with a stall or stream-error still to be played out.
    */
-  private ChatService.Call accept(
-      Request request, Response response, Callback callback, byte[] body, Set<FaultKind> inBand) {
+  private ChatService.Call acceptStream(
+      Request request, Response response, Callback callback, byte[] body) {
     ChatService.Call call;
     try {
       call = service.accept(name -> request.getHeaders().get(name), body);
@@ -141,7 +140,7 @@ final class ChatFrontHandler extends Handler.Wrapper {
       reset(request, callback);
       return null;
     }
-    if (fault != null && !inBand.contains(fault)) {
+    if (fault != null && fault != FaultKind.STALL && fault != FaultKind.STREAM_ERROR) {
       writeError(response, callback, service.faults().errorFor(fault));
       return null;
     }
@@ -154,23 +153,24 @@ final class ChatFrontHandler extends Handler.Wrapper {
    * scheduler rather than on a thread.
    */
   private void answer(Request request, Response response, Callback callback, byte[] body) {
-    ChatService.Call call = accept(request, response, callback, body, Set.of(FaultKind.STALL));
-    if (call == null) {
-      return;
-    }
-    FaultKind fault = call.fault().orElse(null);
-    Completion completion;
+    ChatService.Call call;
+    PlainAnswer answer;
     try {
-      completion = service.backend().complete(call.request());
+      call = service.accept(name -> request.getHeaders().get(name), body);
+      answer = service.answer(call, call.fault().orElse(null), service.latency());
     } catch (ApiException e) {
       writeError(response, callback, e.error());
       return;
     }
-    long delay = service.latency().totalMillis(completion.completionTokens());
-    if (fault == FaultKind.STALL) {
-      delay += service.faults().stallMillis();
+    if (answer.reset()) {
+      reset(request, callback);
+      return;
     }
-    String json = Responses.completion(call.info(), completion);
+    if (answer.error() != null) {
+      writeError(response, callback, answer.error());
+      return;
+    }
+    String json = Responses.completion(call.info(), answer.completion());
     Runnable write =
         () -> {
           response.setStatus(200);
@@ -179,8 +179,9 @@ final class ChatFrontHandler extends Handler.Wrapper {
         };
     // Due relative to the request's arrival, so time spent parsing and queueing is not added.
     long dueIn =
-        TimeUnit.MILLISECONDS.toNanos(delay) - (System.nanoTime() - request.getBeginNanoTime());
-    if (delay > 0 && dueIn > 0) {
+        TimeUnit.MILLISECONDS.toNanos(answer.delayMillis())
+            - (System.nanoTime() - request.getBeginNanoTime());
+    if (answer.delayMillis() > 0 && dueIn > 0) {
       scheduler.schedule(write, dueIn, TimeUnit.NANOSECONDS);
     } else {
       write.run();
@@ -188,8 +189,7 @@ final class ChatFrontHandler extends Handler.Wrapper {
   }
 
   private void stream(Request request, Response response, Callback callback, byte[] body) {
-    ChatService.Call call =
-        accept(request, response, callback, body, Set.of(FaultKind.STALL, FaultKind.STREAM_ERROR));
+    ChatService.Call call = acceptStream(request, response, callback, body);
     if (call == null) {
       return;
     }

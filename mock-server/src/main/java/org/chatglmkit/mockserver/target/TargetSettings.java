@@ -96,21 +96,39 @@ public record TargetSettings(String url, String apiKey, String forbiddenKey, Pro
 
   /** The target; starts the embedded reference server when no URL was given. */
   public OpenTarget open() {
+    return open(embeddedServer().build());
+  }
+
+  /**
+   * The target; when no URL was given, the embedded reference server started with {@code embedded}
+   * (whose first key, and first forbidden key if any, the target then uses).
+   */
+  public OpenTarget open(ServerConfig embedded) {
     if (!embedded()) {
       return new OpenTarget(new Target(url, apiKey, forbiddenKey, profile, false), null);
     }
-    ServerConfig config =
-        ServerConfig.builder()
-            .port(0)
-            .forbiddenKey(EMBEDDED_FORBIDDEN_KEY)
-            .latency(EMBEDDED_LATENCY)
-            .requestJournal(false)
-            .build();
-    ReferenceServer server = ReferenceServer.start(config);
+    ReferenceServer server = ReferenceServer.start(embedded);
     Target target =
         new Target(
-            server.baseUrl(), ServerConfig.DEVELOPMENT_KEY, EMBEDDED_FORBIDDEN_KEY, profile, true);
+            server.baseUrl(),
+            embedded.apiKeys().iterator().next(),
+            embedded.forbiddenKeys().stream().findFirst().orElse(null),
+            profile,
+            true);
     return new OpenTarget(target, server);
+  }
+
+  /**
+   * The embedded server of the suites: a free loopback port, the development key, {@link
+   * #EMBEDDED_FORBIDDEN_KEY}, {@link #EMBEDDED_LATENCY}, no request journal. Change what a suite
+   * needs and pass it to {@link #open(ServerConfig)}.
+   */
+  public static ServerConfig.Builder embeddedServer() {
+    return ServerConfig.builder()
+        .port(0)
+        .forbiddenKey(EMBEDDED_FORBIDDEN_KEY)
+        .latency(EMBEDDED_LATENCY)
+        .requestJournal(false);
   }
 
   @Override
