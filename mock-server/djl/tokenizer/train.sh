@@ -2,12 +2,13 @@
 # Trains the tiny SentencePiece model the DJL backend's tests use, from corpus.txt (English and
 # Chinese sentences written for this project). Byte fallback keeps any UTF-8 text encodable, as
 # ChatGLM's tokenizer does. Needs Debian's `sentencepiece` package (spm_train); the result is
-# committed as src/test/resources/tokenizer/tokenizer.model, so tests do not need it.
+# committed as src/main/resources/tokenizer/tokenizer.model (the generator puts it in every test
+# checkpoint), so builds do not need spm_train.
 # Usage: mock-server/djl/tokenizer/train.sh [vocab_size=1000]
 set -euo pipefail
 cd "$(dirname "$0")"
 command -v spm_train >/dev/null || { echo "train.sh: install Debian's sentencepiece package (apt-get install sentencepiece)" >&2; exit 2; }
-OUT=../src/test/resources/tokenizer
+OUT=../src/main/resources/tokenizer
 mkdir -p "$OUT"
 spm_train --input=corpus.txt --model_prefix="$OUT/tokenizer" --vocab_size="${1:-1000}" \
   --model_type=bpe --character_coverage=1.0 --byte_fallback=true --split_digits=true \

@@ -1,11 +1,16 @@
 package org.chatglmkit.djl;
 
 import ai.djl.sentencepiece.SpProcessor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.chatglmkit.mockserver.core.ChatMessage;
+import org.chatglmkit.mockserver.core.Json;
 
 /**
  * Turns a conversation into prompt tokens the way the published models were trained, and names the
@@ -24,7 +29,43 @@ public final class ChatFormat {
   /** The two formats. */
   public enum Version {
     CHATGLM2,
-    CHATGLM3
+    CHATGLM3;
+
+    /** {@code chatglm2} or {@code chatglm3}, as on the command line. */
+    public static Version parse(String text) {
+      return switch (text.strip().toLowerCase(Locale.ROOT)) {
+        case "chatglm2" -> CHATGLM2;
+        case "chatglm3" -> CHATGLM3;
+        default ->
+            throw new IllegalArgumentException(
+                "chat format must be chatglm2 or chatglm3, not " + text);
+      };
+    }
+
+    /**
+     * The format a checkpoint directory was trained with: ChatGLM3 when its {@code
+     * tokenizer_config.json} knows the role tokens, otherwise what {@code config.json}'s {@code
+     * _name_or_path} names ({@code chatglm2…} or {@code chatglm3…}); ChatGLM3 when neither says.
+     */
+    public static Version of(Path dir) {
+      Path tokenizerConfig = dir.resolve("tokenizer_config.json");
+      try {
+        if (Files.isRegularFile(tokenizerConfig)
+            && Files.readString(tokenizerConfig).contains("<|user|>")) {
+          return CHATGLM3;
+        }
+        Path config = dir.resolve("config.json");
+        if (Files.isRegularFile(config)) {
+          String name = Json.MAPPER.readTree(config.toFile()).path("_name_or_path").asText("");
+          if (name.toLowerCase(Locale.ROOT).contains("chatglm2")) {
+            return CHATGLM2;
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the chat format of " + dir, e);
+      }
+      return CHATGLM3;
+    }
   }
 
   private static final List<String> SPECIAL =
@@ -59,6 +100,10 @@ public final class ChatFormat {
   /** How many ids the model's vocabulary needs: the SentencePiece ones and the special ones. */
   public int idsNeeded() {
     return vocabulary + (version == Version.CHATGLM3 ? SPECIAL.size() : 5);
+  }
+
+  public Version version() {
+    return version;
   }
 
   public int special(String token) {

@@ -11,8 +11,8 @@ import java.util.function.IntPredicate;
 /**
  * The decode loop: prefill the prompt, then one cached step per token, each token handed to a
  * callback as soon as it is chosen. Stops at a stop token (EOS, or a role token of the chat
- * format), at {@code max_tokens}, or when the callback declines to go on; the KV cache is freed
- * either way.
+ * format), at {@code max_tokens}, when prompt and answer fill the context ({@code length}), or when
+ * the callback declines to go on; the KV cache is freed either way.
  *
  * <pre>{@code
  * DecodeLoop.Result result = new DecodeLoop(model, Set.of(eos)).run(prompt, Sampling.greedy(64), token -> {
@@ -57,7 +57,7 @@ public final class DecodeLoop {
         if (tokens.size() >= sampling.maxTokens()) {
           return new Result(tokens, "length");
         }
-        if (cache.length() + 1 > model.config().seqLength()) {
+        if (prompt.length + tokens.size() >= model.config().seqLength()) {
           return new Result(tokens, "length");
         }
         logits = model.forward(new int[] {next}, cache);
@@ -97,7 +97,7 @@ public final class DecodeLoop {
           }
           tokens.get(s).add(next[s]);
           if (tokens.get(s).size() >= sampling.maxTokens()
-              || caches.get(s).length() + 1 > model.config().seqLength()) {
+              || prompts[s].length + tokens.get(s).size() >= model.config().seqLength()) {
             finish[s] = "length";
             continue;
           }

@@ -3,6 +3,7 @@ package org.chatglmkit.djl;
 import ai.djl.sentencepiece.SpProcessor;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,17 +24,24 @@ import java.util.regex.Pattern;
 public final class Detokenizer {
   private static final Pattern BYTE_PIECE = Pattern.compile("<0x([0-9A-Fa-f]{2})>");
 
-  private final SpProcessor processor;
+  private final IntFunction<String> pieces;
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
   private boolean started;
 
   public Detokenizer(SpProcessor processor) {
-    this.processor = processor;
+    this(processor::getToken);
+  }
+
+  /**
+   * @param pieces the SentencePiece piece of each id (a table built once serves every stream)
+   */
+  public Detokenizer(IntFunction<String> pieces) {
+    this.pieces = pieces;
   }
 
   /** Adds a token; returns the text it completed (possibly empty). */
   public String push(int id) {
-    String piece = processor.getToken(id);
+    String piece = pieces.apply(id);
     Matcher hex = BYTE_PIECE.matcher(piece);
     if (hex.matches()) {
       pending.write(Integer.parseInt(hex.group(1), 16));

@@ -40,7 +40,7 @@ public interface ChatBackend extends AutoCloseable {
 
           @Override
           public void onFinish(String finishReason, int promptTokens, int completionTokens) {
-            done.complete(new Completion(tokens, finishReason, promptTokens));
+            done.complete(new Completion(tokens, finishReason, promptTokens, completionTokens));
           }
 
           @Override

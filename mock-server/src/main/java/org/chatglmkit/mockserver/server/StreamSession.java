@@ -105,11 +105,12 @@ final class StreamSession extends IteratingCallback implements TokenSink {
   @Override
   public void onFinish(String finishReason, int promptTokens, int completionTokens) {
     int[] usage = includeUsage ? new int[] {promptTokens, completionTokens} : null;
-    String last = Responses.chunkFrame(info, null, completionTokens == 0, finishReason, usage);
+    int pieces = produced;
+    String last = Responses.chunkFrame(info, null, pieces == 0, finishReason, usage);
     at(
         lastDueNanos,
         () -> {
-          if (fault != null && completionTokens <= FAULT_AFTER_TOKENS) {
+          if (fault != null && pieces <= FAULT_AFTER_TOKENS) {
             strike();
           } else {
             offer(last, false);

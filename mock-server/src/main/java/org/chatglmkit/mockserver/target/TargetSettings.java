@@ -1,6 +1,8 @@
 package org.chatglmkit.mockserver.target;
 
 import java.util.function.UnaryOperator;
+import org.chatglmkit.mockserver.backend.BackendProvider;
+import org.chatglmkit.mockserver.core.ChatBackend;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
@@ -21,13 +23,20 @@ import org.chatglmkit.schemas.Profile;
  * @param apiKey the key to send ({@code null} for the embedded server's development key)
  * @param forbiddenKey a key the target refuses with 403, or {@code null}
  * @param profile the profile to hold the target to
+ * @param backend the embedded server's backend: {@code reference} (deterministic answers, the
+ *     default) or {@code djl} (a ChatGLM model, when the DJL module is on the classpath)
+ * @param model the embedded backend's model (for {@code djl} a checkpoint directory; none: a tiny
+ *     generated one), or {@code null}
  */
-public record TargetSettings(String url, String apiKey, String forbiddenKey, Profile profile) {
+public record TargetSettings(
+    String url, String apiKey, String forbiddenKey, Profile profile, String backend, String model) {
 
   public static final String URL = "chatglm.target.url";
   public static final String API_KEY = "chatglm.target.api-key";
   public static final String FORBIDDEN_KEY = "chatglm.target.forbidden-key";
   public static final String PROFILE = "chatglm.profile";
+  public static final String BACKEND = "chatglm.embedded.backend";
+  public static final String MODEL = "chatglm.embedded.model";
 
   /** The forbidden key the embedded reference server is started with, so 403 is checked too. */
   public static final String EMBEDDED_FORBIDDEN_KEY = "chatglm-dev-forbidden-key";
@@ -40,6 +49,13 @@ public record TargetSettings(String url, String apiKey, String forbiddenKey, Pro
     apiKey = blankToNull(apiKey);
     forbiddenKey = blankToNull(forbiddenKey);
     profile = profile == null ? Profile.OPENAI : profile;
+    backend = backend == null || backend.isBlank() ? BackendProvider.REFERENCE : backend.strip();
+    model = blankToNull(model);
+  }
+
+  /** Settings for a target URL (or the embedded reference server when {@code url} is null). */
+  public TargetSettings(String url, String apiKey, String forbiddenKey, Profile profile) {
+    this(url, apiKey, forbiddenKey, profile, null, null);
   }
 
   /** System properties, then environment variables. */
@@ -58,7 +74,9 @@ public record TargetSettings(String url, String apiKey, String forbiddenKey, Pro
         lookup.apply(URL),
         lookup.apply(API_KEY),
         lookup.apply(FORBIDDEN_KEY),
-        profile == null ? Profile.OPENAI : Profile.parse(profile));
+        profile == null ? Profile.OPENAI : Profile.parse(profile),
+        lookup.apply(BACKEND),
+        lookup.apply(MODEL));
   }
 
   /** The environment variable that stands for a property. */
@@ -68,6 +86,8 @@ public record TargetSettings(String url, String apiKey, String forbiddenKey, Pro
       case API_KEY -> "CHATGLM_API_KEY";
       case FORBIDDEN_KEY -> "CHATGLM_FORBIDDEN_KEY";
       case PROFILE -> "CHATGLM_PROFILE";
+      case BACKEND -> "CHATGLM_EMBEDDED_BACKEND";
+      case MODEL -> "CHATGLM_EMBEDDED_MODEL";
       default -> property.toUpperCase().replace('.', '_').replace('-', '_');
     };
   }
@@ -101,13 +121,28 @@ public record TargetSettings(String url, String apiKey, String forbiddenKey, Pro
 
   /**
    * The target; when no URL was given, the embedded reference server started with {@code embedded}
-   * (whose first key, and first forbidden key if any, the target then uses).
+   * (whose first key, and first forbidden key if any, the target then uses) and {@link #backend()}.
+   * A model backend runs unpaced: its own compute decides when tokens come.
    */
   public OpenTarget open(ServerConfig embedded) {
     if (!embedded()) {
       return new OpenTarget(new Target(url, apiKey, forbiddenKey, profile, false), null);
     }
-    ReferenceServer server = ReferenceServer.start(embedded);
+    ReferenceServer server;
+    if (backend.equals(BackendProvider.REFERENCE)) {
+      server = ReferenceServer.start(embedded);
+    } else {
+      ChatBackend chat = BackendProvider.open(backend, model, null);
+      try {
+        server =
+            ReferenceServer.start(
+                embedded.toBuilder().latency(LatencyProfile.none()).model(chat.modelName()).build(),
+                chat);
+      } catch (RuntimeException e) {
+        chat.close();
+        throw e;
+      }
+    }
     Target target =
         new Target(
             server.baseUrl(),
@@ -134,7 +169,7 @@ public record TargetSettings(String url, String apiKey, String forbiddenKey, Pro
   @Override
   public String toString() {
     return "TargetSettings[url="
-        + (url == null ? "(embedded)" : url)
+        + (url == null ? "(embedded " + backend + ")" : url)
         + ", profile="
         + profile.id()
         + "]";

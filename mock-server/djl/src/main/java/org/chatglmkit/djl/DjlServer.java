@@ -1,0 +1,132 @@
+package org.chatglmkit.djl;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.chatglmkit.mockserver.ServerOptions;
+import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.core.LatencyProfile;
+import org.chatglmkit.mockserver.server.ReferenceServer;
+import org.chatglmkit.mockserver.server.ServerConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -jar mock-server/djl/target/chatglm-djl-server.jar --model DIR [options]}: the
+ * reference server's API, auth, validation, faults and SSE, answered by a ChatGLM checkpoint on
+ * DJL.
+ */
+@Command(
+    name = "chatglm-djl-server",
+    mixinStandardHelpOptions = true,
+    version = "chatglm-djl-server 0.1.0",
+    sortOptions = false,
+    description =
+        "Serves the ChatGLM chat-completions API (openai profile) from a ChatGLM2/ChatGLM3"
+            + " checkpoint directory (Hugging Face layout) on DJL's PyTorch engine, CPU, offline.")
+public final class DjlServer implements Callable<Integer> {
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
+      description =
+          "Checkpoint directory: config.json, *.safetensors (sharded or not), tokenizer.model.")
+  Path model;
+
+  @Option(
+      names = "--model-name",
+      description =
+          "Model name in answers (default: config.json's _name_or_path, else DIR's name).")
+  String modelName;
+
+  @Option(
+      names = "--chat-format",
+      description = "chatglm3 or chatglm2 (default: read from the checkpoint).")
+  String chatFormat;
+
+  @Option(
+      names = "--max-batch",
+      description = "Sequences decoded together, each with a KV cache (default ${DEFAULT-VALUE}).")
+  int maxBatch = DjlChatBackend.Limits.DEFAULT.maxBatch();
+
+  @Option(
+      names = "--max-queue",
+      description =
+          "Requests waiting for the batch; beyond them 529 with Retry-After (default"
+              + " ${DEFAULT-VALUE}).")
+  int maxQueue = DjlChatBackend.Limits.DEFAULT.maxQueue();
+
+  @Mixin ServerOptions server;
+
+  public static void main(String[] args) {
+    System.setProperty("ai.djl.offline", "true");
+    int code = new CommandLine(new DjlServer()).execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    ChatGlmCheckpoint checkpoint =
+        ChatGlmCheckpoint.open(
+            model, chatFormat == null ? null : ChatFormat.Version.parse(chatFormat));
+    DjlChatBackend backend =
+        new DjlChatBackend(
+            checkpoint,
+            modelName != null ? modelName : nameOf(model),
+            new DjlChatBackend.Limits(maxBatch, maxQueue, server.retryAfterSeconds()));
+    ServerConfig config =
+        server.toBuilder(LatencyProfile.none()).model(backend.modelName()).build();
+    ChatGlmConfig shape = checkpoint.model().config();
+    long cachePerSequence =
+        4L * 2 * shape.layers() * shape.groups() * shape.kvChannels() * shape.seqLength();
+    ServerOptions.serveUntilStopped(
+        ReferenceServer.start(config, backend),
+        "ChatGLM DJL server",
+        List.of(
+            "model: " + backend.modelName() + " from " + model.toAbsolutePath(),
+            String.format(
+                Locale.ROOT,
+                "shape: %d layers, hidden %d, %d heads, %d KV groups, vocabulary %d, context %d;"
+                    + " %s chat format",
+                shape.layers(),
+                shape.hidden(),
+                shape.heads(),
+                shape.groups(),
+                shape.vocab(),
+                shape.seqLength(),
+                checkpoint.format().version()),
+            String.format(
+                Locale.ROOT,
+                "memory: weights %.1f MB (fp32); KV cache up to %.1f MB per sequence, %.1f MB for"
+                    + " a full batch of %d",
+                checkpoint.weightBytes() / 1e6,
+                cachePerSequence / 1e6,
+                cachePerSequence * maxBatch / 1e6,
+                maxBatch),
+            "capacity: " + maxBatch + " decoding, " + maxQueue + " waiting; beyond: 529"));
+    return 0;
+  }
+
+  /** The model name of a checkpoint: the last part of {@code _name_or_path}, else the directory. */
+  static String nameOf(Path dir) {
+    try {
+      String name =
+          Json.MAPPER
+              .readTree(dir.resolve("config.json").toFile())
+              .path("_name_or_path")
+              .asText("");
+      if (!name.isBlank()) {
+        return name.substring(name.lastIndexOf('/') + 1);
+      }
+    } catch (java.io.IOException e) {
+      // fall back to the directory name
+    }
+    Path file = dir.toAbsolutePath().normalize().getFileName();
+    return file == null ? "chatglm" : file.toString();
+  }
+}

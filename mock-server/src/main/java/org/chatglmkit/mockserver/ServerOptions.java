@@ -1,0 +1,162 @@
+package org.chatglmkit.mockserver;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import org.chatglmkit.mockserver.core.FaultKind;
+import org.chatglmkit.mockserver.core.FaultPolicy;
+import org.chatglmkit.mockserver.core.Keys;
+import org.chatglmkit.mockserver.core.LatencyProfile;
+import org.chatglmkit.mockserver.server.ReferenceServer;
+import org.chatglmkit.mockserver.server.ServerConfig;
+import picocli.CommandLine.Option;
+
+/**
+ * The command-line flags every server of the toolkit shares (the WireMock reference server and the
+ * DJL model server), as a picocli mixin, and how such a server runs until it is stopped.
+ */
+public final class ServerOptions {
+  @Option(names = "--port", description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+  int port = 8080;
+
+  @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}).")
+  String host = "127.0.0.1";
+
+  @Option(
+      names = "--api-key",
+      description =
+          "A key that may use the API; repeatable. Default: the development key "
+              + ServerConfig.DEVELOPMENT_KEY
+              + ".")
+  List<String> apiKeys = new ArrayList<>();
+
+  @Option(names = "--forbidden-key", description = "A known key that gets 403; repeatable.")
+  List<String> forbiddenKeys = new ArrayList<>();
+
+  @Option(
+      names = "--ttft-ms",
+      description =
+          "Time to first token: the earliest a stream's first token is sent (reference server"
+              + " default 20; model server default 0, its own compute decides).")
+  Long ttftMs;
+
+  @Option(
+      names = "--itl-ms",
+      description =
+          "Delay between tokens: the earliest each next token is sent (reference server default"
+              + " 5, 0 sends a stream at once; model server default 0).")
+  Long itlMs;
+
+  @Option(names = "--jitter-ms", description = "Random ± variation of each delay.")
+  long jitterMs;
+
+  @Option(
+      names = "--fault-rate",
+      paramLabel = "FAULT=FRACTION[,...]",
+      description =
+          "Inject faults into a fraction of requests, e.g. 429=0.05,reset=0.01. Faults: 429, 529,"
+              + " 500, reset, stream-error, stall.")
+  String faultRates = "";
+
+  @Option(
+      names = "--retry-after-s",
+      description = "Retry-After of 429/529 (default ${DEFAULT-VALUE}).")
+  int retryAfterSeconds = 1;
+
+  @Option(
+      names = "--stall-ms",
+      description = "How long a stalled stream stays silent (default ${DEFAULT-VALUE}).")
+  long stallMs = 30_000;
+
+  @Option(
+      names = "--body-limit",
+      description = "Largest request body in bytes (default ${DEFAULT-VALUE}).")
+  long bodyLimit = ServerConfig.DEFAULT_BODY_LIMIT;
+
+  @Option(
+      names = "--root-dir",
+      description = "WireMock root with mappings/ and __files/ of your own stubs.")
+  Path rootDir;
+
+  @Option(
+      names = "--no-request-journal",
+      description = "Do not record requests (for long load runs).")
+  boolean noJournal;
+
+  @Option(names = "--container-threads", description = "Jetty threads (default ${DEFAULT-VALUE}).")
+  int containerThreads = 64;
+
+  /** The flags as a server configuration, with the pacing a server uses when none is given. */
+  public ServerConfig.Builder toBuilder(LatencyProfile defaultLatency) {
+    LatencyProfile latency =
+        new LatencyProfile(
+            ttftMs != null ? ttftMs : defaultLatency.ttftMillis(),
+            itlMs != null ? itlMs : defaultLatency.itlMillis(),
+            jitterMs);
+    ServerConfig.Builder builder =
+        ServerConfig.builder()
+            .host(host)
+            .port(port)
+            .latency(latency)
+            .faults(new FaultPolicy(FaultPolicy.parseRates(faultRates), retryAfterSeconds, stallMs))
+            .bodyLimitBytes(bodyLimit)
+            .rootDir(rootDir)
+            .requestJournal(!noJournal)
+            .containerThreads(containerThreads);
+    apiKeys.forEach(builder::apiKey);
+    forbiddenKeys.forEach(builder::forbiddenKey);
+    return builder;
+  }
+
+  public int retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
+  /**
+   * Prints where {@code server} listens and how it is set up, then blocks until the JVM is asked to
+   * stop, when the server is closed.
+   *
+   * @param title the first line, before "listening on URL"
+   * @param details more lines of set-up to print
+   */
+  public static void serveUntilStopped(ReferenceServer server, String title, List<String> details)
+      throws InterruptedException {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  stopped.countDown();
+                }));
+    ServerConfig config = server.config();
+    System.out.println(title + " listening on " + server.baseUrl());
+    System.out.println("  POST " + server.baseUrl() + "/v1/chat/completions");
+    if (config.apiKeys().equals(Set.of(ServerConfig.DEVELOPMENT_KEY))) {
+      System.out.println("  development API key: " + ServerConfig.DEVELOPMENT_KEY);
+    } else {
+      System.out.println("  API keys: " + config.apiKeys().stream().map(Keys::mask).toList());
+    }
+    details.forEach(line -> System.out.println("  " + line));
+    LatencyProfile latency = config.latency();
+    System.out.println(
+        "  latency: ttft="
+            + latency.ttftMillis()
+            + "ms itl="
+            + latency.itlMillis()
+            + "ms jitter=±"
+            + latency.jitterMillis()
+            + "ms");
+    System.out.println(
+        "  faults: header "
+            + FaultKind.HEADER
+            + ": {"
+            + FaultKind.names()
+            + "}; rates: "
+            + (config.faults().rates().isEmpty() ? "none" : config.faults().rates()));
+    System.out.println("  WireMock admin API: " + server.baseUrl() + "/__admin");
+    stopped.await();
+  }
+}
