@@ -56,6 +56,9 @@ public final class ChatGlmCheckpoint implements AutoCloseable {
    *     that does not fit the tokenizer
    */
   public static ChatGlmCheckpoint open(Path dir, ChatFormat.Version version) {
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true"); // the natives come from Maven; never download
+    }
     for (String file : new String[] {"config.json", "tokenizer.model"}) {
       if (!Files.isRegularFile(dir.resolve(file))) {
         throw new IllegalArgumentException("model directory " + dir + " has no " + file);

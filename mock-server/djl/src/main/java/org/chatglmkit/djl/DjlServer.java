@@ -1,5 +1,7 @@
 package org.chatglmkit.djl;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -71,9 +73,15 @@ public final class DjlServer implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    ChatGlmCheckpoint checkpoint =
-        ChatGlmCheckpoint.open(
-            model, chatFormat == null ? null : ChatFormat.Version.parse(chatFormat));
+    ChatGlmCheckpoint checkpoint;
+    try {
+      checkpoint =
+          ChatGlmCheckpoint.open(
+              model, chatFormat == null ? null : ChatFormat.Version.parse(chatFormat));
+    } catch (IllegalArgumentException | UncheckedIOException e) {
+      System.err.println("chatglm-djl-server: " + e.getMessage());
+      return 2;
+    }
     DjlChatBackend backend =
         new DjlChatBackend(
             checkpoint,
@@ -123,7 +131,7 @@ public final class DjlServer implements Callable<Integer> {
       if (!name.isBlank()) {
         return name.substring(name.lastIndexOf('/') + 1);
       }
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       // fall back to the directory name
     }
     Path file = dir.toAbsolutePath().normalize().getFileName();
