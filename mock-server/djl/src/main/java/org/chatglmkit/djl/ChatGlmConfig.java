@@ -45,6 +45,18 @@ public record ChatGlmConfig(
     }
   }
 
+  /** This shape with another vocabulary size. */
+  public ChatGlmConfig withVocab(int newVocab) {
+    return new ChatGlmConfig(
+        layers, hidden, heads, kvChannels, groups, ffn, newVocab, seqLength, epsilon, ropeRatio);
+  }
+
+  /** This shape with another context length. */
+  public ChatGlmConfig withSeqLength(int newSeqLength) {
+    return new ChatGlmConfig(
+        layers, hidden, heads, kvChannels, groups, ffn, vocab, newSeqLength, epsilon, ropeRatio);
+  }
+
   /** Width of the fused query/key/value projection. */
   public int qkvWidth() {
     return (heads + 2 * groups) * kvChannels;

@@ -17,8 +17,7 @@ import org.chatglmkit.mockserver.core.ChatBackend;
  */
 public final class DjlBackendProvider implements BackendProvider {
   /** The shape of the generated model: 2 layers, hidden 64, a context of 2048 tokens. */
-  static final ChatGlmConfig GENERATED_SHAPE =
-      new ChatGlmConfig(2, 64, 4, 16, 2, 96, 0, 2048, 1e-5, 1.0);
+  static final ChatGlmConfig GENERATED_SHAPE = TestModelGenerator.tiny(0).withSeqLength(2048);
 
   @Override
   public String name() {

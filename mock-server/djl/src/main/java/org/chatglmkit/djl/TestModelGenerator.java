@@ -46,18 +46,7 @@ public final class TestModelGenerator {
       throws IOException {
     byte[] tokenizer = bundledTokenizer();
     int specials = format == ChatFormat.Version.CHATGLM3 ? 9 : 5;
-    ChatGlmConfig config =
-        new ChatGlmConfig(
-            shape.layers(),
-            shape.hidden(),
-            shape.heads(),
-            shape.kvChannels(),
-            shape.groups(),
-            shape.ffn(),
-            ChatGlmCheckpoint.countPieces(tokenizer) + specials,
-            shape.seqLength(),
-            shape.epsilon(),
-            shape.ropeRatio());
+    ChatGlmConfig config = shape.withVocab(ChatGlmCheckpoint.countPieces(tokenizer) + specials);
     generate(dir, config, seed, shards, dtype);
     Files.write(dir.resolve("tokenizer.model"), tokenizer);
     ObjectNode json = (ObjectNode) Json.MAPPER.readTree(dir.resolve("config.json").toFile());
@@ -161,7 +150,6 @@ public final class TestModelGenerator {
         default -> numbers.add(Integer.parseInt(args[i]));
       }
     }
-    ChatGlmConfig tiny = tiny(0);
     ChatGlmConfig shape =
         numbers.size() == 6
             ? new ChatGlmConfig(
@@ -175,17 +163,7 @@ public final class TestModelGenerator {
                 seqLength,
                 1e-5,
                 1.0)
-            : new ChatGlmConfig(
-                tiny.layers(),
-                tiny.hidden(),
-                tiny.heads(),
-                tiny.kvChannels(),
-                tiny.groups(),
-                tiny.ffn(),
-                0,
-                seqLength,
-                1e-5,
-                1.0);
+            : tiny(0).withSeqLength(seqLength);
     ChatGlmConfig written = generateChat(Path.of(args[0]), shape, format, seed, shards, dtype);
     System.out.println("wrote " + written + " (" + format + ", " + dtype + ") to " + args[0]);
   }

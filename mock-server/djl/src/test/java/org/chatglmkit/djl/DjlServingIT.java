@@ -45,20 +45,9 @@ class DjlServingIT {
 
   @BeforeAll
   static void start() throws Exception {
-    ChatGlmConfig shape = TestModelGenerator.tiny(0);
     TestModelGenerator.generateChat(
         dir,
-        new ChatGlmConfig(
-            shape.layers(),
-            shape.hidden(),
-            shape.heads(),
-            shape.kvChannels(),
-            shape.groups(),
-            shape.ffn(),
-            0,
-            CONTEXT,
-            shape.epsilon(),
-            shape.ropeRatio()),
+        TestModelGenerator.tiny(0).withSeqLength(CONTEXT),
         ChatFormat.Version.CHATGLM3,
         5,
         1,
