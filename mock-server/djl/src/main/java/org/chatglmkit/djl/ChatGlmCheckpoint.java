@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.chatglmkit.mockserver.core.Json;
 
 /**
  * A ChatGLM checkpoint directory in the Hugging Face layout, loaded and ready to generate: {@code
@@ -163,6 +164,27 @@ public final class ChatGlmCheckpoint implements AutoCloseable {
 
   public Path directory() {
     return dir;
+  }
+
+  /**
+   * The model's name: the last part of {@code config.json}'s {@code _name_or_path}, else the
+   * directory's.
+   */
+  public String name() {
+    try {
+      String name =
+          Json.MAPPER
+              .readTree(dir.resolve("config.json").toFile())
+              .path("_name_or_path")
+              .asText("");
+      if (!name.isBlank()) {
+        return name.substring(name.lastIndexOf('/') + 1);
+      }
+    } catch (IOException e) {
+      // fall back to the directory's name
+    }
+    Path file = dir.toAbsolutePath().normalize().getFileName();
+    return file == null ? "chatglm" : file.toString();
   }
 
   public ChatGlmModel model() {

@@ -84,8 +84,9 @@ public final class ChatGlmModel {
       NDArray x = weights.get(TensorNames.EMBEDDING).get(new NDIndex("{}", step.create(ids)));
       x.attach(step);
       NDArray[] rope = rotary(step, pasts, t);
+      // A single new token may see every cached one: decode steps need no mask.
       NDArray[] masks = new NDArray[streams];
-      for (int s = 0; s < streams; s++) {
+      for (int s = 0; s < streams && t > 1; s++) {
         masks[s] = causalMask(step, pasts[s], t);
       }
       for (int layer = 0; layer < config.layers(); layer++) {
@@ -146,11 +147,10 @@ public final class ChatGlmModel {
       keys.attach(h.getManager());
       values.attach(h.getManager());
       NDArray scores =
-          q.get(range)
-              .transpose(1, 0, 2)
-              .matMul(keys.transpose(1, 2, 0))
-              .div(Math.sqrt(kv))
-              .add(masks[s]);
+          q.get(range).transpose(1, 0, 2).matMul(keys.transpose(1, 2, 0)).div(Math.sqrt(kv));
+      if (masks[s] != null) {
+        scores = scores.add(masks[s]);
+      }
       contexts.add(
           scores
               .softmax(-1)

@@ -54,10 +54,7 @@ public final class DecodeLoop {
         if (!onToken.test(next)) {
           return new Result(tokens, "cancelled");
         }
-        if (tokens.size() >= sampling.maxTokens()) {
-          return new Result(tokens, "length");
-        }
-        if (prompt.length + tokens.size() >= model.config().seqLength()) {
+        if (full(prompt.length, tokens.size(), sampling, model.config())) {
           return new Result(tokens, "length");
         }
         logits = model.forward(new int[] {next}, cache);
@@ -96,8 +93,7 @@ public final class DecodeLoop {
             continue;
           }
           tokens.get(s).add(next[s]);
-          if (tokens.get(s).size() >= sampling.maxTokens()
-              || prompts[s].length + tokens.get(s).size() >= model.config().seqLength()) {
+          if (full(prompts[s].length, tokens.get(s).size(), sampling, model.config())) {
             finish[s] = "length";
             continue;
           }
@@ -125,6 +121,14 @@ public final class DecodeLoop {
     } finally {
       caches.forEach(KvCache::close);
     }
+  }
+
+  /**
+   * Whether an answer of {@code generated} tokens must end with {@code length}: it reached {@code
+   * max_tokens}, or prompt and answer fill the context.
+   */
+  static boolean full(int promptLength, int generated, Sampling sampling, ChatGlmConfig config) {
+    return generated >= sampling.maxTokens() || promptLength + generated >= config.seqLength();
   }
 
   static int choose(float[] logits, Sampling sampling, SplittableRandom random) {

@@ -27,10 +27,10 @@ public final class DjlBackendProvider implements BackendProvider {
   @Override
   public ChatBackend open(String model, String modelName) {
     if (model != null) {
-      Path dir = Path.of(model);
+      ChatGlmCheckpoint checkpoint = ChatGlmCheckpoint.open(Path.of(model), null);
       return new DjlChatBackend(
-          ChatGlmCheckpoint.open(dir, null),
-          modelName != null ? modelName : DjlServer.nameOf(dir),
+          checkpoint,
+          modelName != null ? modelName : checkpoint.name(),
           DjlChatBackend.Limits.DEFAULT);
     }
     Path dir;

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,7 +56,10 @@ public final class DjlChatBackend implements ChatBackend {
   private final String modelName;
   private final Limits limits;
   private final BlockingQueue<Job> waiting = new LinkedBlockingQueue<>();
-  private final AtomicInteger admitted = new AtomicInteger();
+
+  /** Places in the batch and the queue; a request holds one from admission to its end. */
+  private final Semaphore places;
+
   private final AtomicInteger cachesHeld = new AtomicInteger();
   private final AtomicInteger running = new AtomicInteger();
   private final AtomicInteger cancelled = new AtomicInteger();
@@ -72,6 +76,7 @@ public final class DjlChatBackend implements ChatBackend {
     this.stopTokens = format.stopTokens();
     this.modelName = modelName;
     this.limits = limits;
+    this.places = new Semaphore(limits.maxBatch() + limits.maxQueue());
     this.decoder = new Thread(this::decode, "djl-decoder");
     decoder.setDaemon(true);
     decoder.start();
@@ -139,25 +144,12 @@ public final class DjlChatBackend implements ChatBackend {
                   context),
               "messages"));
     }
-    if (closed || !admit()) {
+    if (closed || !places.tryAcquire()) {
       throw new ApiException(ApiError.overloaded(limits.retryAfterSeconds()));
     }
     Job job = new Job(prompt, sampling(request), sink);
     waiting.add(job);
     return job::cancel;
-  }
-
-  private boolean admit() {
-    int bound = limits.maxBatch() + limits.maxQueue();
-    while (true) {
-      int now = admitted.get();
-      if (now >= bound) {
-        return false;
-      }
-      if (admitted.compareAndSet(now, now + 1)) {
-        return true;
-      }
-    }
   }
 
   /** top_p outside (0, 1] is read as its limit: ≤ 0 keeps only the likeliest token, > 1 all. */
@@ -273,8 +265,7 @@ public final class DjlChatBackend implements ChatBackend {
       release(job);
       return false;
     }
-    if (job.generated >= job.sampling.maxTokens()
-        || job.prompt.length + job.generated >= model.config().seqLength()) {
+    if (DecodeLoop.full(job.prompt.length, job.generated, job.sampling, model.config())) {
       return finish(job, "length");
     }
     job.next = token;
@@ -313,7 +304,7 @@ public final class DjlChatBackend implements ChatBackend {
       job.cache = null;
       cachesHeld.decrementAndGet();
     }
-    admitted.decrementAndGet();
+    places.release();
     return true;
   }
 
@@ -366,7 +357,7 @@ public final class DjlChatBackend implements ChatBackend {
       cancelled = true;
       if (waiting.remove(this)) {
         released = true; // the decoder never saw it
-        admitted.decrementAndGet();
+        places.release();
       }
     }
   }

@@ -1,13 +1,11 @@
 package org.chatglmkit.djl;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.chatglmkit.mockserver.ServerOptions;
-import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
@@ -64,7 +62,6 @@ public final class DjlServer implements Callable<Integer> {
   @Mixin ServerOptions server;
 
   public static void main(String[] args) {
-    System.setProperty("ai.djl.offline", "true");
     int code = new CommandLine(new DjlServer()).execute(args);
     if (code != 0) {
       System.exit(code);
@@ -85,7 +82,7 @@ public final class DjlServer implements Callable<Integer> {
     DjlChatBackend backend =
         new DjlChatBackend(
             checkpoint,
-            modelName != null ? modelName : nameOf(model),
+            modelName != null ? modelName : checkpoint.name(),
             new DjlChatBackend.Limits(maxBatch, maxQueue, server.retryAfterSeconds()));
     ServerConfig config =
         server.toBuilder(LatencyProfile.none()).model(backend.modelName()).build();
@@ -118,23 +115,5 @@ public final class DjlServer implements Callable<Integer> {
                 maxBatch),
             "capacity: " + maxBatch + " decoding, " + maxQueue + " waiting; beyond: 529"));
     return 0;
-  }
-
-  /** The model name of a checkpoint: the last part of {@code _name_or_path}, else the directory. */
-  static String nameOf(Path dir) {
-    try {
-      String name =
-          Json.MAPPER
-              .readTree(dir.resolve("config.json").toFile())
-              .path("_name_or_path")
-              .asText("");
-      if (!name.isBlank()) {
-        return name.substring(name.lastIndexOf('/') + 1);
-      }
-    } catch (IOException e) {
-      // fall back to the directory name
-    }
-    Path file = dir.toAbsolutePath().normalize().getFileName();
-    return file == null ? "chatglm" : file.toString();
   }
 }
