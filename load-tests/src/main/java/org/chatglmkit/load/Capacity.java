@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.settings.Settings;
 
 /**
  * Capacity search over a step sweep: each step's requests (by start time), its goodput and latency,
@@ -45,8 +46,7 @@ record Capacity(List<Step> steps, double goodRatio) {
       boolean holds) {}
 
   static Capacity of(LoadConfig config, List<Metrics.Sample> samples) {
-    double goodRatio =
-        Double.parseDouble(System.getProperty("chatglm.capacity.good-ratio", "0.95"));
+    double goodRatio = Settings.system().number("chatglm.capacity.good-ratio", 0.95);
     double stepMillis = config.duration().toMillis();
     List<Step> steps = new ArrayList<>();
     for (int i = 0; i < config.steps(); i++) {

@@ -2,10 +2,13 @@ package org.chatglmkit.load;
 
 import java.time.Duration;
 import java.util.Locale;
+import org.chatglmkit.mockserver.settings.Settings;
 
 /**
- * Everything a load run is told through system properties ({@code -Dchatglm.load.profile=rate}),
- * with the same target settings as the conformance gate ({@code chatglm.target.url}, ...).
+ * Everything a load run is told, by the toolkit's one rule ({@link Settings}): a system property
+ * ({@code -Dchatglm.load.profile=rate}), then the environment variable ({@code
+ * CHATGLM_LOAD_PROFILE=rate}), then the default; the target settings are the conformance gate's
+ * ({@code chatglm.target.url}, ...).
  *
  * @param profile the load profile: smoke, rate, ramp, steps, concurrency or soak
  * @param rate requests started per second (rate, soak; the start of ramp and steps)
@@ -42,7 +45,12 @@ public record LoadConfig(
 
   /** Reads {@code chatglm.load.*}, {@code chatglm.slo.*} and {@code chatglm.assert.*}. */
   public static LoadConfig fromSystemProperties() {
-    String profile = text("profile", "smoke").toLowerCase(Locale.ROOT);
+    return from(Settings.system());
+  }
+
+  /** Reads the settings from {@code settings}. */
+  public static LoadConfig from(Settings settings) {
+    String profile = settings.text(PREFIX + "profile", "smoke").toLowerCase(Locale.ROOT);
     long defaultSeconds =
         switch (profile) {
           case "smoke" -> 5;
@@ -52,34 +60,23 @@ public record LoadConfig(
         };
     return new LoadConfig(
         profile,
-        number("rate", profile.equals("smoke") ? 4 : 5),
-        number("ramp-to", 20),
-        (int) number("steps", 5),
-        number("step-rate", 2),
-        (int) number("users", 8),
-        Duration.ofSeconds((long) number("duration-s", defaultSeconds)),
-        (int) number("max-tokens", 64),
-        number("temperature", 0.7),
-        text("dataset", null),
-        Duration.ofSeconds((long) number("stream-timeout-s", 30)),
-        Boolean.parseBoolean(text("validate", "true")),
-        Slo.fromSystemProperties(),
-        Thresholds.fromSystemProperties());
+        settings.number(PREFIX + "rate", profile.equals("smoke") ? 4 : 5),
+        settings.number(PREFIX + "ramp-to", 20),
+        (int) settings.whole(PREFIX + "steps", 5),
+        settings.number(PREFIX + "step-rate", 2),
+        (int) settings.whole(PREFIX + "users", 8),
+        Duration.ofSeconds(settings.whole(PREFIX + "duration-s", defaultSeconds)),
+        (int) settings.whole(PREFIX + "max-tokens", 64),
+        settings.number(PREFIX + "temperature", 0.7),
+        settings.text(PREFIX + "dataset", null),
+        Duration.ofSeconds(settings.whole(PREFIX + "stream-timeout-s", 30)),
+        settings.flag(PREFIX + "validate", true),
+        Slo.from(settings),
+        Thresholds.from(settings));
   }
 
-  static String text(String name, String fallback) {
-    String value = System.getProperty(PREFIX + name);
-    return value == null || value.isBlank() ? fallback : value.strip();
-  }
-
-  static double number(String name, double fallback) {
-    String value = text(name, null);
-    return value == null ? fallback : Double.parseDouble(value);
-  }
-
-  static Double optional(String property) {
-    String value = System.getProperty(property);
-    return value == null || value.isBlank() ? null : Double.valueOf(value.strip());
+  private static Double optional(Settings settings, String property) {
+    return settings.optionalNumber(property).orElse(null);
   }
 
   /**
@@ -90,11 +87,11 @@ public record LoadConfig(
    * @param e2eMillis end-to-end latency, or {@code null}
    */
   public record Slo(Double ttftMillis, Double tpotMillis, Double e2eMillis) {
-    static Slo fromSystemProperties() {
+    static Slo from(Settings settings) {
       return new Slo(
-          optional("chatglm.slo.ttft-ms"),
-          optional("chatglm.slo.tpot-ms"),
-          optional("chatglm.slo.e2e-ms"));
+          optional(settings, "chatglm.slo.ttft-ms"),
+          optional(settings, "chatglm.slo.tpot-ms"),
+          optional(settings, "chatglm.slo.e2e-ms"));
     }
 
     public boolean met(double ttft, double tpot, double e2e) {
@@ -119,13 +116,13 @@ public record LoadConfig(
       Double p99E2eMillis,
       Double errorRate,
       Double violations) {
-    static Thresholds fromSystemProperties() {
-      Double violations = optional("chatglm.assert.violations");
+    static Thresholds from(Settings settings) {
+      Double violations = optional(settings, "chatglm.assert.violations");
       return new Thresholds(
-          optional("chatglm.assert.p99-ttft-ms"),
-          optional("chatglm.assert.p99-itl-ms"),
-          optional("chatglm.assert.p99-e2e-ms"),
-          optional("chatglm.assert.error-rate"),
+          optional(settings, "chatglm.assert.p99-ttft-ms"),
+          optional(settings, "chatglm.assert.p99-itl-ms"),
+          optional(settings, "chatglm.assert.p99-e2e-ms"),
+          optional(settings, "chatglm.assert.error-rate"),
           violations == null ? 0.0 : violations);
     }
   }

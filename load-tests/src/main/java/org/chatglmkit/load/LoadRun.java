@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.LatencyProfile;
+import org.chatglmkit.mockserver.settings.Settings;
 import org.chatglmkit.mockserver.target.OpenTarget;
 import org.chatglmkit.mockserver.target.Reachability;
 import org.chatglmkit.mockserver.target.Target;
@@ -82,8 +83,9 @@ public final class LoadRun {
    * to see how a run copes with them; stalls last {@code chatglm.load.embedded-stall-ms} (5000).
    */
   private static FaultPolicy embeddedFaults() {
-    String rates = System.getProperty("chatglm.load.embedded-faults", "");
-    long stall = Long.getLong("chatglm.load.embedded-stall-ms", 5_000);
+    Settings settings = Settings.system();
+    String rates = settings.text("chatglm.load.embedded-faults", "");
+    long stall = settings.whole("chatglm.load.embedded-stall-ms", 5_000);
     return new FaultPolicy(FaultPolicy.parseRates(rates), 1, stall);
   }
 
@@ -106,17 +108,23 @@ public final class LoadRun {
     return metrics;
   }
 
-  /** The HTTP protocol every simulation uses: the target's root and key. */
+  /** The HTTP protocol every simulation uses: the target's root, key and extra headers. */
   public HttpProtocolBuilder protocol() {
     return HttpDsl.http
         .baseUrl(target().baseUrl())
         .header("API-KEY", target().apiKey())
+        .headers(target().headers())
         .contentTypeHeader("application/json");
   }
 
   /** The run's prompts as request bodies, streamed or not. */
   public Prompts prompts(boolean stream) {
-    return Prompts.load(config.dataset(), config.maxTokens(), config.temperature(), stream);
+    return Prompts.load(
+        config.dataset(),
+        config.maxTokens(),
+        config.temperature(),
+        stream,
+        target().modelName().orElse(null));
   }
 
   // ---- called from the scenarios ----
@@ -183,7 +191,7 @@ public final class LoadRun {
    * directory of the same pattern when Gatling runs elsewhere.
    */
   private Path reportDirectory() {
-    Path root = Path.of(System.getProperty("chatglm.load.report-dir", "reports/load"));
+    Path root = Path.of(Settings.system().text("chatglm.load.report-dir", "reports/load"));
     String prefix = simulation.toLowerCase(Locale.ROOT) + "-";
     try (Stream<Path> dirs = Files.list(root)) {
       Optional<Path> gatling =

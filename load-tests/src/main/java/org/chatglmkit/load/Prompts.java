@@ -46,6 +46,15 @@ public final class Prompts {
    * @param path a JSONL file, or {@code null} for the bundled dataset
    */
   public static Prompts load(String path, int maxTokens, double temperature, boolean stream) {
+    return load(path, maxTokens, temperature, stream, null);
+  }
+
+  /**
+   * Reads a dataset; every body names {@code model} when it is not {@code null} (servers such as
+   * the official ChatGLM demos and vLLM require it).
+   */
+  public static Prompts load(
+      String path, int maxTokens, double temperature, boolean stream, String model) {
     List<String> bodies = new ArrayList<>();
     try (InputStream in = open(path);
         BufferedReader reader =
@@ -57,7 +66,7 @@ public final class Prompts {
         if (line.isBlank()) {
           continue;
         }
-        bodies.add(body(parse(line, number), maxTokens, temperature, stream));
+        bodies.add(body(parse(line, number), maxTokens, temperature, stream, model));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the prompt dataset " + path, e);
@@ -88,8 +97,12 @@ public final class Prompts {
     }
   }
 
-  static String body(JsonNode prompt, int maxTokens, double temperature, boolean stream) {
+  static String body(
+      JsonNode prompt, int maxTokens, double temperature, boolean stream, String model) {
     ObjectNode body = Json.MAPPER.createObjectNode();
+    if (model != null) {
+      body.put("model", model);
+    }
     body.set("messages", prompt.get("messages"));
     if (prompt.has("history")) {
       body.set("history", prompt.get("history"));

@@ -19,12 +19,12 @@ import picocli.CommandLine.Option;
     description = "Serves the ChatGLM chat-completions API (openai profile) on WireMock.")
 public final class Main implements Callable<Integer> {
   /** Streams are paced by default, so that they are visibly incremental. */
-  public static final LatencyProfile DEFAULT_LATENCY = new LatencyProfile(20, 5, 0);
+  public static final LatencyProfile DEFAULT_LATENCY = ServerConfig.DEFAULT_LATENCY;
 
   @Mixin ServerOptions server;
 
   @Option(names = "--model", description = "Model name in answers (default ${DEFAULT-VALUE}).")
-  String model = "chatglm3-6b";
+  String model = ServerConfig.DEFAULT_MODEL;
 
   @Option(names = "--reply-tokens", description = "Fixed answer length in tokens; 0 = natural.")
   int replyTokens;

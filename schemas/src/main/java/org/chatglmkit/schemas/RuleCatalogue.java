@@ -39,6 +39,11 @@ public final class RuleCatalogue {
     return List.copyOf(rules.values());
   }
 
+  /** The rule with this id, if the catalogue has one. */
+  public Optional<Rule> find(String id) {
+    return Optional.ofNullable(rules.get(id));
+  }
+
   /** The rule with this id; fails for an id that is not in the catalogue. */
   public Rule rule(String id) {
     Rule rule = rules.get(id);

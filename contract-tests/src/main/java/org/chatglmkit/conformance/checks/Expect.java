@@ -1,19 +1,26 @@
 package org.chatglmkit.conformance.checks;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.chatglmkit.conformance.http.Exchange;
 import org.chatglmkit.schemas.Violation;
 import org.opentest4j.AssertionFailedError;
+import org.opentest4j.TestAbortedException;
 
-/** Assertions whose failure is one line: what was expected, and what came instead. */
+/**
+ * Assertions whose failure is one line: what was expected, and what came instead. Each one that
+ * judges something the target sent counts as an observation of the running check.
+ */
 final class Expect {
   private Expect() {}
 
   static void status(Exchange exchange, int... allowed) {
+    notStoppedByTheRun(exchange);
+    Observations.saw();
     for (int status : allowed) {
-      if (exchange.status() == status) {
+      if (exchange.status() == status && exchange.failure() == null) {
         return;
       }
     }
@@ -23,14 +30,30 @@ final class Expect {
         exchange.request() + ": expected " + wanted + ", got " + exchange.brief());
   }
 
+  /** Aborts (not judged) when the run's own time limit, not the target, ended the exchange. */
+  static void notStoppedByTheRun(Exchange exchange) {
+    if (exchange.stoppedByTimeLimit()) {
+      throw new TestAbortedException(
+          ConformanceExtension.NOT_JUDGED + exchange.request() + " " + exchange.failure());
+    }
+  }
+
   static void that(boolean condition, String expected, String actual) {
+    Observations.saw();
     if (!condition) {
       throw new AssertionFailedError("expected " + expected + ", got " + actual);
     }
   }
 
-  /** Fails when any violation belongs to {@code ruleId}. */
-  static void noViolations(String what, List<Violation> violations, String ruleId) {
+  /**
+   * Fails when any violation belongs to {@code ruleId}; judges something only when at least one
+   * document was validated.
+   */
+  static void noViolations(String what, int documents, List<Violation> violations, String ruleId) {
+    if (documents == 0) {
+      throw new AssertionFailedError("expected " + what + " to judge, got none");
+    }
+    Observations.saw();
     List<Violation> mine = violations.stream().filter(v -> v.ruleId().equals(ruleId)).toList();
     if (!mine.isEmpty()) {
       throw new AssertionFailedError(
@@ -46,11 +69,23 @@ final class Expect {
 
   /** An error body: a JSON object with an {@code error} object. */
   static void errorBody(Exchange exchange) {
+    Observations.saw();
     if (!exchange.json().path("error").isObject()) {
       throw new AssertionFailedError(
           exchange.request()
               + ": expected an error body {\"error\": {...}}, got "
               + exchange.brief());
     }
+  }
+
+  /** The body of a 200 answer as a JSON object; anything else fails the rule that needed it. */
+  static JsonNode jsonObject(Exchange exchange) {
+    status(exchange, 200);
+    JsonNode json = exchange.json();
+    if (!json.isObject()) {
+      throw new AssertionFailedError(
+          exchange.request() + ": expected a JSON object, got " + exchange.brief());
+    }
+    return json;
   }
 }

@@ -82,6 +82,11 @@ record InvalidRequest(String rule, String what, String field, String body) {
                   + "n".repeat(65)
                   + "\"}]}"),
           new InvalidRequest(
+              "REQ-MESSAGE-NAME",
+              "an empty name",
+              "messages[0].name",
+              "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\", \"name\": \"\"}]}"),
+          new InvalidRequest(
               "REQ-HISTORY",
               "history as an object",
               "history",
@@ -100,9 +105,14 @@ record InvalidRequest(String rule, String what, String field, String body) {
               "{\"messages\": [" + HI + "], \"temperature\": 2.5}"),
           new InvalidRequest(
               "REQ-TEMPERATURE",
-              "temperature -0.1",
+              "temperature 2.001, just above the range",
               "temperature",
-              "{\"messages\": [" + HI + "], \"temperature\": -0.1}"),
+              "{\"messages\": [" + HI + "], \"temperature\": 2.001}"),
+          new InvalidRequest(
+              "REQ-TEMPERATURE",
+              "temperature -0.001, just below the range",
+              "temperature",
+              "{\"messages\": [" + HI + "], \"temperature\": -0.001}"),
           new InvalidRequest(
               "REQ-TEMPERATURE",
               "temperature as a string",
@@ -113,6 +123,11 @@ record InvalidRequest(String rule, String what, String field, String body) {
               "max_tokens 0",
               "max_tokens",
               "{\"messages\": [" + HI + "], \"max_tokens\": 0}"),
+          new InvalidRequest(
+              "REQ-MAX-TOKENS",
+              "max_tokens -1",
+              "max_tokens",
+              "{\"messages\": [" + HI + "], \"max_tokens\": -1}"),
           new InvalidRequest(
               "REQ-MAX-TOKENS",
               "max_tokens 1.5",

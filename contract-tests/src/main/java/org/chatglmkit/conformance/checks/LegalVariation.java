@@ -41,6 +41,15 @@ record LegalVariation(String what, String contentType, String body, Profile prof
               """
               {"messages": [{"role": "user", "content": "hi", "name": "user_1"}], "max_tokens": 8}"""),
           of(
+              "a name of 64 characters, the longest allowed",
+              "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\", \"name\": \""
+                  + "n".repeat(64)
+                  + "\"}], \"max_tokens\": 8}"),
+          of(
+              "a name of 1 character, the shortest allowed",
+              "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\", \"name\": \"n\"}],"
+                  + " \"max_tokens\": 8}"),
+          of(
               "temperature 0",
               "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"temperature\": 0,"
                   + " \"max_tokens\": 8}"),
@@ -53,6 +62,10 @@ record LegalVariation(String what, String contentType, String body, Profile prof
               "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"temperature\": 2.0,"
                   + " \"max_tokens\": 8}"),
           of(
+              "temperature 1.999, just inside the range",
+              "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"temperature\": 1.999,"
+                  + " \"max_tokens\": 8}"),
+          of(
               "max_tokens 1",
               "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 1}"),
           of(
@@ -61,9 +74,9 @@ record LegalVariation(String what, String contentType, String body, Profile prof
               {"messages": [{"role": "user", "content": "hi", "x_note": [1, {"a": null}]}],
                "max_tokens": 8, "x_client": {"version": "1.2"}, "user": "u-1"}"""),
           of(
-              "model and top_p",
+              "top_p (the client adds the run's model, if any, as it does everywhere)",
               """
-              {"model": "chatglm3-6b", "top_p": 0.8, "max_tokens": 8,
+              {"top_p": 0.8, "max_tokens": 8,
                "messages": [{"role": "user", "content": "hi"}]}"""),
           of(
               "Chinese content",

@@ -46,6 +46,7 @@ class ObservedErrorChecks {
     assumeTrue(!errors.isEmpty(), "no error answer met during the run");
     List<String> wrong = new ArrayList<>();
     for (ObservedError error : errors) {
+      Observations.saw();
       Exchange answer =
           new Exchange(error.request(), error.status(), error.contentType(), error.body(), null);
       boolean valid =
@@ -78,8 +79,34 @@ class ObservedErrorChecks {
         }
       }
     }
-    assumeTrue(checked > 0, "no error answer with a status of section 5 and a type");
+    assumeTrue(
+        checked > 0,
+        "no error answer with a status of section 5 carried error.type (ERR-SHAPE judges that)");
     Expect.that(wrong.isEmpty(), "error.type to match the status", String.join("; ", wrong));
+  }
+
+  @Test
+  @Tag("ERR-NO-500-FOR-CLIENT-ERROR")
+  void noCheckMetA5xxForAClientMistake(ChatGlmClient client) {
+    List<ObservedError> mistakes =
+        client.observed().stream().filter(ObservedError::mistake).toList();
+    assumeTrue(!mistakes.isEmpty(), "no client mistake was answered with an error");
+    List<String> wrong = new ArrayList<>();
+    for (ObservedError error : mistakes) {
+      Observations.saw();
+      if (error.status() >= 500) {
+        wrong.add(error.describe() + ": " + clip(error.body()));
+      }
+    }
+    Expect.that(
+        wrong.isEmpty(),
+        "no 5xx for any of the " + mistakes.size() + " client mistakes of the run",
+        wrong.size() + ": " + String.join("; ", wrong.subList(0, Math.min(3, wrong.size()))));
+  }
+
+  private static String clip(String text) {
+    String line = text == null ? "" : text.replaceAll("\\s+", " ").strip();
+    return line.length() > 100 ? line.substring(0, 100) + "…" : line;
   }
 
   @Test

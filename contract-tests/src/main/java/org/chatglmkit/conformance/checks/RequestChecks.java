@@ -2,24 +2,49 @@ package org.chatglmkit.conformance.checks;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.chatglmkit.conformance.http.Call;
 import org.chatglmkit.conformance.http.ChatGlmClient;
 import org.chatglmkit.conformance.http.Exchange;
 import org.chatglmkit.schemas.Profile;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.opentest4j.AssertionFailedError;
 
-/** Section 3: each invalid request is refused with 400; every legal variation is accepted. */
+/**
+ * Section 3: each invalid request is refused with 400 and names its field; every legal variation,
+ * the edges of each range among them, is accepted. The requests go out at once and each rule is
+ * judged on its own.
+ */
 @ConformanceCheck
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RequestChecks {
-  /** Answers to the invalid requests, kept for the check that the error names the field. */
-  private final List<Refusal> refusals = new ArrayList<>();
+  /** Every invalid request of the profile and its answer, sent once for all the rules. */
+  private Map<InvalidRequest, Exchange> refusals;
+
+  private synchronized Map<InvalidRequest, Exchange> refusals(ChatGlmClient client) {
+    if (refusals == null) {
+      List<InvalidRequest> requests =
+          InvalidRequest.ALL.stream()
+              .filter(
+                  r ->
+                      !r.rule().equals("REQ-STREAM") || client.target().profile() == Profile.OPENAI)
+              .toList();
+      List<Exchange> answers =
+          client.sendAll(
+              requests.stream()
+                  .map(r -> Call.chat(r.body(), client.auth()).mistake(r.what()))
+                  .toList());
+      refusals = new LinkedHashMap<>();
+      for (int i = 0; i < requests.size(); i++) {
+        refusals.put(requests.get(i), answers.get(i));
+      }
+    }
+    return refusals;
+  }
 
   @Test
   @Tag("REQ-BODY-JSON-OBJECT")
@@ -83,16 +108,17 @@ class RequestChecks {
 
   private void refuses(ChatGlmClient client, String rule) {
     List<String> wrong = new ArrayList<>();
-    for (InvalidRequest request : InvalidRequest.forRule(rule)) {
-      Exchange answer = client.chat(request.body());
-      if (answer.status() == 400) {
-        synchronized (refusals) {
-          refusals.add(new Refusal(request, answer));
-        }
-      } else {
-        wrong.add(request.what() + " got " + answer.brief());
-      }
-    }
+    refusals(client)
+        .forEach(
+            (request, answer) -> {
+              if (request.rule().equals(rule)) {
+                Expect.notStoppedByTheRun(answer);
+                Observations.saw();
+                if (answer.status() != 400) {
+                  wrong.add(request.what() + " got " + answer.brief());
+                }
+              }
+            });
     if (!wrong.isEmpty()) {
       throw new AssertionFailedError(
           "expected 400 for every request breaking " + rule + "; " + String.join("; ", wrong));
@@ -100,36 +126,44 @@ class RequestChecks {
   }
 
   @Test
-  @Order(Integer.MAX_VALUE)
   @Tag("REQ-INVALID-400")
   void namesTheFieldInTheError(ChatGlmClient client) {
-    if (refusals.isEmpty()) {
-      for (InvalidRequest request : InvalidRequest.ALL) {
-        if (!request.rule().equals("REQ-STREAM") || client.target().profile() == Profile.OPENAI) {
-          Exchange answer = client.chat(request.body());
-          if (answer.status() == 400) {
-            refusals.add(new Refusal(request, answer));
-          }
-        }
-      }
+    Map<InvalidRequest, Exchange> all = refusals(client);
+    all.values().forEach(Expect::notStoppedByTheRun);
+    List<Map.Entry<InvalidRequest, Exchange>> refused =
+        all.entrySet().stream().filter(e -> e.getValue().status() == 400).toList();
+    if (refused.isEmpty()) {
+      Map<String, Long> statuses =
+          all.values().stream()
+              .collect(
+                  Collectors.groupingBy(
+                      e -> e.status() == 0 ? "no answer" : String.valueOf(e.status()),
+                      LinkedHashMap::new,
+                      Collectors.counting()));
+      Expect.that(
+          false,
+          "400 with an error body naming the field for the " + all.size() + " invalid requests",
+          "no 400 at all: " + statuses);
     }
     List<String> unnamed = new ArrayList<>();
-    for (Refusal refusal : refusals) {
-      Exchange answer = refusal.answer();
+    for (Map.Entry<InvalidRequest, Exchange> refusal : refused) {
+      Exchange answer = refusal.getValue();
+      InvalidRequest request = refusal.getKey();
+      Observations.saw();
       if (!answer.json().path("error").isObject()) {
-        unnamed.add(refusal.request().what() + ": no error body (" + answer.brief() + ")");
+        unnamed.add(request.what() + ": no error body (" + answer.brief() + ")");
         continue;
       }
-      String leaf = refusal.request().leaf().toLowerCase(Locale.ROOT);
+      String leaf = request.leaf().toLowerCase(Locale.ROOT);
       boolean named =
           leaf.isEmpty()
               || answer.errorParam().toLowerCase(Locale.ROOT).contains(leaf)
               || answer.errorMessage().toLowerCase(Locale.ROOT).contains(leaf);
       if (!named) {
         unnamed.add(
-            refusal.request().what()
+            request.what()
                 + ": '"
-                + refusal.request().field()
+                + request.field()
                 + "' named neither in error.param nor error.message ("
                 + answer.brief()
                 + ")");
@@ -145,22 +179,30 @@ class RequestChecks {
 
   @Test
   @Tag("REQ-LEGAL-VARIATIONS")
+  @Needs(Needs.Part.COMPLETION)
   void acceptsEveryLegalVariation(ChatGlmClient client) {
+    List<LegalVariation> variations = LegalVariation.forProfile(client.target().profile());
+    List<Exchange> answers =
+        client.sendAll(
+            variations.stream()
+                .map(
+                    v ->
+                        new Call(
+                            "POST",
+                            ChatGlmClient.CHAT_PATH,
+                            client.auth(),
+                            v.contentType(),
+                            v.body().getBytes(StandardCharsets.UTF_8),
+                            null))
+                .toList());
     List<String> refused = new ArrayList<>();
-    for (LegalVariation variation : LegalVariation.forProfile(client.target().profile())) {
-      Exchange answer =
-          client.send(
-              "POST",
-              ChatGlmClient.CHAT_PATH,
-              client.auth(),
-              variation.contentType(),
-              variation.body().getBytes(StandardCharsets.UTF_8));
-      if (answer.status() != 200) {
-        refused.add(variation.what() + " got " + answer.brief());
+    for (int i = 0; i < variations.size(); i++) {
+      Expect.notStoppedByTheRun(answers.get(i));
+      Observations.saw();
+      if (answers.get(i).status() != 200 || answers.get(i).failure() != null) {
+        refused.add(variations.get(i).what() + " got " + answers.get(i).brief());
       }
     }
     Expect.that(refused.isEmpty(), "200 for every legal variation", String.join("; ", refused));
   }
-
-  private record Refusal(InvalidRequest request, Exchange answer) {}
 }

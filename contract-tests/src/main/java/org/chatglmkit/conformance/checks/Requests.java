@@ -24,4 +24,10 @@ final class Requests {
     return """
         {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}""";
   }
+
+  /** The smallest valid request, streamed. */
+  static String minimalStream() {
+    return """
+        {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 8, "stream": true}""";
+  }
 }

@@ -1,55 +1,265 @@
 package org.chatglmkit.conformance.checks;
 
 import java.time.Duration;
-import java.util.function.UnaryOperator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.chatglmkit.conformance.http.Auth;
+import org.chatglmkit.conformance.http.Call;
 import org.chatglmkit.conformance.http.ChatGlmClient;
+import org.chatglmkit.conformance.http.Exchange;
+import org.chatglmkit.conformance.http.StreamResult;
+import org.chatglmkit.mockserver.settings.Settings;
 import org.chatglmkit.mockserver.target.OpenTarget;
 import org.chatglmkit.mockserver.target.Target;
 import org.chatglmkit.mockserver.target.TargetSettings;
+import org.chatglmkit.schemas.Profile;
+import org.chatglmkit.schemas.RuleCatalogue;
 
 /**
  * What every check of one run shares: the target (the embedded server is started once), the client
- * and its record of errors, and the run's tunables.
- *
- * @param open the target, closed when the run ends
- * @param client the client every check uses
- * @param minStreamSpreadMillis how far the first content event must come before the stream's end
- * @param oversizedBytes the size of the body that probes the body limit
+ * and its record of errors, the baseline exchange, the answers several checks judge (sent at once,
+ * up front), the waivers, and the run's tunables.
  */
-public record RunContext(
-    OpenTarget open, ChatGlmClient client, long minStreamSpreadMillis, int oversizedBytes)
-    implements AutoCloseable {
-
+public final class RunContext implements AutoCloseable {
   public static final String TIMEOUT_SECONDS = "chatglm.timeout-s";
+  public static final String MAX_TIME_SECONDS = "chatglm.max-time-s";
+  public static final String CONCURRENCY = "chatglm.concurrency";
+  public static final String MAX_ANSWER_BYTES = "chatglm.max-answer-bytes";
   public static final String MIN_STREAM_SPREAD_MS = "chatglm.stream.min-spread-ms";
   public static final String OVERSIZED_BYTES = "chatglm.oversized-bytes";
 
-  /** Reads the settings through {@code parameters}, then system properties and the environment. */
-  public static RunContext open(UnaryOperator<String> parameters) {
-    TargetSettings settings = TargetSettings.resolve(parameters);
-    long timeout = number(parameters, TIMEOUT_SECONDS, 60);
-    OpenTarget open = settings.open();
-    return new RunContext(
-        open,
-        new ChatGlmClient(open.target(), Duration.ofSeconds(timeout)),
-        number(parameters, MIN_STREAM_SPREAD_MS, 10),
-        (int) number(parameters, OVERSIZED_BYTES, 2 * 1024 * 1024 + 1));
+  /** Waived rules, one {@code RULE-ID=reason} per line. */
+  public static final String WAIVERS = "chatglm.waive";
+
+  public static final long DEFAULT_TIMEOUT_SECONDS = 60;
+  public static final long DEFAULT_MAX_TIME_SECONDS = 600;
+  public static final int DEFAULT_CONCURRENCY = 8;
+
+  /** Runs opened by {@code ConformanceRun}, by id, for the checks to find. */
+  private static final Map<String, RunContext> OPEN = new ConcurrentHashMap<>();
+
+  private final OpenTarget open;
+  private final ChatGlmClient client;
+  private final Baseline baseline;
+  private final long minStreamSpreadMillis;
+  private final int oversizedBytes;
+  private final Duration maxTime;
+  private final long deadlineNanos;
+  private final Map<String, String> waivers;
+  private final Map<String, CompletableFuture<Exchange>> answers = new ConcurrentHashMap<>();
+  private CompletableFuture<StreamResult> stream;
+
+  private RunContext(
+      OpenTarget open,
+      ChatGlmClient client,
+      Baseline baseline,
+      Settings settings,
+      Duration maxTime,
+      long deadlineNanos,
+      Map<String, String> waivers) {
+    this.open = open;
+    this.client = client;
+    this.baseline = baseline;
+    this.minStreamSpreadMillis = settings.whole(MIN_STREAM_SPREAD_MS, 10);
+    this.oversizedBytes = (int) settings.whole(OVERSIZED_BYTES, 2 * 1024 * 1024 + 1);
+    this.maxTime = maxTime;
+    this.deadlineNanos = deadlineNanos;
+    this.waivers = waivers;
   }
 
-  private static long number(UnaryOperator<String> parameters, String name, long fallback) {
-    String value = parameters.apply(name);
-    if (value == null || value.isBlank()) {
-      value = System.getProperty(name);
+  /**
+   * Opens the target, finds its model when none was given, and makes the baseline exchange; when
+   * the baseline succeeds, sends the answers the checks share.
+   */
+  public static RunContext open(Settings settings) {
+    Duration timeout = Duration.ofSeconds(settings.whole(TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS));
+    Duration maxTime =
+        Duration.ofSeconds(settings.whole(MAX_TIME_SECONDS, DEFAULT_MAX_TIME_SECONDS));
+    int concurrency = (int) settings.whole(CONCURRENCY, DEFAULT_CONCURRENCY);
+    long maxBytes = settings.whole(MAX_ANSWER_BYTES, ChatGlmClient.Limits.DEFAULT_MAX_BYTES);
+    if (timeout.isZero() || timeout.isNegative() || maxTime.isZero() || maxTime.isNegative()) {
+      throw new IllegalArgumentException("--timeout-s and --max-time must be at least 1 second");
     }
-    return value == null || value.isBlank() ? fallback : Long.parseLong(value.strip());
+    if (concurrency < 1 || maxBytes < 1024) {
+      throw new IllegalArgumentException(
+          "--concurrency must be at least 1 and --max-answer-bytes at least 1024");
+    }
+    Map<String, String> waivers = waivers(settings);
+    long deadline = System.nanoTime() + maxTime.toNanos();
+    TargetSettings targetSettings = TargetSettings.resolve(settings);
+    OpenTarget open = targetSettings.open();
+    try {
+      ChatGlmClient client =
+          new ChatGlmClient(
+              open.target(), new ChatGlmClient.Limits(timeout, maxBytes, concurrency, deadline));
+      Exchange models = null;
+      String source = open.target().model() == null ? null : "given";
+      if (source == null) {
+        models = client.get("/v1/models", client.auth());
+        if (models.status() == 401 || models.status() == 403) {
+          // Some servers take the key only as a bearer token; the baseline finds out for chat.
+          Exchange bearer = client.get("/v1/models", Auth.bearer(client.target().apiKey()));
+          models = bearer.status() == 200 ? bearer : models;
+        }
+        String listed =
+            models.status() == 200 ? models.json().path("data").path(0).path("id").asText("") : "";
+        if (!listed.isBlank()) {
+          client = client.withTarget(open.target().withModel(listed));
+          source = "the first model listed at GET /v1/models";
+        }
+      }
+      Baseline baseline = baseline(client, models, source);
+      if (baseline.usesBearer()) {
+        client = client.withBearer();
+      }
+      RunContext run = new RunContext(open, client, baseline, settings, maxTime, deadline, waivers);
+      run.sendSharedAnswers();
+      return run;
+    } catch (RuntimeException e) {
+      open.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The baseline exchange: the simplest valid request, unstreamed and streamed at once, with the
+   * key in {@code API-KEY}; when that key is refused (401, 403), once more with it as a bearer
+   * token, and when that works the run goes on with bearer tokens.
+   */
+  private static Baseline baseline(ChatGlmClient client, Exchange models, String source) {
+    if (models != null && models.status() == 0) {
+      return new Baseline(models, null, null, Exchange.failedToStart(), null, null);
+    }
+    Exchange[] plain = new Exchange[1];
+    StreamResult streamed = baselineExchange(client, plain);
+    Exchange apiKey = plain[0];
+    if (apiKey.status() == 401 || apiKey.status() == 403) {
+      ChatGlmClient bearer = client.withBearer();
+      Exchange[] again = new Exchange[1];
+      StreamResult streamedAgain = baselineExchange(bearer, again);
+      if (again[0].status() == 200) {
+        return new Baseline(
+            models, client.target().model(), source, again[0], streamedAgain, apiKey);
+      }
+    }
+    return new Baseline(models, client.target().model(), source, apiKey, streamed, apiKey);
+  }
+
+  private static StreamResult baselineExchange(ChatGlmClient client, Exchange[] plain) {
+    CompletableFuture<Exchange> unstreamed =
+        client.later(Call.chat(Requests.minimal(), client.auth()));
+    CompletableFuture<StreamResult> streamed =
+        client.target().profile() == Profile.OPENAI
+            ? client.streamLater(Requests.minimalStream())
+            : null;
+    plain[0] = unstreamed.join();
+    return streamed == null ? null : streamed.join();
+  }
+
+  private void sendSharedAnswers() {
+    if (baseline.unanswered().isPresent()) {
+      return;
+    }
+    if (baseline.has(Needs.Part.COMPLETION)) {
+      answer("full", Requests.chat(CompletionChecks.MAX_TOKENS), client.auth());
+      answer("cut", Requests.chat(1), client.auth());
+      answer("bearer", Requests.minimal(), Auth.bearer(client.target().apiKey()));
+    }
+    if (baseline.streamed() != null && baseline.has(Needs.Part.STREAM)) {
+      stream = client.streamLater(Requests.stream(CompletionChecks.MAX_TOKENS));
+    }
+  }
+
+  private void answer(String name, String body, Auth auth) {
+    answers.put(name, client.later(Call.chat(body, auth)));
+  }
+
+  /** A shared answer sent at the start: {@code full}, {@code cut} or {@code bearer}. */
+  Exchange shared(String name) {
+    CompletableFuture<Exchange> answer = answers.get(name);
+    if (answer == null) {
+      throw new IllegalStateException("no shared answer " + name + ": the baseline failed");
+    }
+    return client.await(answer);
+  }
+
+  /** The shared 32-token greedy stream. */
+  StreamResult sharedStream() {
+    if (stream == null) {
+      throw new IllegalStateException("no shared stream: the baseline stream failed");
+    }
+    return client.awaitStream(stream);
+  }
+
+  private static Map<String, String> waivers(Settings settings) {
+    Map<String, String> waivers = new LinkedHashMap<>();
+    for (String line : settings.lines(WAIVERS)) {
+      int equals = line.indexOf('=');
+      String rule = (equals < 0 ? line : line.substring(0, equals)).strip();
+      String reason = equals < 0 ? "" : line.substring(equals + 1).strip();
+      if (RuleCatalogue.get().find(rule).isEmpty()) {
+        throw new IllegalArgumentException("--waive names no rule of the catalogue: " + rule);
+      }
+      if (reason.isEmpty()) {
+        throw new IllegalArgumentException("--waive " + rule + " needs a reason: RULE-ID=reason");
+      }
+      waivers.put(rule, reason);
+    }
+    return Map.copyOf(waivers);
+  }
+
+  /** Registers this run for the checks; they find it by the returned id. */
+  public String register() {
+    String id = Integer.toHexString(System.identityHashCode(this));
+    OPEN.put(id, this);
+    return id;
+  }
+
+  static Optional<RunContext> registered(String id) {
+    return Optional.ofNullable(id == null ? null : OPEN.get(id));
+  }
+
+  public ChatGlmClient client() {
+    return client;
   }
 
   public Target target() {
-    return open.target();
+    return client.target();
+  }
+
+  public Baseline baseline() {
+    return baseline;
+  }
+
+  public long minStreamSpreadMillis() {
+    return minStreamSpreadMillis;
+  }
+
+  public int oversizedBytes() {
+    return oversizedBytes;
+  }
+
+  public Duration maxTime() {
+    return maxTime;
+  }
+
+  /** Whether the run's time limit has passed. */
+  public boolean outOfTime() {
+    return System.nanoTime() - deadlineNanos >= 0;
+  }
+
+  /** Waived rules and their reasons. */
+  public Map<String, String> waivers() {
+    return waivers;
   }
 
   @Override
   public void close() {
+    OPEN.values().remove(this);
+    client.close();
     open.close();
   }
 }

@@ -1,13 +1,20 @@
 package org.chatglmkit.conformance.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.chatglmkit.conformance.checks.RunContext;
 import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.RunReport;
+import org.chatglmkit.mockserver.settings.Settings;
 import org.chatglmkit.mockserver.target.Reachability;
 import org.chatglmkit.mockserver.target.TargetSettings;
 import picocli.CommandLine;
@@ -26,11 +33,15 @@ import picocli.CommandLine.Option;
       "Checks a ChatGLM chat-completions server against the documented API, rule by rule.",
       "Without --target (or CHATGLM_TARGET_URL) it starts the embedded reference server and checks"
           + " that.",
-      "Exit codes: 0 every applicable rule passes, 1 a rule fails, 2 usage error or unreachable"
-          + " target."
+      "Exit codes: 0 every applicable rule passes (or is waived), 1 a rule fails or is blocked by"
+          + " a failed baseline, 2 usage error, or a target that cannot be judged (unreachable, no"
+          + " answer to the baseline, --max-time ran out)."
     })
 public final class ConformanceCli implements Callable<Integer> {
   static final int USAGE = 2;
+
+  /** How long past --max-time the command waits for a run to write its reports. */
+  static final long GRACE_SECONDS = 20;
 
   @Option(
       names = "--target",
@@ -67,10 +78,59 @@ public final class ConformanceCli implements Callable<Integer> {
   Path reportDir;
 
   @Option(
+      names = "--model",
+      paramLabel = "NAME",
+      description =
+          "The model every request names (env CHATGLM_MODEL). Default: the first model the target"
+              + " lists at GET /v1/models, if it lists any.")
+  String model;
+
+  @Option(
+      names = "--header",
+      paramLabel = "'NAME: VALUE'",
+      description =
+          "A header added to every request, for gateways and tenants; repeatable (env"
+              + " CHATGLM_HEADERS, one per line). Values of headers whose names speak of keys,"
+              + " tokens or auth are masked in every report.")
+  List<String> headers = new ArrayList<>();
+
+  @Option(
       names = "--timeout-s",
       paramLabel = "SECONDS",
-      description = "Longest wait for one answer or stream (default 60).")
+      description =
+          "Longest one exchange may take, whole: connect, headers, body, the entire stream"
+              + " (default 60).")
   Integer timeoutSeconds;
+
+  @Option(
+      names = "--max-time",
+      paramLabel = "SECONDS",
+      description =
+          "Longest the whole run may take (default 600); past it nothing more is sent and the run"
+              + " exits 2.")
+  Integer maxTimeSeconds;
+
+  @Option(
+      names = "--concurrency",
+      paramLabel = "N",
+      description = "Exchanges under way at once (default 8).")
+  Integer concurrency;
+
+  @Option(
+      names = "--waive",
+      paramLabel = "RULE-ID=REASON",
+      description =
+          "Accept a failing rule for now, with the reason; repeatable. It shows as WAIVED and does"
+              + " not change the exit code.")
+  List<String> waivers = new ArrayList<>();
+
+  @Option(
+      names = "--baseline",
+      paramLabel = "SUMMARY.JSON",
+      description =
+          "The summary.json of an earlier run: only rules that passed there and fail now break"
+              + " the build.")
+  Path previousSummary;
 
   @Option(
       names = "--min-stream-spread-ms",
@@ -93,11 +153,21 @@ public final class ConformanceCli implements Callable<Integer> {
     put(parameters, TargetSettings.API_KEY, apiKey);
     put(parameters, TargetSettings.FORBIDDEN_KEY, forbiddenKey);
     put(parameters, TargetSettings.PROFILE, profile);
+    put(parameters, TargetSettings.TARGET_MODEL, model);
+    put(parameters, TargetSettings.HEADERS, headers.isEmpty() ? null : String.join("\n", headers));
     put(parameters, RunContext.TIMEOUT_SECONDS, timeoutSeconds);
+    put(parameters, RunContext.MAX_TIME_SECONDS, maxTimeSeconds);
+    put(parameters, RunContext.CONCURRENCY, concurrency);
+    put(parameters, RunContext.WAIVERS, waivers.isEmpty() ? null : String.join("\n", waivers));
+    put(parameters, ConformanceRun.PREVIOUS_SUMMARY, previousSummary);
     put(parameters, RunContext.MIN_STREAM_SPREAD_MS, minStreamSpreadMillis);
     TargetSettings settings;
+    long maxTime;
     try {
       settings = TargetSettings.resolve(parameters::get);
+      maxTime =
+          Settings.of(parameters)
+              .whole(RunContext.MAX_TIME_SECONDS, RunContext.DEFAULT_MAX_TIME_SECONDS);
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage());
     }
@@ -115,10 +185,53 @@ public final class ConformanceCli implements Callable<Integer> {
             + (settings.embedded() ? "embedded reference server" : settings.url())
             + ", profile "
             + settings.profile().id());
-    RunReport report = ConformanceRun.run(parameters, reportDir);
+    RunReport report;
+    try {
+      report = withinTime(() -> ConformanceRun.run(parameters, reportDir), maxTime);
+    } catch (IllegalArgumentException e) {
+      return usage(e.getMessage());
+    } catch (TimeoutException e) {
+      return usage("the run did not end within --max-time " + maxTime + " s");
+    }
+    if (report.aborted() != null
+        && report.baseline() != null
+        && report.baseline().unanswered().isPresent()) {
+      return usage(report.aborted());
+    }
     System.out.println("Target: " + report.target());
+    if (report.target().model() != null) {
+      System.out.println(
+          "Model: " + report.target().model() + " (" + report.baseline().modelSource() + ")");
+    }
     report.print(System.out);
+    if (report.aborted() != null) {
+      System.err.println("chatglm-conformance: " + report.aborted());
+    }
     return report.exitCode();
+  }
+
+  /**
+   * Runs {@code run} and waits for it a little longer than the run's own limit, which stops sending
+   * at {@code maxSeconds}: a run that still has not ended (a library stuck where no limit reaches)
+   * must not hold a CI job.
+   */
+  private static RunReport withinTime(Callable<RunReport> run, long maxSeconds)
+      throws TimeoutException {
+    FutureTask<RunReport> task = new FutureTask<>(run);
+    Thread thread = new Thread(task, "chatglm-conformance-run");
+    thread.setDaemon(true);
+    thread.start();
+    try {
+      return task.get(maxSeconds + GRACE_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TimeoutException("interrupted");
+    }
   }
 
   private static void put(Map<String, String> parameters, String name, Object value) {

@@ -1,5 +1,6 @@
 package org.chatglmkit.conformance.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.qameta.allure.Allure;
 import io.restassured.RestAssured;
 import io.restassured.config.EncoderConfig;
@@ -10,21 +11,33 @@ import io.restassured.specification.RequestSpecification;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.http.impl.client.DefaultHttpClient;
+import org.apache.http.impl.client.DefaultHttpRequestRetryHandler;
+import org.apache.http.impl.conn.BasicClientConnectionManager;
+import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.target.Target;
 
 /**
  * The suite's only way to talk to a target: REST Assured for plain requests, {@link StreamClient}
- * for streams. It retries 429 and 529 answers after their Retry-After (a few times), and a stream
- * that ended in an error event, and keeps every error it met for the checks of section 5.
+ * for streams. Every exchange is bounded whole by the {@link Limits} (time and bytes), names the
+ * target's model and carries its extra headers; 429 and 529 answers are retried after their
+ * Retry-After (a few times), and every error met is kept for the checks of section 5.
  *
  * <pre>{@code
- * ChatGlmClient client = new ChatGlmClient(target, Duration.ofSeconds(60));
+ * ChatGlmClient client = new ChatGlmClient(target, Limits.of(Duration.ofSeconds(60)));
  * Exchange answer = client.chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
  * }</pre>
  */
-public final class ChatGlmClient {
+public final class ChatGlmClient implements AutoCloseable {
   public static final String CHAT_PATH = "/v1/chat/completions";
 
   static final int MAX_RETRIES = 3;
@@ -37,19 +50,55 @@ public final class ChatGlmClient {
 
   private static final long MAX_RETRY_WAIT_MILLIS = 10_000;
   private static final long DEFAULT_RETRY_WAIT_MILLIS = 200;
+  private static final int MAX_TRANSCRIPT_CHARS = 8 * 1024;
+
+  /**
+   * How far the client may go.
+   *
+   * @param timeout the longest one exchange may take, from connecting to the last byte
+   * @param maxBytes the most bytes one answer or stream may carry
+   * @param concurrency how many exchanges may be under way at once
+   * @param deadlineNanos {@link System#nanoTime()} after which nothing more is sent (the run's time
+   *     limit)
+   */
+  public record Limits(Duration timeout, long maxBytes, int concurrency, long deadlineNanos) {
+    public static final long DEFAULT_MAX_BYTES = 8L * 1024 * 1024;
+
+    public static Limits of(Duration timeout) {
+      return new Limits(
+          timeout, DEFAULT_MAX_BYTES, 4, System.nanoTime() + Duration.ofHours(1).toNanos());
+    }
+  }
 
   private final Target target;
   private final Secrets secrets;
+  private final Limits limits;
   private final RestAssuredConfig config;
   private final RestAssuredConfig largeBodyConfig;
-  private final AllureExchangeFilter attachments;
   private final StreamClient streams;
-  private final List<ObservedError> observed = new CopyOnWriteArrayList<>();
+  private final ExecutorService pool;
+  private final List<ObservedError> observed;
+  private final boolean bearer;
 
-  public ChatGlmClient(Target target, Duration timeout) {
+  public ChatGlmClient(Target target, Limits limits) {
+    this(target, limits, null, new CopyOnWriteArrayList<>(), false);
+  }
+
+  private ChatGlmClient(
+      Target target,
+      Limits limits,
+      ExecutorService sharedPool,
+      List<ObservedError> observed,
+      boolean bearer) {
     this.target = target;
-    this.secrets = new Secrets(target.apiKey(), target.forbiddenKey());
-    int millis = (int) timeout.toMillis();
+    this.limits = limits;
+    this.observed = observed;
+    this.bearer = bearer;
+    List<String> keys = new ArrayList<>(List.of(target.apiKey()));
+    target.forbidden().ifPresent(keys::add);
+    keys.addAll(target.secretHeaderValues());
+    this.secrets = new Secrets(keys.toArray(String[]::new));
+    int millis = (int) Math.min(Integer.MAX_VALUE, limits.timeout().toMillis());
     this.config =
         RestAssuredConfig.config()
             .encoderConfig(
@@ -57,26 +106,75 @@ public final class ChatGlmClient {
                     .appendDefaultContentCharsetToContentTypeIfUndefined(false))
             .httpClient(
                 HttpClientConfig.httpClientConfig()
-                    .setParam("http.connection.timeout", 5_000)
+                    .httpClientFactory(ChatGlmClient::httpClient)
+                    .setParam("http.connection.timeout", Math.min(millis, 5_000))
                     .setParam("http.socket.timeout", millis));
     this.largeBodyConfig =
         config.httpClient(
             config.getHttpClientConfig().setParam("http.protocol.expect-continue", true));
-    this.attachments = new AllureExchangeFilter(secrets);
-    this.streams = new StreamClient(timeout);
+    this.streams = new StreamClient(limits.maxBytes());
+    AtomicInteger threads = new AtomicInteger();
+    this.pool =
+        sharedPool != null
+            ? sharedPool
+            : Executors.newFixedThreadPool(
+                Math.max(1, limits.concurrency()),
+                task -> {
+                  Thread thread = new Thread(task, "chatglm-gate-" + threads.incrementAndGet());
+                  thread.setDaemon(true);
+                  return thread;
+                });
+  }
+
+  /**
+   * REST Assured's HTTP client, on guarded sockets, without retries: a request the target did not
+   * answer is reported, never sent again behind the check's back.
+   */
+  private static DefaultHttpClient httpClient() {
+    DefaultHttpClient client =
+        new DefaultHttpClient(new BasicClientConnectionManager(GuardedSockets.registry()));
+    client.setHttpRequestRetryHandler(new DefaultHttpRequestRetryHandler(0, false));
+    return client;
+  }
+
+  /** Apache's client logs every I/O failure it meets through JUL; the gate reports them itself. */
+  private static final java.util.logging.Logger APACHE_LOG =
+      java.util.logging.Logger.getLogger("org.apache.http");
+
+  static {
+    APACHE_LOG.setLevel(java.util.logging.Level.SEVERE);
   }
 
   public Target target() {
     return target;
   }
 
+  /** A client for {@code other} that shares this one's threads and record of errors. */
+  public ChatGlmClient withTarget(Target other) {
+    return new ChatGlmClient(other, limits, pool, observed, bearer);
+  }
+
+  /** A client that sends the user's key as a bearer token (for targets that take no other). */
+  public ChatGlmClient withBearer() {
+    return new ChatGlmClient(target, limits, pool, observed, true);
+  }
+
   public Secrets secrets() {
     return secrets;
   }
 
-  /** The key the user gave, in the {@code API-KEY} header. */
+  public Limits limits() {
+    return limits;
+  }
+
+  /** The key the user gave, in the {@code API-KEY} header (or as a bearer token, if so set). */
   public Auth auth() {
-    return Auth.apiKey(target.apiKey());
+    return bearer ? Auth.bearer(target.apiKey()) : Auth.apiKey(target.apiKey());
+  }
+
+  /** Another key, sent the way this client sends the user's. */
+  public Auth auth(String key) {
+    return bearer ? Auth.bearer(key) : Auth.apiKey(key);
   }
 
   /** A chat request with the user's key. */
@@ -85,71 +183,199 @@ public final class ChatGlmClient {
   }
 
   public Exchange chat(String json, Auth auth) {
-    return send("POST", CHAT_PATH, auth, "application/json", json.getBytes(StandardCharsets.UTF_8));
+    return send(Call.chat(json, auth));
   }
 
   public Exchange get(String path, Auth auth) {
-    return send("GET", path, auth, null, null);
+    return send(new Call("GET", path, auth, null, null, null));
   }
 
-  /** Any request; 429 and 529 answers are retried after their Retry-After. */
   public Exchange send(String method, String path, Auth auth, String contentType, byte[] body) {
-    for (int attempt = 0; ; attempt++) {
-      Exchange exchange = sendOnce(method, path, auth, contentType, body);
-      if (exchange.status() >= 400) {
-        observed.add(
-            ObservedError.answer(
-                exchange.request(),
-                exchange.status(),
-                exchange.contentType(),
-                secrets.mask(exchange.body()),
-                exchange.retryAfter()));
-      }
-      if (!isBusy(exchange.status()) || attempt == MAX_RETRIES) {
-        return exchange;
-      }
-      pause(exchange.retryAfter());
-    }
+    return send(new Call(method, path, auth, contentType, body, null));
   }
 
-  private Exchange sendOnce(
-      String method, String path, Auth auth, String contentType, byte[] body) {
-    RequestSpecification spec =
-        RestAssured.given()
-            .config(body != null && body.length > LARGE_BODY_BYTES ? largeBodyConfig : config)
-            .baseUri(target.baseUrl())
-            .urlEncodingEnabled(false)
-            .filter(attachments);
-    if (auth.present()) {
-      spec.header(auth.header(), auth.value());
-    }
-    if (contentType != null) {
-      spec.contentType(contentType);
-    }
-    if (body != null) {
-      spec.body(body);
-    }
-    Response response = spec.request(method, path);
-    return new Exchange(
-        method + " " + path,
-        response.statusCode(),
-        response.header("Content-Type"),
-        new String(response.asByteArray(), StandardCharsets.UTF_8),
-        response.header("Retry-After"));
+  /** Sends on this thread and attaches the exchange to the running check's report. */
+  public Exchange send(Call call) {
+    return attach(exchange(call));
   }
 
-  /**
-   * A {@code stream: true} request with the user's key, read event by event. A 429 or 529, or a
-   * stream cut by an error event, is recorded and retried.
-   */
-  public StreamResult stream(String json) {
-    for (int attempt = 0; ; attempt++) {
-      StreamResult result = streams.post(URI.create(target.url(CHAT_PATH)), auth(), json);
+  /** Sends on the client's pool; {@link #await} the answer from the check that uses it. */
+  public CompletableFuture<Exchange> later(Call call) {
+    return CompletableFuture.supplyAsync(() -> exchange(call), pool);
+  }
+
+  /** A stream on the client's pool. */
+  public CompletableFuture<StreamResult> streamLater(String json) {
+    return CompletableFuture.supplyAsync(() -> streamExchange(json), pool);
+  }
+
+  /** Sends every call at once (bounded by the client's concurrency), answers in call order. */
+  public List<Exchange> sendAll(List<Call> calls) {
+    List<CompletableFuture<Exchange>> futures = calls.stream().map(this::later).toList();
+    return futures.stream().map(this::await).toList();
+  }
+
+  /** The answer of an earlier {@link #later}, attached to the running check's report. */
+  public Exchange await(CompletableFuture<Exchange> answer) {
+    return attach(answer.join());
+  }
+
+  /** The stream of an earlier {@link #streamLater}, attached to the running check's report. */
+  public StreamResult awaitStream(CompletableFuture<StreamResult> answer) {
+    StreamResult result = answer.join();
+    if (Allure.getLifecycle().getCurrentTestCaseOrStep().isPresent()) {
       Allure.addAttachment(
           "stream POST " + CHAT_PATH + " → " + result.status(),
           "text/plain",
           secrets.mask(result.transcript()),
           ".txt");
+    }
+    return result;
+  }
+
+  /** A {@code stream: true} request with the user's key, read event by event, on this thread. */
+  public StreamResult stream(String json) {
+    return awaitStream(CompletableFuture.completedFuture(streamExchange(json)));
+  }
+
+  private Exchange attach(Exchange exchange) {
+    if (exchange.transcript() != null
+        && Allure.getLifecycle().getCurrentTestCaseOrStep().isPresent()) {
+      Allure.addAttachment(
+          exchange.request() + " → " + (exchange.status() == 0 ? "no answer" : exchange.status()),
+          "text/plain",
+          exchange.transcript(),
+          ".txt");
+    }
+    return exchange;
+  }
+
+  /** Any request; 429 and 529 answers are retried after their Retry-After. */
+  private Exchange exchange(Call call) {
+    for (int attempt = 0; ; attempt++) {
+      Exchange exchange = sendOnce(call);
+      if (exchange.status() >= 400) {
+        observed.add(
+            new ObservedError(
+                exchange.request(),
+                exchange.status(),
+                exchange.contentType(),
+                secrets.mask(exchange.body()),
+                exchange.retryAfter(),
+                false,
+                0,
+                call.mistake() != null,
+                call.mistake()));
+      }
+      if (!isBusy(exchange.status()) || attempt == MAX_RETRIES || !pause(exchange.retryAfter())) {
+        return exchange;
+      }
+    }
+  }
+
+  private Exchange sendOnce(Call call) {
+    String request = call.describe();
+    Duration timeout = timeLeft();
+    if (timeout.isZero()) {
+      return Exchange.failed(request, Exchange.TIME_LIMIT + " ran out");
+    }
+    byte[] body = withModel(call);
+    Map<String, String> headers = headers(call.auth());
+    RequestSpecification spec =
+        RestAssured.given()
+            .config(body != null && body.length > LARGE_BODY_BYTES ? largeBodyConfig : config)
+            .baseUri(target.baseUrl())
+            .urlEncodingEnabled(false)
+            .headers(headers);
+    if (call.contentType() != null) {
+      spec.contentType(call.contentType());
+    }
+    if (body != null) {
+      spec.body(body);
+    }
+    try (ExchangeGuard guard = ExchangeGuard.open(timeout, limits.maxBytes())) {
+      try {
+        Response response = spec.request(call.method(), call.path());
+        String text = new String(response.asByteArray(), StandardCharsets.UTF_8);
+        String contentType = response.header("Content-Type");
+        return new Exchange(
+            request,
+            response.statusCode(),
+            contentType,
+            text,
+            response.header("Retry-After"),
+            null,
+            transcript(call, headers, body, response.getStatusLine(), response, text));
+      } catch (Exception e) { // REST Assured (Groovy) throws checked exceptions undeclared
+        String why = guard.tripped() != null ? guard.tripped() : describe(e);
+        return Exchange.failed(request, secrets.mask(why));
+      }
+    }
+  }
+
+  private Map<String, String> headers(Auth auth) {
+    Map<String, String> headers = new LinkedHashMap<>(target.headers());
+    if (auth.present()) {
+      headers.put(auth.header(), auth.value());
+    }
+    return headers;
+  }
+
+  /** The body, naming the target's model when it is a JSON object that names none. */
+  private byte[] withModel(Call call) {
+    if (call.body() == null || target.model() == null || !call.path().equals(CHAT_PATH)) {
+      return call.body();
+    }
+    String text = new String(call.body(), StandardCharsets.UTF_8);
+    JsonNode json = StreamResult.json(text);
+    if (!json.isObject() || json.has("model")) {
+      return call.body();
+    }
+    int open = text.indexOf('{');
+    boolean empty = json.isEmpty();
+    String field =
+        "\"model\": " + Json.MAPPER.getNodeFactory().textNode(target.model()) + (empty ? "" : ", ");
+    return (text.substring(0, open + 1) + field + text.substring(open + 1))
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private String transcript(
+      Call call,
+      Map<String, String> headers,
+      byte[] body,
+      String statusLine,
+      Response response,
+      String answer) {
+    StringBuilder text = new StringBuilder();
+    text.append(call.method()).append(' ').append(target.url(call.path())).append('\n');
+    headers.forEach((name, value) -> text.append(name).append(": ").append(value).append('\n'));
+    if (call.contentType() != null) {
+      text.append("Content-Type: ").append(call.contentType()).append('\n');
+    }
+    text.append('\n')
+        .append(body == null ? "(no body)" : clip(new String(body, StandardCharsets.UTF_8)))
+        .append("\n\n");
+    text.append(statusLine).append('\n');
+    response
+        .getHeaders()
+        .forEach(h -> text.append(h.getName()).append(": ").append(h.getValue()).append('\n'));
+    text.append('\n').append(clip(answer));
+    return secrets.mask(text.toString());
+  }
+
+  private StreamResult streamExchange(String json) {
+    for (int attempt = 0; ; attempt++) {
+      Duration timeout = timeLeft();
+      if (timeout.isZero()) {
+        return StreamResult.notSent(Exchange.TIME_LIMIT + " ran out");
+      }
+      byte[] body = withModel(Call.chat(json, auth()));
+      StreamResult result =
+          streams.post(
+              URI.create(target.url(CHAT_PATH)),
+              headers(auth()),
+              new String(body, StandardCharsets.UTF_8),
+              timeout);
       int errorEvent = result.errorEventIndex();
       if (result.status() >= 400) {
         observed.add(
@@ -168,13 +394,14 @@ public final class ChatGlmClient {
                 secrets.mask(result.events().get(errorEvent).data()),
                 null,
                 true,
-                eventsAfter(result, errorEvent)));
+                eventsAfter(result, errorEvent),
+                false,
+                null));
       }
       boolean retry = isBusy(result.status()) || (result.status() == 200 && errorEvent >= 0);
-      if (!retry || attempt == MAX_RETRIES) {
+      if (!retry || attempt == MAX_RETRIES || !pause(result.retryAfter())) {
         return result;
       }
-      pause(result.retryAfter());
     }
   }
 
@@ -193,11 +420,21 @@ public final class ChatGlmClient {
     return List.copyOf(observed);
   }
 
+  /** The time one exchange may take now: the timeout, or less when the run's limit is nearer. */
+  private Duration timeLeft() {
+    long left = limits.deadlineNanos() - System.nanoTime();
+    if (left <= 0) {
+      return Duration.ZERO;
+    }
+    return left < limits.timeout().toNanos() ? Duration.ofNanos(left) : limits.timeout();
+  }
+
   private static boolean isBusy(int status) {
     return status == 429 || status == 529;
   }
 
-  private static void pause(String retryAfter) {
+  /** Waits as Retry-After asks, within the run's limit; false when there is no time for it. */
+  private boolean pause(String retryAfter) {
     long millis = DEFAULT_RETRY_WAIT_MILLIS;
     if (retryAfter != null) {
       try {
@@ -206,10 +443,35 @@ public final class ChatGlmClient {
         millis = DEFAULT_RETRY_WAIT_MILLIS;
       }
     }
+    if (timeLeft().toMillis() <= millis) {
+      return false;
+    }
     try {
       Thread.sleep(Math.max(0, millis));
+      return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return false;
     }
+  }
+
+  private static String describe(Throwable failure) {
+    Throwable cause = failure;
+    while (cause.getCause() != null && cause.getCause() != cause) {
+      cause = cause.getCause();
+    }
+    String message = cause.getMessage();
+    return cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+  }
+
+  private static String clip(String text) {
+    return text.length() <= MAX_TRANSCRIPT_CHARS
+        ? text
+        : text.substring(0, MAX_TRANSCRIPT_CHARS) + "… (" + text.length() + " characters)";
+  }
+
+  @Override
+  public void close() {
+    pool.shutdownNow();
   }
 }

@@ -8,13 +8,53 @@ import org.chatglmkit.mockserver.core.Json;
  * One plain (not streamed) request and its answer.
  *
  * @param request what was sent, e.g. {@code POST /v1/chat/completions}
- * @param status the HTTP status
+ * @param status the HTTP status, or 0 when no answer came
  * @param contentType the answer's Content-Type, or {@code null}
- * @param body the answer's body as UTF-8 text
+ * @param body the answer's body as UTF-8 text (empty when none came)
  * @param retryAfter the Retry-After header, or {@code null}
+ * @param failure why no complete answer came (timeout, reset, size cap, ...), or {@code null}
+ * @param transcript the request and the answer as text, keys masked, for reports (or {@code null})
  */
 public record Exchange(
-    String request, int status, String contentType, String body, String retryAfter) {
+    String request,
+    int status,
+    String contentType,
+    String body,
+    String retryAfter,
+    String failure,
+    String transcript) {
+
+  /** What a failure starts with when the run's own time limit stopped the exchange. */
+  public static final String TIME_LIMIT = "not sent: the run's time limit";
+
+  public Exchange {
+    body = body == null ? "" : body;
+  }
+
+  public Exchange(String request, int status, String contentType, String body, String retryAfter) {
+    this(request, status, contentType, body, retryAfter, null, null);
+  }
+
+  /** An exchange that got no complete answer. */
+  public static Exchange failed(String request, String failure) {
+    return new Exchange(
+        request, 0, null, "", null, failure, request + "\n\n(no answer: " + failure + ")");
+  }
+
+  /** Stands for a baseline request that was never sent because an earlier exchange got nothing. */
+  public static Exchange failedToStart() {
+    return failed("POST /v1/chat/completions", "not sent: the target gave no answer before");
+  }
+
+  /** Whether a complete HTTP answer came. */
+  public boolean answered() {
+    return status > 0 && failure == null;
+  }
+
+  /** Whether the run's time limit, not the target, ended this exchange. */
+  public boolean stoppedByTimeLimit() {
+    return failure != null && failure.startsWith(TIME_LIMIT);
+  }
 
   /** The body parsed as JSON; a body that is not JSON is a null node. */
   public JsonNode json() {
@@ -57,10 +97,18 @@ public record Exchange(
 
   /** A one-line account for failure messages. */
   public String brief() {
-    String text = body == null ? "" : body.replaceAll("\\s+", " ").strip();
+    if (status == 0) {
+      return "no answer (" + failure + ")";
+    }
+    String text = body.replaceAll("\\s+", " ").strip();
     if (text.length() > 160) {
       text = text.substring(0, 160) + "…";
     }
-    return status + " " + (contentType == null ? "(no Content-Type)" : contentType) + " " + text;
+    return status
+        + " "
+        + (contentType == null ? "(no Content-Type)" : contentType)
+        + " "
+        + text
+        + (failure == null ? "" : " (then: " + failure + ")");
   }
 }

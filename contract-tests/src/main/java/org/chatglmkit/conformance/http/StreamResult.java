@@ -35,6 +35,40 @@ public record StreamResult(
     events = List.copyOf(events);
   }
 
+  /** A stream request that was never sent. */
+  static StreamResult notSent(String failure) {
+    return new StreamResult(0, null, List.of(), 0, false, failure, null, null, System.nanoTime());
+  }
+
+  /** Whether a 200 stream came and ended on its own (with or without {@code [DONE]}). */
+  public boolean ended() {
+    return status == 200 && failure == null;
+  }
+
+  /** Whether the run's time limit, not the target, ended this stream. */
+  public boolean stoppedByTimeLimit() {
+    return failure != null && failure.startsWith(Exchange.TIME_LIMIT);
+  }
+
+  /** A one-line account for failure messages. */
+  public String brief() {
+    if (status == 0) {
+      return "no answer (" + failure + ")";
+    }
+    String text = body == null ? "" : " " + body.replaceAll("\\s+", " ").strip();
+    if (text.length() > 160) {
+      text = text.substring(0, 160) + "…";
+    }
+    return status
+        + " "
+        + (contentType == null ? "(no Content-Type)" : contentType)
+        + text
+        + ", "
+        + events.size()
+        + " events"
+        + (failure == null ? "" : " (then: " + failure + ")");
+  }
+
   /** The data events before {@code [DONE]}, parsed; an event that is not JSON is a null node. */
   public List<JsonNode> chunks() {
     List<JsonNode> chunks = new ArrayList<>();

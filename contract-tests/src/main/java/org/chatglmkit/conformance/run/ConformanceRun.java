@@ -2,6 +2,7 @@ package org.chatglmkit.conformance.run;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.qameta.allure.Allure;
 import io.qameta.allure.AllureLifecycle;
 import io.qameta.allure.FileSystemResultsWriter;
@@ -19,12 +20,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
+import org.chatglmkit.conformance.checks.ConformanceExtension;
 import org.chatglmkit.conformance.checks.RuleDisplayNames;
+import org.chatglmkit.conformance.checks.RunContext;
 import org.chatglmkit.conformance.http.Secrets;
-import org.chatglmkit.mockserver.target.OpenTarget;
+import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.settings.Settings;
 import org.chatglmkit.mockserver.target.Target;
-import org.chatglmkit.mockserver.target.TargetSettings;
 import org.chatglmkit.schemas.Rule;
 import org.chatglmkit.schemas.RuleCatalogue;
 import org.junit.platform.launcher.Launcher;
@@ -50,22 +54,77 @@ public final class ConformanceRun {
 
   private ConformanceRun() {}
 
+  /** The summary of an earlier run to compare with: only rules that passed there break a build. */
+  public static final String PREVIOUS_SUMMARY = "chatglm.baseline-summary";
+
   /**
    * Runs the suite.
    *
-   * @param parameters target settings and tunables by property name (see {@code TargetSettings});
-   *     anything absent falls back to system properties, then environment variables
+   * @param parameters target settings and tunables by property name (see {@code TargetSettings} and
+   *     {@code RunContext}); anything absent falls back to system properties, then environment
+   *     variables
    * @param reportDir where the reports are written (created if needed)
+   * @throws IllegalArgumentException for settings that make no sense (one line, for the user)
    */
   public static RunReport run(Map<String, String> parameters, Path reportDir) {
-    TargetSettings settings = TargetSettings.resolve(parameters::get);
-    try (OpenTarget open = settings.open()) {
-      return run(open.target(), parameters, reportDir);
+    Settings settings = Settings.of(parameters);
+    Map<String, String> previous =
+        settings.text(PREVIOUS_SUMMARY).map(ConformanceRun::previousStatuses).orElse(null);
+    Instant started = Instant.now();
+    try (RunContext context = RunContext.open(settings)) {
+      Optional<String> unanswered = context.baseline().unanswered();
+      if (unanswered.isPresent()) {
+        List<RuleResult> results = new ArrayList<>();
+        for (Rule rule : RuleCatalogue.get().all()) {
+          results.add(
+              new RuleResult(
+                  rule, Outcome.Status.SKIP, "not judged: the target gave no answer", List.of()));
+        }
+        RunReport report =
+            new RunReport(
+                context.target(),
+                started,
+                Duration.between(started, Instant.now()),
+                results,
+                reportDir,
+                context.baseline(),
+                unanswered.get(),
+                previous);
+        clean(reportDir.resolve("allure-results"));
+        clean(reportDir.resolve("junit"));
+        report.writeSummary();
+        return report;
+      }
+      return run(context, parameters, reportDir, started, previous);
     }
   }
 
-  /** Runs the suite against a target that is already open. */
-  static RunReport run(Target target, Map<String, String> parameters, Path reportDir) {
+  /** Reads rule statuses from an earlier run's {@code summary.json}. */
+  static Map<String, String> previousStatuses(String path) {
+    try {
+      JsonNode summary = Json.MAPPER.readTree(Path.of(path).toFile());
+      Map<String, String> statuses = new LinkedHashMap<>();
+      for (JsonNode rule : summary.path("rules")) {
+        statuses.put(rule.path("id").asText(), rule.path("status").asText());
+      }
+      if (statuses.isEmpty()) {
+        throw new IllegalArgumentException("--baseline " + path + " lists no rules");
+      }
+      return statuses;
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "--baseline: cannot read " + path + " (" + e.getMessage() + ")");
+    }
+  }
+
+  /** Runs the checks against a run that is open and whose baseline got an answer. */
+  private static RunReport run(
+      RunContext context,
+      Map<String, String> parameters,
+      Path reportDir,
+      Instant started,
+      Map<String, String> previous) {
+    Target target = context.target();
     Path allureResults = reportDir.resolve("allure-results");
     Path junitDir = reportDir.resolve("junit");
     clean(allureResults);
@@ -84,11 +143,14 @@ public final class ConformanceRun {
                     new AllureJunitPlatform(lifecycle),
                     new LegacyXmlReportGeneratingListener(junitDir, new PrintWriter(junitLog)))
                 .build());
-    Map<String, String> configuration = new LinkedHashMap<>(parameters);
-    configuration.put(TargetSettings.URL, target.baseUrl());
-    configuration.put(TargetSettings.API_KEY, target.apiKey());
-    configuration.put(TargetSettings.FORBIDDEN_KEY, target.forbidden().orElse(""));
-    configuration.put(TargetSettings.PROFILE, target.profile().id());
+    Map<String, String> configuration = new LinkedHashMap<>();
+    parameters.forEach(
+        (name, value) -> {
+          if (!name.contains("key") && !name.contains("header")) {
+            configuration.put(name, value);
+          }
+        });
+    configuration.put(ConformanceExtension.RUN_ID, context.register());
     configuration.put(
         "junit.jupiter.displayname.generator.default", RuleDisplayNames.class.getName());
     configuration.put(
@@ -99,10 +161,9 @@ public final class ConformanceRun {
             .selectors(selectPackage(CHECKS_PACKAGE))
             .configurationParameters(configuration)
             .build();
-    Instant started = Instant.now();
     launcher.execute(request);
     Duration took = Duration.between(started, Instant.now());
-    Secrets secrets = new Secrets(target.apiKey(), target.forbiddenKey());
+    Secrets secrets = context.client().secrets();
     maskFiles(junitDir, secrets);
     maskFiles(allureResults, secrets);
     List<RuleResult> results = new ArrayList<>();
@@ -110,7 +171,22 @@ public final class ConformanceRun {
     for (Rule rule : RuleCatalogue.get().all()) {
       results.add(RuleResult.of(rule, outcomes.getOrDefault(rule.id(), List.of())));
     }
-    RunReport report = new RunReport(target, started, took, results, reportDir);
+    boolean cutShort =
+        results.stream()
+            .flatMap(result -> result.outcomes().stream())
+            .anyMatch(
+                outcome ->
+                    outcome.message() != null
+                        && outcome.message().startsWith(ConformanceExtension.NOT_JUDGED));
+    String aborted =
+        cutShort
+            ? "the run's --max-time of "
+                + context.maxTime().toSeconds()
+                + " s ran out before every rule was judged"
+            : null;
+    RunReport report =
+        new RunReport(
+            target, started, took, results, reportDir, context.baseline(), aborted, previous);
     report.writeSummary();
     return report;
   }

@@ -11,8 +11,15 @@ public record Outcome(String check, Status status, String message) {
 
   /** A rule's or a check's result. */
   public enum Status {
+    /** A check observed what it checks, and it held. */
     PASS,
+    /** A check observed a violation (or the target made the rule unobservable). */
     FAIL,
-    SKIP
+    /** Not judged, for the reason given (outside the profile, nothing to observe). */
+    SKIP,
+    /** Not judged because the baseline exchange failed: the root cause is the failure. */
+    BLOCKED,
+    /** Failing or blocked, but waived by the user with a reason: does not fail the run. */
+    WAIVED
   }
 }

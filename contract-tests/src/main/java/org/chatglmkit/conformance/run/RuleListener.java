@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.chatglmkit.conformance.checks.ConformanceExtension;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.TestTag;
 import org.junit.platform.engine.support.descriptor.MethodSource;
@@ -28,7 +29,19 @@ final class RuleListener implements TestExecutionListener {
 
   @Override
   public void executionSkipped(TestIdentifier id, String reason) {
-    record(id, new Outcome(name(id), Outcome.Status.SKIP, firstLine(reason)));
+    record(id, skip(name(id), firstLine(reason)));
+  }
+
+  /** A skip, read by its reason: blocked by the baseline, waived, or plainly skipped. */
+  private static Outcome skip(String check, String reason) {
+    if (reason != null && reason.startsWith(ConformanceExtension.WAIVED)) {
+      return new Outcome(check, Outcome.Status.WAIVED, reason);
+    }
+    if (reason != null && reason.startsWith(ConformanceExtension.BLOCKED)) {
+      return new Outcome(
+          check, Outcome.Status.BLOCKED, reason.substring(ConformanceExtension.BLOCKED.length()));
+    }
+    return new Outcome(check, Outcome.Status.SKIP, reason);
   }
 
   @Override
@@ -43,10 +56,14 @@ final class RuleListener implements TestExecutionListener {
       return;
     }
     String message = result.getThrowable().map(RuleListener::describe).orElse(null);
-    record(id, new Outcome(name(id), status, message));
+    record(
+        id,
+        status == Outcome.Status.SKIP
+            ? skip(name(id), message)
+            : new Outcome(name(id), status, message));
   }
 
-  private void record(TestIdentifier id, Outcome outcome) {
+  private synchronized void record(TestIdentifier id, Outcome outcome) {
     if (id.isTest()) {
       for (TestTag tag : id.getTags()) {
         byRule.computeIfAbsent(tag.getName(), key -> new ArrayList<>()).add(outcome);

@@ -11,25 +11,42 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.chatglmkit.conformance.checks.Baseline;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.Keys;
 import org.chatglmkit.mockserver.target.Target;
 
 /**
- * The result of a run, rule by rule: printed as a table, written as {@code summary.json}.
+ * The result of a run, rule by rule: printed as a table, written as {@code summary.json}. When the
+ * baseline exchange failed, both lead with its root cause; when the run could not judge at all (no
+ * answer to the baseline, or the run's time limit), with why.
  *
  * @param target the target checked (its keys are never written)
  * @param started when the run began
- * @param took how long the checks ran
+ * @param took how long the run took
  * @param rules one result per catalogue rule, in catalogue order
  * @param reportDir where the reports were written
+ * @param baseline the baseline exchange, or {@code null} when the run could not open
+ * @param aborted why the run could not judge the target, or {@code null}
+ * @param previous rule statuses of an earlier run to compare with ({@code --baseline}), or {@code
+ *     null}: then only rules that passed there and fail now break the build
  */
 public record RunReport(
-    Target target, Instant started, Duration took, List<RuleResult> rules, Path reportDir) {
+    Target target,
+    Instant started,
+    Duration took,
+    List<RuleResult> rules,
+    Path reportDir,
+    Baseline baseline,
+    String aborted,
+    Map<String, String> previous) {
   private static final int STATEMENT_WIDTH = 64;
 
   public RunReport {
     rules = List.copyOf(rules);
+    previous = previous == null ? null : Map.copyOf(previous);
   }
 
   public long count(Outcome.Status status) {
@@ -40,9 +57,29 @@ public record RunReport(
     return count(Outcome.Status.FAIL);
   }
 
-  /** 0 when no applicable rule failed, 1 otherwise. */
+  /** The root cause that blocked rules, when the baseline failed. */
+  public Optional<String> rootCause() {
+    return baseline == null ? Optional.empty() : baseline.rootCause();
+  }
+
+  /** Whether {@code result} fails the build: failing now, and (with a comparison) passing then. */
+  public boolean breaksBuild(RuleResult result) {
+    if (!result.failing()) {
+      return false;
+    }
+    return previous == null || "pass".equals(previous.get(result.rule().id()));
+  }
+
+  public List<RuleResult> breaking() {
+    return rules.stream().filter(this::breaksBuild).toList();
+  }
+
+  /** 2 when the run could not judge the target, 1 when a rule breaks the build, 0 otherwise. */
   public int exitCode() {
-    return failed() == 0 ? 0 : 1;
+    if (aborted != null) {
+      return 2;
+    }
+    return breaking().isEmpty() ? 0 : 1;
   }
 
   public Path summaryFile() {
@@ -51,11 +88,27 @@ public record RunReport(
 
   void writeSummary() {
     ObjectNode root = Json.MAPPER.createObjectNode();
+    root.put("verdict", aborted != null ? "aborted" : exitCode() == 0 ? "pass" : "fail");
+    root.put("exit_code", exitCode());
+    root.put("aborted", aborted);
+    root.put("root_cause", rootCause().orElse(null));
     ObjectNode checked = root.putObject("target");
     checked.put("url", target.baseUrl());
     checked.put("embedded", target.embedded());
     checked.put("api_key", Keys.mask(target.apiKey()));
     checked.put("forbidden_key_given", target.forbidden().isPresent());
+    checked.put("model", target.model());
+    checked.put("model_source", baseline == null ? null : baseline.modelSource());
+    ObjectNode headers = checked.putObject("headers");
+    target.shownHeaders().forEach(headers::put);
+    if (baseline != null) {
+      ObjectNode base = root.putObject("baseline");
+      base.put("unstreamed", baseline.unstreamed().brief());
+      base.put("streamed", baseline.streamed() == null ? null : baseline.streamed().brief());
+      if (baseline.models() != null) {
+        base.put("models", baseline.models().brief());
+      }
+    }
     root.put("profile", target.profile().id());
     root.put("started", started.toString());
     root.put("duration_ms", took.toMillis());
@@ -63,7 +116,8 @@ public record RunReport(
     for (Outcome.Status status : Outcome.Status.values()) {
       counts.put(status.name().toLowerCase(Locale.ROOT), count(status));
     }
-    root.put("passed", failed() == 0);
+    root.put("passed", exitCode() == 0);
+    root.put("compared_with_previous_run", previous != null);
     ArrayNode rows = root.putArray("rules");
     for (RuleResult result : rules) {
       ObjectNode row = rows.addObject();
@@ -73,6 +127,10 @@ public record RunReport(
       row.put("section", result.rule().section());
       row.put("status", result.status().name().toLowerCase(Locale.ROOT));
       row.put("detail", result.detail());
+      row.put("breaks_build", breaksBuild(result));
+      if (previous != null) {
+        row.put("previous_status", previous.get(result.rule().id()));
+      }
       ArrayNode checks = row.putArray("checks");
       for (Outcome outcome : result.outcomes()) {
         ObjectNode check = checks.addObject();
@@ -89,28 +147,64 @@ public record RunReport(
     }
   }
 
-  /** The table: rule id, status, statement, and for a failure or a skip one line of why. */
+  /**
+   * The table: the root cause first (when there is one), then per rule its id, status, statement,
+   * and for anything but a pass one line of why.
+   */
   public void print(PrintStream out) {
     int idWidth = rules.stream().mapToInt(r -> r.rule().id().length()).max().orElse(10);
-    String format = "%-" + idWidth + "s  %-4s  %s%n";
+    String format = "%-" + idWidth + "s  %-7s  %s%n";
+    String why = "%-" + idWidth + "s           %s%n";
+    if (aborted != null) {
+      out.printf(format, "RUN", "ABORTED", clip(aborted, 160));
+    }
+    rootCause()
+        .ifPresent(
+            cause -> {
+              out.printf(format, "BASELINE", "FAIL", clip(cause, 160));
+              out.printf(
+                  why,
+                  "",
+                  "↳ blocked by it: "
+                      + rules.stream()
+                          .filter(r -> r.status() == Outcome.Status.BLOCKED)
+                          .map(r -> r.rule().id())
+                          .toList());
+            });
     out.printf(format, "RULE", "", "STATEMENT");
     for (RuleResult result : rules) {
-      out.printf(
-          format, result.rule().id(), result.status().name(), clip(result.rule().statement()));
+      String status = result.status().name();
+      if (result.failing() && !breaksBuild(result)) {
+        status = status + "*";
+      }
+      out.printf(format, result.rule().id(), status, clip(result.rule().statement()));
       if (result.status() != Outcome.Status.PASS && result.detail() != null) {
-        out.printf("%-" + idWidth + "s        %s%n", "", "↳ " + clip(result.detail(), 160));
+        String detail =
+            result.status() == Outcome.Status.BLOCKED ? "the baseline failed" : result.detail();
+        out.printf(why, "", "↳ " + clip(detail, 160));
       }
     }
     out.printf(
         Locale.ROOT,
-        "%n%d rules: %d pass, %d fail, %d skip (profile %s, %.1f s). Reports: %s%n",
+        "%n%d rules: %d pass, %d fail, %d blocked, %d waived, %d skip (profile %s%s, %.1f s)."
+            + " Reports: %s%n",
         rules.size(),
         count(Outcome.Status.PASS),
         count(Outcome.Status.FAIL),
+        count(Outcome.Status.BLOCKED),
+        count(Outcome.Status.WAIVED),
         count(Outcome.Status.SKIP),
         target.profile().id(),
+        target.model() == null ? "" : ", model " + target.model(),
         took.toMillis() / 1000.0,
         reportDir);
+    if (previous != null) {
+      long known = rules.stream().filter(r -> r.failing() && !breaksBuild(r)).count();
+      out.printf(
+          "Compared with an earlier run: %d new failures break the build; %d marked * failed"
+              + " there too (or were not run).%n",
+          breaking().size(), known);
+    }
   }
 
   private static String clip(String text) {

@@ -17,6 +17,8 @@ import java.util.function.UnaryOperator;
  * @param bufferStream hold every event until the upstream stream ends
  * @param lineEnd the line end of every event line sent
  * @param pings send a {@code : ping} comment before every event
+ * @param streamType the Content-Type of a stream
+ * @param endless after the upstream stream ends, keep sending its last content event forever
  */
 record Distortion(
     UnaryOperator<Request> request,
@@ -25,34 +27,53 @@ record Distortion(
     Function<String, List<String>> event,
     boolean bufferStream,
     String lineEnd,
-    boolean pings) {
+    boolean pings,
+    String streamType,
+    boolean endless) {
 
   static Distortion none() {
-    return new Distortion(r -> r, r -> null, (r, a) -> a, List::of, false, "\n", false);
+    return new Distortion(
+        r -> r, r -> null, (r, a) -> a, List::of, false, "\n", false, "text/event-stream", false);
+  }
+
+  Distortion withStreamType(String type) {
+    return new Distortion(
+        request, shortCircuit, answer, event, bufferStream, lineEnd, pings, type, endless);
+  }
+
+  Distortion endlessStreams() {
+    return new Distortion(
+        request, shortCircuit, answer, event, bufferStream, lineEnd, pings, streamType, true);
   }
 
   Distortion withRequest(UnaryOperator<Request> change) {
-    return new Distortion(change, shortCircuit, answer, event, bufferStream, lineEnd, pings);
+    return new Distortion(
+        change, shortCircuit, answer, event, bufferStream, lineEnd, pings, streamType, endless);
   }
 
   Distortion withShortCircuit(Function<Request, Answer> change) {
-    return new Distortion(request, change, answer, event, bufferStream, lineEnd, pings);
+    return new Distortion(
+        request, change, answer, event, bufferStream, lineEnd, pings, streamType, endless);
   }
 
   Distortion withAnswer(BiFunction<Request, Answer, Answer> change) {
-    return new Distortion(request, shortCircuit, change, event, bufferStream, lineEnd, pings);
+    return new Distortion(
+        request, shortCircuit, change, event, bufferStream, lineEnd, pings, streamType, endless);
   }
 
   Distortion withEvent(Function<String, List<String>> change) {
-    return new Distortion(request, shortCircuit, answer, change, bufferStream, lineEnd, pings);
+    return new Distortion(
+        request, shortCircuit, answer, change, bufferStream, lineEnd, pings, streamType, endless);
   }
 
   Distortion buffered() {
-    return new Distortion(request, shortCircuit, answer, event, true, lineEnd, pings);
+    return new Distortion(
+        request, shortCircuit, answer, event, true, lineEnd, pings, streamType, endless);
   }
 
   Distortion withCrlfAndPings() {
-    return new Distortion(request, shortCircuit, answer, event, bufferStream, "\r\n", true);
+    return new Distortion(
+        request, shortCircuit, answer, event, bufferStream, "\r\n", true, streamType, endless);
   }
 
   /**

@@ -16,6 +16,7 @@ import org.chatglmkit.conformance.broken.Distortion.Answer;
 import org.chatglmkit.conformance.broken.Distortion.Request;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.server.ServerConfig;
+import org.chatglmkit.mockserver.target.TargetSettings;
 
 /** The broken (and the oddly conforming) servers the suite is tested against. */
 final class Distortions {
@@ -94,12 +95,7 @@ final class Distortions {
   }
 
   static Distortion vagueErrors() {
-    return Distortion.none()
-        .withAnswer(
-            (request, answer) ->
-                answer.status() == 400
-                    ? error(400, "invalid_request_error", "bad request")
-                    : answer);
+    return instead(400, error(400, "invalid_request_error", "bad request"));
   }
 
   static Distortion wrongObject() {
@@ -242,7 +238,245 @@ final class Distortions {
             });
   }
 
+  static Distortion refusesTheApiKeyHeader() {
+    return Distortion.none()
+        .withShortCircuit(
+            request ->
+                request.header("api-key") != null
+                    ? error(401, "authentication_error", "use Authorization: Bearer")
+                    : null);
+  }
+
+  static Distortion refusesBearerTokens() {
+    return Distortion.none()
+        .withShortCircuit(
+            request ->
+                request.header("authorization") != null
+                    ? error(401, "authentication_error", "use the API-KEY header")
+                    : null);
+  }
+
+  /** Any key at all is taken for the known one. */
+  static Distortion acceptsUnknownKeys() {
+    return Distortion.none()
+        .withRequest(
+            request -> {
+              String sent =
+                  request.header("api-key") != null
+                      ? request.header("api-key")
+                      : String.valueOf(request.header("authorization")).replace("Bearer ", "");
+              if (!request.hasKey() || sent.equals(TargetSettings.EMBEDDED_FORBIDDEN_KEY)) {
+                return request;
+              }
+              Map<String, String> headers = new LinkedHashMap<>(request.headers());
+              headers.remove("authorization");
+              headers.put("api-key", ServerConfig.DEVELOPMENT_KEY);
+              return new Request(request.method(), request.path(), headers, request.body());
+            });
+  }
+
+  static Distortion unauthorisedInsteadOfForbidden() {
+    return instead(403, error(401, "authentication_error", "unknown key"));
+  }
+
+  /** Empty messages are filled in instead of refused. */
+  static Distortion acceptsEmptyMessages() {
+    return Distortion.none()
+        .withRequest(
+            request ->
+                rewriteBody(
+                    request,
+                    body -> {
+                      if (body.path("messages").isArray() && body.path("messages").isEmpty()) {
+                        ((com.fasterxml.jackson.databind.node.ArrayNode) body.get("messages"))
+                            .addObject()
+                            .put("role", "user")
+                            .put("content", "hi");
+                      }
+                      return body;
+                    }));
+  }
+
+  /** Names of 64 characters are refused as too long. */
+  static Distortion refusesLongestName() {
+    return Distortion.none()
+        .withShortCircuit(
+            request ->
+                new String(request.body(), StandardCharsets.UTF_8).contains("n".repeat(64))
+                    ? error(400, "invalid_request_error", "messages[0].name is too long")
+                    : null);
+  }
+
+  static Distortion numericModel() {
+    return completions(node -> ((ObjectNode) node).put("model", 6));
+  }
+
+  static Distortion noChoices() {
+    return completions(
+        node -> {
+          ((ObjectNode) node).putArray("choices");
+          return node;
+        });
+  }
+
+  static Distortion negativeIndex() {
+    return completions(
+        node -> {
+          ((ObjectNode) node.path("choices").path(0)).put("index", -1);
+          return node;
+        });
+  }
+
+  static Distortion botMessages() {
+    return completions(
+        node -> {
+          ((ObjectNode) node.path("choices").path(0).path("message")).put("role", "bot");
+          return node;
+        });
+  }
+
+  static Distortion finishedDone() {
+    return completions(
+        node -> {
+          ((ObjectNode) node.path("choices").path(0)).put("finish_reason", "done");
+          return node;
+        });
+  }
+
+  static Distortion createdInMilliseconds() {
+    return completions(
+        node -> ((ObjectNode) node).put("created", node.path("created").asLong() * 1000));
+  }
+
+  static Distortion noCreated() {
+    return completions(node -> without(node, "created"));
+  }
+
+  static Distortion usageOverMaxTokens() {
+    return completions(
+        node -> {
+          ObjectNode usage = (ObjectNode) node.path("usage");
+          usage.put("completion_tokens", usage.path("completion_tokens").asInt() + 40);
+          usage.put("total_tokens", usage.path("total_tokens").asInt() + 40);
+          return node;
+        });
+  }
+
+  static Distortion streamAsPlainText() {
+    return Distortion.none().withStreamType("text/plain");
+  }
+
+  static Distortion chunksCalledCompletions() {
+    return streamChunks(chunk -> ((ObjectNode) chunk).put("object", "chat.completion"));
+  }
+
+  static Distortion noFinishInTheLastChunk() {
+    return streamChunks(
+        chunk -> {
+          for (JsonNode choice : chunk.path("choices")) {
+            ((ObjectNode) choice).remove("finish_reason");
+          }
+          return chunk;
+        });
+  }
+
+  /** The whole answer in one content event, then the finish chunk and [DONE]. */
+  static Distortion oneEventStream() {
+    StringBuilder content = new StringBuilder();
+    return Distortion.none()
+        .withEvent(
+            data -> {
+              if (data.equals("[DONE]")) {
+                return List.of(data);
+              }
+              JsonNode chunk = read(data);
+              JsonNode delta = chunk.path("choices").path(0).path("delta");
+              JsonNode finish = chunk.path("choices").path(0).path("finish_reason");
+              if (delta.path("content").isTextual()
+                  && (finish.isNull() || finish.isMissingNode())) {
+                synchronized (content) {
+                  content.append(delta.path("content").asText());
+                }
+                return List.of();
+              }
+              if (finish.isTextual()) {
+                ObjectNode whole = chunk.deepCopy();
+                synchronized (content) {
+                  ((ObjectNode) whole.path("choices").path(0)).putNull("finish_reason");
+                  ((ObjectNode) whole.path("choices").path(0).path("delta"))
+                      .put("content", content.toString());
+                  content.setLength(0);
+                }
+                return List.of(write(whole, false), data);
+              }
+              return List.of(data);
+            });
+  }
+
+  /** 200 application/json with an HTML page for every chat completion. */
+  static Distortion htmlCompletions() {
+    return completions(node -> node)
+        .withAnswer(
+            (request, answer) ->
+                answer.status() == 200 && isJson(answer) && request.path().contains("chat")
+                    ? new Answer(
+                        200,
+                        Map.of("Content-Type", "application/json"),
+                        "<html><body><h1>Welcome to the gateway</h1></body></html>"
+                            .getBytes(StandardCharsets.UTF_8))
+                    : answer);
+  }
+
+  /** Every chat request gets FastAPI's 422, as a server that requires a field the gate lacks. */
+  static Distortion unprocessableChat() {
+    return Distortion.none()
+        .withShortCircuit(
+            request ->
+                request.path().startsWith("/v1/chat/completions")
+                    ? new Answer(
+                        422,
+                        Map.of("Content-Type", "application/json"),
+                        "{\"detail\":[{\"loc\":[\"body\",\"tenant\"],\"msg\":\"field required\"}]}"
+                            .getBytes(StandardCharsets.UTF_8))
+                    : null);
+  }
+
+  /** Streams never end: after the answer the last content event comes again and again. */
+  static Distortion endlessStreams() {
+    return Distortion.none().endlessStreams();
+  }
+
+  /** 401 answers say they are invalid requests. */
+  static Distortion wrongErrorType() {
+    return instead(401, error(401, "invalid_request_error", "unknown key"));
+  }
+
+  /** An unknown key gets a 500: a client's mistake met by the auth checks. */
+  static Distortion serverErrorForUnknownKeys() {
+    return Distortion.none()
+        .withAnswer(
+            (request, answer) ->
+                answer.status() == 401 && request.hasKey()
+                    ? error(500, "api_error", "key lookup failed")
+                    : answer);
+  }
+
   // ---- helpers ----
+
+  /** Every answer with {@code status} replaced by {@code replacement}. */
+  private static Distortion instead(int status, Answer replacement) {
+    return Distortion.none()
+        .withAnswer((request, answer) -> answer.status() == status ? replacement : answer);
+  }
+
+  private static Distortion streamChunks(UnaryOperator<JsonNode> change) {
+    return Distortion.none()
+        .withEvent(
+            data ->
+                data.equals("[DONE]")
+                    ? List.of(data)
+                    : List.of(write(change.apply(read(data)), false)));
+  }
 
   private static Distortion completions(UnaryOperator<JsonNode> change) {
     return Distortion.none()

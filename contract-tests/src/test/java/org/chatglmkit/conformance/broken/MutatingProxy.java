@@ -124,11 +124,12 @@ final class MutatingProxy implements AutoCloseable {
 
   private void stream(HttpExchange exchange, HttpResponse<InputStream> response, InputStream body)
       throws IOException {
-    exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+    exchange.getResponseHeaders().set("Content-Type", distortion.streamType());
     exchange.sendResponseHeaders(response.statusCode(), 0);
     OutputStream out = exchange.getResponseBody();
     BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
     List<String> held = new ArrayList<>();
+    String lastContent = "{}";
     StringBuilder data = new StringBuilder();
     String line;
     while ((line = reader.readLine()) != null) {
@@ -138,6 +139,12 @@ final class MutatingProxy implements AutoCloseable {
       }
       if (!line.isEmpty() || data.length() == 0) {
         continue;
+      }
+      if (distortion.endless() && data.toString().equals("[DONE]")) {
+        break;
+      }
+      if (data.indexOf("\"content\"") >= 0) {
+        lastContent = data.toString();
       }
       for (String payload : distortion.event().apply(data.toString())) {
         String frame =
@@ -159,6 +166,16 @@ final class MutatingProxy implements AutoCloseable {
       out.write(frame.getBytes(StandardCharsets.UTF_8));
     }
     out.flush();
+    while (distortion.endless()) {
+      out.write(("data: " + lastContent + "\n\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   private static void send(HttpExchange exchange, Answer answer) throws IOException {

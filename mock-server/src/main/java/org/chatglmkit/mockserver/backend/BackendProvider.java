@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
 import org.chatglmkit.mockserver.core.ChatBackend;
+import org.chatglmkit.mockserver.server.ServerConfig;
 
 /**
  * A backend that lives in another module (the DJL model) and is found on the classpath with {@link
@@ -37,7 +38,8 @@ public interface BackendProvider {
    */
   static ChatBackend open(String name, String model, String modelName) {
     if (name == null || name.isBlank() || name.equals(REFERENCE)) {
-      return new DeterministicBackend(modelName == null ? "chatglm3-6b" : modelName, 0);
+      return new DeterministicBackend(
+          modelName == null ? ServerConfig.DEFAULT_MODEL : modelName, 0);
     }
     List<String> known = new ArrayList<>(List.of(REFERENCE));
     for (BackendProvider provider : ServiceLoader.load(BackendProvider.class)) {

@@ -48,6 +48,15 @@ public record ServerConfig(
 
   public static final long DEFAULT_BODY_LIMIT = 1024 * 1024;
 
+  /** The model name answers carry unless one is configured. */
+  public static final String DEFAULT_MODEL = "chatglm3-6b";
+
+  /**
+   * The pacing of the reference server's command line and of the suites' embedded server: slow
+   * enough that a stream is visibly incremental, fast enough for quick runs.
+   */
+  public static final LatencyProfile DEFAULT_LATENCY = new LatencyProfile(20, 5, 0);
+
   public ServerConfig {
     apiKeys = Set.copyOf(apiKeys.isEmpty() ? Set.of(DEVELOPMENT_KEY) : apiKeys);
     forbiddenKeys = Set.copyOf(forbiddenKeys);
@@ -105,7 +114,7 @@ public record ServerConfig(
     private LatencyProfile latency = LatencyProfile.none();
     private FaultPolicy faults = FaultPolicy.none();
     private long bodyLimitBytes = DEFAULT_BODY_LIMIT;
-    private String model = "chatglm3-6b";
+    private String model = DEFAULT_MODEL;
     private int replyTokens;
     private Path rootDir;
     private boolean requestJournal = true;

@@ -1,6 +1,10 @@
 package org.chatglmkit.mockserver.target;
 
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.chatglmkit.mockserver.core.Keys;
 import org.chatglmkit.schemas.Profile;
 
@@ -14,9 +18,21 @@ import org.chatglmkit.schemas.Profile;
  *     known
  * @param profile the profile the server is held to
  * @param embedded whether this is the in-process reference server started for the run
+ * @param model the {@code model} every request names, or {@code null} to send none
+ * @param headers headers added to every request (gateways, tenants), in the order given
  */
 public record Target(
-    String baseUrl, String apiKey, String forbiddenKey, Profile profile, boolean embedded) {
+    String baseUrl,
+    String apiKey,
+    String forbiddenKey,
+    Profile profile,
+    boolean embedded,
+    String model,
+    Map<String, String> headers) {
+
+  /** Header names whose values are treated as secrets: masked wherever they could be shown. */
+  private static final Pattern SECRET_HEADER =
+      Pattern.compile("(?i).*(auth|key|token|secret|cookie|session|password|signature).*");
 
   public Target {
     if (baseUrl == null || baseUrl.isBlank()) {
@@ -25,6 +41,59 @@ public record Target(
     baseUrl = normalise(baseUrl);
     apiKey = apiKey == null ? "" : apiKey;
     forbiddenKey = forbiddenKey == null || forbiddenKey.isBlank() ? null : forbiddenKey;
+    model = model == null || model.isBlank() ? null : model.strip();
+    headers =
+        headers == null
+            ? Map.of()
+            : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+  }
+
+  public Target(
+      String baseUrl, String apiKey, String forbiddenKey, Profile profile, boolean embedded) {
+    this(baseUrl, apiKey, forbiddenKey, profile, embedded, null, Map.of());
+  }
+
+  /** The same target, naming {@code model} in every request. */
+  public Target withModel(String model) {
+    return new Target(baseUrl, apiKey, forbiddenKey, profile, embedded, model, headers);
+  }
+
+  /** The model to name, when one is set. */
+  public Optional<String> modelName() {
+    return Optional.ofNullable(model);
+  }
+
+  /**
+   * Parses {@code Name: value}; an {@link IllegalArgumentException} names what is wrong with it.
+   */
+  public static Map.Entry<String, String> parseHeader(String line) {
+    int colon = line.indexOf(':');
+    String name = colon < 0 ? "" : line.substring(0, colon).strip();
+    if (name.isEmpty() || !name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+      throw new IllegalArgumentException("not a header 'Name: value': " + Keys.mask(line));
+    }
+    return Map.entry(name, line.substring(colon + 1).strip());
+  }
+
+  /** Values of the extra headers that look like credentials (their names say so). */
+  public java.util.List<String> secretHeaderValues() {
+    return headers.entrySet().stream()
+        .filter(header -> SECRET_HEADER.matcher(header.getKey()).matches())
+        .map(Map.Entry::getValue)
+        .toList();
+  }
+
+  /** The extra headers as they may be shown: credential-like values masked. */
+  public Map<String, String> shownHeaders() {
+    Map<String, String> shown = new LinkedHashMap<>();
+    headers.forEach(
+        (name, value) ->
+            shown.put(
+                name,
+                SECRET_HEADER.matcher(name.toLowerCase(Locale.ROOT)).matches()
+                    ? Keys.mask(value)
+                    : value));
+    return shown;
   }
 
   /** The 403 key, when the user gave one. */
@@ -61,6 +130,8 @@ public record Target(
         + (forbiddenKey == null ? "(none)" : Keys.mask(forbiddenKey))
         + ", profile="
         + profile.id()
+        + (model == null ? "" : ", model=" + model)
+        + (headers.isEmpty() ? "" : ", headers=" + shownHeaders())
         + (embedded ? ", embedded" : "")
         + "]";
   }

@@ -1,17 +1,20 @@
 package org.chatglmkit.mockserver.target;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.chatglmkit.mockserver.backend.BackendProvider;
 import org.chatglmkit.mockserver.core.ChatBackend;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
+import org.chatglmkit.mockserver.settings.Settings;
 import org.chatglmkit.schemas.Profile;
 
 /**
- * The one way every suite of the toolkit learns its target: an explicit setting, then a system
- * property, then an environment variable, then the default. No URL means the embedded reference
- * server, started in-process on a free loopback port.
+ * The one way every suite of the toolkit learns its target, by the rule of {@link Settings}: an
+ * explicit setting, then a system property, then an environment variable, then the default. No URL
+ * means the embedded reference server, started in-process on a free loopback port.
  *
  * <pre>{@code
  * try (OpenTarget open = TargetSettings.fromEnvironment().open()) {
@@ -27,9 +30,18 @@ import org.chatglmkit.schemas.Profile;
  *     default) or {@code djl} (a ChatGLM model, when the DJL module is on the classpath)
  * @param model the embedded backend's model (for {@code djl} a checkpoint directory; none: a tiny
  *     generated one), or {@code null}
+ * @param targetModel the {@code model} to name in every request, or {@code null}
+ * @param headers headers to add to every request
  */
 public record TargetSettings(
-    String url, String apiKey, String forbiddenKey, Profile profile, String backend, String model) {
+    String url,
+    String apiKey,
+    String forbiddenKey,
+    Profile profile,
+    String backend,
+    String model,
+    String targetModel,
+    Map<String, String> headers) {
 
   public static final String URL = "chatglm.target.url";
   public static final String API_KEY = "chatglm.target.api-key";
@@ -37,12 +49,16 @@ public record TargetSettings(
   public static final String PROFILE = "chatglm.profile";
   public static final String BACKEND = "chatglm.embedded.backend";
   public static final String MODEL = "chatglm.embedded.model";
+  public static final String TARGET_MODEL = "chatglm.target.model";
+
+  /** Extra request headers, one {@code Name: value} per line. */
+  public static final String HEADERS = "chatglm.target.headers";
 
   /** The forbidden key the embedded reference server is started with, so 403 is checked too. */
   public static final String EMBEDDED_FORBIDDEN_KEY = "chatglm-dev-forbidden-key";
 
   /** The embedded server's pacing: slow enough that streaming is visibly incremental. */
-  public static final LatencyProfile EMBEDDED_LATENCY = new LatencyProfile(20, 5, 0);
+  public static final LatencyProfile EMBEDDED_LATENCY = ServerConfig.DEFAULT_LATENCY;
 
   public TargetSettings {
     url = blankToNull(url);
@@ -51,16 +67,18 @@ public record TargetSettings(
     profile = profile == null ? Profile.OPENAI : profile;
     backend = backend == null || backend.isBlank() ? BackendProvider.REFERENCE : backend.strip();
     model = blankToNull(model);
+    targetModel = blankToNull(targetModel);
+    headers = headers == null ? Map.of() : Map.copyOf(headers);
   }
 
   /** Settings for a target URL (or the embedded reference server when {@code url} is null). */
   public TargetSettings(String url, String apiKey, String forbiddenKey, Profile profile) {
-    this(url, apiKey, forbiddenKey, profile, null, null);
+    this(url, apiKey, forbiddenKey, profile, null, null, null, Map.of());
   }
 
   /** System properties, then environment variables. */
   public static TargetSettings fromEnvironment() {
-    return resolve(name -> null);
+    return resolve(Settings.system());
   }
 
   /**
@@ -68,41 +86,29 @@ public record TargetSettings(
    * environment variables.
    */
   public static TargetSettings resolve(UnaryOperator<String> explicit) {
-    UnaryOperator<String> lookup = name -> lookup(name, explicit);
-    String profile = lookup.apply(PROFILE);
+    return resolve(Settings.of(explicit));
+  }
+
+  public static TargetSettings resolve(Settings settings) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (String line : settings.lines(HEADERS)) {
+      Map.Entry<String, String> header = Target.parseHeader(line);
+      headers.put(header.getKey(), header.getValue());
+    }
     return new TargetSettings(
-        lookup.apply(URL),
-        lookup.apply(API_KEY),
-        lookup.apply(FORBIDDEN_KEY),
-        profile == null ? Profile.OPENAI : Profile.parse(profile),
-        lookup.apply(BACKEND),
-        lookup.apply(MODEL));
+        settings.text(URL, null),
+        settings.text(API_KEY, null),
+        settings.text(FORBIDDEN_KEY, null),
+        settings.text(PROFILE).map(Profile::parse).orElse(Profile.OPENAI),
+        settings.text(BACKEND, null),
+        settings.text(MODEL, null),
+        settings.text(TARGET_MODEL, null),
+        headers);
   }
 
   /** The environment variable that stands for a property. */
   public static String environmentName(String property) {
-    return switch (property) {
-      case URL -> "CHATGLM_TARGET_URL";
-      case API_KEY -> "CHATGLM_API_KEY";
-      case FORBIDDEN_KEY -> "CHATGLM_FORBIDDEN_KEY";
-      case PROFILE -> "CHATGLM_PROFILE";
-      case BACKEND -> "CHATGLM_EMBEDDED_BACKEND";
-      case MODEL -> "CHATGLM_EMBEDDED_MODEL";
-      default -> property.toUpperCase().replace('.', '_').replace('-', '_');
-    };
-  }
-
-  /** An explicit setting wins even when blank (blank means "none"); then the fallbacks. */
-  private static String lookup(String name, UnaryOperator<String> explicit) {
-    String given = explicit.apply(name);
-    if (given != null) {
-      return blankToNull(given);
-    }
-    String value = blankToNull(System.getProperty(name));
-    if (value == null) {
-      value = blankToNull(System.getenv(environmentName(name)));
-    }
-    return value;
+    return Settings.environmentName(property);
   }
 
   private static String blankToNull(String value) {
@@ -126,7 +132,8 @@ public record TargetSettings(
    */
   public OpenTarget open(ServerConfig embedded) {
     if (!embedded()) {
-      return new OpenTarget(new Target(url, apiKey, forbiddenKey, profile, false), null);
+      return new OpenTarget(
+          new Target(url, apiKey, forbiddenKey, profile, false, targetModel, headers), null);
     }
     ReferenceServer server;
     if (backend.equals(BackendProvider.REFERENCE)) {
@@ -149,7 +156,9 @@ public record TargetSettings(
             embedded.apiKeys().iterator().next(),
             embedded.forbiddenKeys().stream().findFirst().orElse(null),
             profile,
-            true);
+            true,
+            targetModel,
+            headers);
     return new OpenTarget(target, server);
   }
 

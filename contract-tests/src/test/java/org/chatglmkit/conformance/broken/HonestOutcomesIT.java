@@ -1,0 +1,147 @@
+package org.chatglmkit.conformance.broken;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.chatglmkit.conformance.run.Outcome;
+import org.chatglmkit.conformance.run.RunReport;
+import org.chatglmkit.conformance.targets.Gate;
+import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.server.ReferenceServer;
+import org.chatglmkit.mockserver.server.ServerConfig;
+import org.chatglmkit.mockserver.target.TargetSettings;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A rule passes only when a check observed what it checks: against targets that make the checks'
+ * evidence unobservable, the run names the root cause, blocks what depends on it, fails the rules
+ * whose evidence the target spoiled, and passes nothing it did not see.
+ */
+class HonestOutcomesIT {
+  private static ReferenceServer reference;
+
+  @TempDir Path reports;
+
+  @BeforeAll
+  static void startReference() {
+    reference = ReferenceServer.start(TargetSettings.embeddedServer().build());
+  }
+
+  @AfterAll
+  static void stopReference() {
+    reference.close();
+  }
+
+  private RunReport gate(Distortion distortion) throws Exception {
+    try (MutatingProxy proxy = new MutatingProxy(reference.baseUrl(), distortion)) {
+      return Gate.run(
+          proxy.baseUrl(),
+          reports,
+          TargetSettings.API_KEY,
+          ServerConfig.DEVELOPMENT_KEY,
+          TargetSettings.FORBIDDEN_KEY,
+          TargetSettings.EMBEDDED_FORBIDDEN_KEY);
+    }
+  }
+
+  @Test
+  void aTargetThatAnswersEveryChatWith422IsBlockedByItsRootCauseNotFailedThirtyTimes()
+      throws Exception {
+    RunReport report = gate(Distortions.unprocessableChat());
+    Map<Outcome.Status, Set<String>> outcome = Gate.outcome(report);
+
+    assertThat(report.rootCause())
+        .hasValueSatisfying(
+            cause ->
+                assertThat(cause)
+                    .startsWith("the baseline request (the simplest valid request) got 422")
+                    .contains("tenant"));
+    Set<String> blocked = new HashSet<>(BrokenServerIT.NEED_A_COMPLETION);
+    blocked.addAll(BrokenServerIT.NEED_A_STREAM);
+    blocked.add("STREAM-EVENT-FORMAT");
+    assertThat(outcome.get(Outcome.Status.BLOCKED)).isEqualTo(blocked);
+    // Only what was really observed passes: the 404s, the model list, error bodies without keys.
+    assertThat(outcome.get(Outcome.Status.PASS))
+        .containsExactlyInAnyOrder(
+            "TRANSPORT-UNKNOWN-PATH-404",
+            "MODELS-LIST",
+            "AUTH-KEY-NOT-ECHOED",
+            "ERR-TYPE",
+            "ERR-NO-500-FOR-CLIENT-ERROR");
+    // The rules that need no successful answer are judged, and the 422s fail them.
+    assertThat(outcome.get(Outcome.Status.FAIL))
+        .contains(
+            "TRANSPORT-CHAT-PATH",
+            "STREAM-CONTENT-TYPE",
+            "AUTH-MISSING-KEY-401",
+            "REQ-BODY-JSON-OBJECT",
+            "REQ-INVALID-400",
+            "ERR-SHAPE");
+    assertThat(outcome.get(Outcome.Status.SKIP))
+        .containsExactlyInAnyOrder("ERR-RETRY-AFTER", "STREAM-ERROR-EVENT");
+    assertThat(report.exitCode()).isEqualTo(1);
+
+    ByteArrayOutputStream table = new ByteArrayOutputStream();
+    report.print(new PrintStream(table, true, StandardCharsets.UTF_8));
+    String first = table.toString(StandardCharsets.UTF_8).lines().findFirst().orElseThrow();
+    assertThat(first).startsWith("BASELINE").contains("FAIL").contains("422");
+    JsonNode summary = Json.MAPPER.readTree(report.summaryFile().toFile());
+    assertThat(summary.path("root_cause").asText()).contains("422");
+    assertThat(summary.path("counts").path("blocked").asInt()).isEqualTo(blocked.size());
+  }
+
+  @Test
+  void anHtmlPageServedAsJsonFailsEveryShapeRuleThatNeededTheCompletion() throws Exception {
+    RunReport report = gate(Distortions.htmlCompletions());
+    Map<Outcome.Status, Set<String>> outcome = Gate.outcome(report);
+    assertThat(outcome.get(Outcome.Status.FAIL))
+        .as(Gate.explain(report))
+        .containsExactlyInAnyOrder(
+            "RESP-MODEL",
+            "RESP-OBJECT",
+            "RESP-CHOICES",
+            "RESP-CHOICE-INDEX",
+            "RESP-MESSAGE",
+            "RESP-FINISH-REASON",
+            "RESP-CREATED",
+            "RESP-REQUIRED-FIELDS",
+            "RESP-ID",
+            "RESP-USAGE",
+            "RESP-USAGE-TOTAL",
+            "RESP-USAGE-MAX-TOKENS",
+            "RESP-LENGTH-FINISH",
+            "STREAM-MATCHES-COMPLETION");
+    assertThat(Gate.detail(report, "RESP-MODEL"))
+        .contains("expected a JSON object")
+        .contains("<html>");
+    assertThat(outcome.get(Outcome.Status.BLOCKED)).isEmpty();
+    assertThat(report.exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void aStreamThatNeverEndsFailsTheEventFormatAndBlocksTheOtherStreamRulesWithinTheTimeout()
+      throws Exception {
+    long started = System.nanoTime();
+    RunReport report = gate(Distortions.endlessStreams());
+    double seconds = (System.nanoTime() - started) / 1e9;
+    Map<Outcome.Status, Set<String>> outcome = Gate.outcome(report);
+    assertThat(outcome.get(Outcome.Status.FAIL))
+        .as(Gate.explain(report))
+        .containsExactly("STREAM-EVENT-FORMAT");
+    assertThat(Gate.detail(report, "STREAM-EVENT-FORMAT")).contains("did not end within 3 s");
+    assertThat(outcome.get(Outcome.Status.BLOCKED)).isEqualTo(BrokenServerIT.NEED_A_STREAM);
+    assertThat(report.rootCause()).hasValueSatisfying(c -> assertThat(c).contains("stream"));
+    // One timeout of 3 s for the baseline stream; nothing else waits on the endless streams.
+    assertThat(seconds).isLessThan(12);
+  }
+}
