@@ -25,19 +25,39 @@ class RequestChecks {
   /** Every invalid request of the profile and its answer, sent once for all the rules. */
   private Map<InvalidRequest, Exchange> refusals;
 
-  private synchronized Map<InvalidRequest, Exchange> refusals(ChatGlmClient client) {
+  /** The invalid requests of the profile. */
+  static List<InvalidRequest> invalidRequests(Profile profile) {
+    return InvalidRequest.ALL.stream()
+        .filter(r -> !r.rule().equals("REQ-STREAM") || profile == Profile.OPENAI)
+        .toList();
+  }
+
+  /** The invalid requests as calls, each marked as a client's mistake. */
+  static List<Call> refusalCalls(ChatGlmClient client) {
+    return invalidRequests(client.target().profile()).stream()
+        .map(r -> Call.chat(r.body(), client.auth()).mistake(r.what()))
+        .toList();
+  }
+
+  /** The legal variations of the profile as calls. */
+  static List<Call> legalCalls(ChatGlmClient client) {
+    return LegalVariation.forProfile(client.target().profile()).stream()
+        .map(
+            v ->
+                new Call(
+                    "POST",
+                    ChatGlmClient.CHAT_PATH,
+                    client.auth(),
+                    v.contentType(),
+                    v.body().getBytes(StandardCharsets.UTF_8),
+                    null))
+        .toList();
+  }
+
+  private synchronized Map<InvalidRequest, Exchange> refusals(RunContext run) {
     if (refusals == null) {
-      List<InvalidRequest> requests =
-          InvalidRequest.ALL.stream()
-              .filter(
-                  r ->
-                      !r.rule().equals("REQ-STREAM") || client.target().profile() == Profile.OPENAI)
-              .toList();
-      List<Exchange> answers =
-          client.sendAll(
-              requests.stream()
-                  .map(r -> Call.chat(r.body(), client.auth()).mistake(r.what()))
-                  .toList());
+      List<InvalidRequest> requests = invalidRequests(run.target().profile());
+      List<Exchange> answers = run.batch(RunContext.REFUSALS);
       refusals = new LinkedHashMap<>();
       for (int i = 0; i < requests.size(); i++) {
         refusals.put(requests.get(i), answers.get(i));
@@ -48,67 +68,67 @@ class RequestChecks {
 
   @Test
   @Tag("REQ-BODY-JSON-OBJECT")
-  void refusesABodyThatIsNotAJsonObject(ChatGlmClient client) {
-    refuses(client, "REQ-BODY-JSON-OBJECT");
+  void refusesABodyThatIsNotAJsonObject(RunContext run) {
+    refuses(run, "REQ-BODY-JSON-OBJECT");
   }
 
   @Test
   @Tag("REQ-MESSAGES")
-  void refusesMissingOrEmptyMessages(ChatGlmClient client) {
-    refuses(client, "REQ-MESSAGES");
+  void refusesMissingOrEmptyMessages(RunContext run) {
+    refuses(run, "REQ-MESSAGES");
   }
 
   @Test
   @Tag("REQ-MESSAGE-OBJECT")
-  void refusesAMessageThatIsNotAnObject(ChatGlmClient client) {
-    refuses(client, "REQ-MESSAGE-OBJECT");
+  void refusesAMessageThatIsNotAnObject(RunContext run) {
+    refuses(run, "REQ-MESSAGE-OBJECT");
   }
 
   @Test
   @Tag("REQ-MESSAGE-ROLE")
-  void refusesAMissingOrUnknownRole(ChatGlmClient client) {
-    refuses(client, "REQ-MESSAGE-ROLE");
+  void refusesAMissingOrUnknownRole(RunContext run) {
+    refuses(run, "REQ-MESSAGE-ROLE");
   }
 
   @Test
   @Tag("REQ-MESSAGE-CONTENT")
-  void refusesMissingOrNonTextContent(ChatGlmClient client) {
-    refuses(client, "REQ-MESSAGE-CONTENT");
+  void refusesMissingOrNonTextContent(RunContext run) {
+    refuses(run, "REQ-MESSAGE-CONTENT");
   }
 
   @Test
   @Tag("REQ-MESSAGE-NAME")
-  void refusesABadName(ChatGlmClient client) {
-    refuses(client, "REQ-MESSAGE-NAME");
+  void refusesABadName(RunContext run) {
+    refuses(run, "REQ-MESSAGE-NAME");
   }
 
   @Test
   @Tag("REQ-HISTORY")
-  void refusesABadHistory(ChatGlmClient client) {
-    refuses(client, "REQ-HISTORY");
+  void refusesABadHistory(RunContext run) {
+    refuses(run, "REQ-HISTORY");
   }
 
   @Test
   @Tag("REQ-TEMPERATURE")
-  void refusesATemperatureOutsideZeroToTwo(ChatGlmClient client) {
-    refuses(client, "REQ-TEMPERATURE");
+  void refusesATemperatureOutsideZeroToTwo(RunContext run) {
+    refuses(run, "REQ-TEMPERATURE");
   }
 
   @Test
   @Tag("REQ-MAX-TOKENS")
-  void refusesMaxTokensBelowOneOrNotAnInteger(ChatGlmClient client) {
-    refuses(client, "REQ-MAX-TOKENS");
+  void refusesMaxTokensBelowOneOrNotAnInteger(RunContext run) {
+    refuses(run, "REQ-MAX-TOKENS");
   }
 
   @Test
   @Tag("REQ-STREAM")
-  void refusesANonBooleanStream(ChatGlmClient client) {
-    refuses(client, "REQ-STREAM");
+  void refusesANonBooleanStream(RunContext run) {
+    refuses(run, "REQ-STREAM");
   }
 
-  private void refuses(ChatGlmClient client, String rule) {
+  private void refuses(RunContext run, String rule) {
     List<String> wrong = new ArrayList<>();
-    refusals(client)
+    refusals(run)
         .forEach(
             (request, answer) -> {
               if (request.rule().equals(rule)) {
@@ -127,8 +147,8 @@ class RequestChecks {
 
   @Test
   @Tag("REQ-INVALID-400")
-  void namesTheFieldInTheError(ChatGlmClient client) {
-    Map<InvalidRequest, Exchange> all = refusals(client);
+  void namesTheFieldInTheError(RunContext run) {
+    Map<InvalidRequest, Exchange> all = refusals(run);
     all.values().forEach(Expect::notStoppedByTheRun);
     List<Map.Entry<InvalidRequest, Exchange>> refused =
         all.entrySet().stream().filter(e -> e.getValue().status() == 400).toList();
@@ -180,21 +200,9 @@ class RequestChecks {
   @Test
   @Tag("REQ-LEGAL-VARIATIONS")
   @Needs(Needs.Part.COMPLETION)
-  void acceptsEveryLegalVariation(ChatGlmClient client) {
-    List<LegalVariation> variations = LegalVariation.forProfile(client.target().profile());
-    List<Exchange> answers =
-        client.sendAll(
-            variations.stream()
-                .map(
-                    v ->
-                        new Call(
-                            "POST",
-                            ChatGlmClient.CHAT_PATH,
-                            client.auth(),
-                            v.contentType(),
-                            v.body().getBytes(StandardCharsets.UTF_8),
-                            null))
-                .toList());
+  void acceptsEveryLegalVariation(RunContext run) {
+    List<LegalVariation> variations = LegalVariation.forProfile(run.target().profile());
+    List<Exchange> answers = run.batch(RunContext.LEGAL_VARIATIONS);
     List<String> refused = new ArrayList<>();
     for (int i = 0; i < variations.size(); i++) {
       Expect.notStoppedByTheRun(answers.get(i));

@@ -2,6 +2,7 @@ package org.chatglmkit.conformance.checks;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +32,12 @@ public final class RunContext implements AutoCloseable {
   public static final String MIN_STREAM_SPREAD_MS = "chatglm.stream.min-spread-ms";
   public static final String OVERSIZED_BYTES = "chatglm.oversized-bytes";
 
+  /** The batches of requests sent up front, each judged by one check. */
+  static final String REFUSALS = "refusals";
+
+  static final String LEGAL_VARIATIONS = "legal-variations";
+  static final String MISTAKES = "mistakes";
+
   /** Waived rules, one {@code RULE-ID=reason} per line. */
   public static final String WAIVERS = "chatglm.waive";
 
@@ -49,8 +56,7 @@ public final class RunContext implements AutoCloseable {
   private final Duration maxTime;
   private final long deadlineNanos;
   private final Map<String, String> waivers;
-  private final Map<String, CompletableFuture<Exchange>> answers = new ConcurrentHashMap<>();
-  private CompletableFuture<StreamResult> stream;
+  private final Prefetch prefetch;
 
   private RunContext(
       OpenTarget open,
@@ -59,8 +65,10 @@ public final class RunContext implements AutoCloseable {
       Settings settings,
       Duration maxTime,
       long deadlineNanos,
-      Map<String, String> waivers) {
+      Map<String, String> waivers,
+      Prefetch prefetch) {
     this.open = open;
+    this.prefetch = prefetch;
     this.client = client;
     this.baseline = baseline;
     this.minStreamSpreadMillis = settings.whole(MIN_STREAM_SPREAD_MS, 10);
@@ -111,75 +119,100 @@ public final class RunContext implements AutoCloseable {
           source = "the first model listed at GET /v1/models";
         }
       }
-      Baseline baseline = baseline(client, models, source);
-      if (baseline.usesBearer()) {
-        client = client.withBearer();
+      if (models != null && models.status() == 0) {
+        Baseline none = new Baseline(models, null, null, Exchange.failedToStart(), null, null);
+        return new RunContext(
+            open, client, none, settings, maxTime, deadline, waivers, Prefetch.none());
       }
-      RunContext run = new RunContext(open, client, baseline, settings, maxTime, deadline, waivers);
-      run.sendSharedAnswers();
-      return run;
+      // The baseline goes first; everything the checks judge follows at once, on the chance that
+      // the baseline succeeds (when it does not, the blocked checks never wait for it).
+      CompletableFuture<Exchange> plain =
+          client.later(Call.chat(Requests.minimal(), client.auth()));
+      CompletableFuture<StreamResult> streamed = baselineStream(client);
+      Prefetch prefetch = Prefetch.send(client);
+      Baseline baseline =
+          new Baseline(
+              models, client.target().model(), source, plain.join(), join(streamed), plain.join());
+      Exchange apiKey = baseline.unstreamed();
+      if (apiKey.status() == 401 || apiKey.status() == 403) {
+        // Some servers take the key only as a bearer token: try it once, and go on with it.
+        ChatGlmClient bearer = client.withBearer();
+        CompletableFuture<Exchange> again =
+            bearer.later(Call.chat(Requests.minimal(), bearer.auth()));
+        CompletableFuture<StreamResult> streamedAgain = baselineStream(bearer);
+        if (again.join().status() == 200) {
+          baseline =
+              new Baseline(
+                  models,
+                  client.target().model(),
+                  source,
+                  again.join(),
+                  join(streamedAgain),
+                  apiKey);
+          client = bearer;
+          prefetch = Prefetch.send(client);
+        }
+      }
+      return new RunContext(open, client, baseline, settings, maxTime, deadline, waivers, prefetch);
     } catch (RuntimeException e) {
       open.close();
       throw e;
     }
   }
 
+  private static CompletableFuture<StreamResult> baselineStream(ChatGlmClient client) {
+    return client.target().profile() == Profile.OPENAI
+        ? client.streamLater(Requests.minimalStream())
+        : null;
+  }
+
+  private static StreamResult join(CompletableFuture<StreamResult> stream) {
+    return stream == null ? null : stream.join();
+  }
+
   /**
-   * The baseline exchange: the simplest valid request, unstreamed and streamed at once, with the
-   * key in {@code API-KEY}; when that key is refused (401, 403), once more with it as a bearer
-   * token, and when that works the run goes on with bearer tokens.
+   * Every exchange that the checks judge and that depends on no other, sent at once: the checks
+   * then only wait for their answers, and a slow target is waited on concurrently, not check after
+   * check.
    */
-  private static Baseline baseline(ChatGlmClient client, Exchange models, String source) {
-    if (models != null && models.status() == 0) {
-      return new Baseline(models, null, null, Exchange.failedToStart(), null, null);
-    }
-    Exchange[] plain = new Exchange[1];
-    StreamResult streamed = baselineExchange(client, plain);
-    Exchange apiKey = plain[0];
-    if (apiKey.status() == 401 || apiKey.status() == 403) {
-      ChatGlmClient bearer = client.withBearer();
-      Exchange[] again = new Exchange[1];
-      StreamResult streamedAgain = baselineExchange(bearer, again);
-      if (again[0].status() == 200) {
-        return new Baseline(
-            models, client.target().model(), source, again[0], streamedAgain, apiKey);
-      }
-    }
-    return new Baseline(models, client.target().model(), source, apiKey, streamed, apiKey);
-  }
+  private record Prefetch(
+      Map<String, CompletableFuture<Exchange>> answers,
+      Map<String, List<CompletableFuture<Exchange>>> batches,
+      CompletableFuture<StreamResult> stream) {
 
-  private static StreamResult baselineExchange(ChatGlmClient client, Exchange[] plain) {
-    CompletableFuture<Exchange> unstreamed =
-        client.later(Call.chat(Requests.minimal(), client.auth()));
-    CompletableFuture<StreamResult> streamed =
-        client.target().profile() == Profile.OPENAI
-            ? client.streamLater(Requests.minimalStream())
-            : null;
-    plain[0] = unstreamed.join();
-    return streamed == null ? null : streamed.join();
-  }
+    static Prefetch none() {
+      return new Prefetch(Map.of(), Map.of(), null);
+    }
 
-  private void sendSharedAnswers() {
-    if (baseline.unanswered().isPresent()) {
-      return;
+    static Prefetch send(ChatGlmClient client) {
+      Map<String, CompletableFuture<Exchange>> answers = new LinkedHashMap<>();
+      Map<String, List<CompletableFuture<Exchange>>> batches = new LinkedHashMap<>();
+      // Refusals and mistakes are mostly answered at once: ahead of the answers that take long.
+      batches.put(REFUSALS, later(client, RequestChecks.refusalCalls(client)));
+      batches.put(MISTAKES, later(client, TransportChecks.mistakeCalls(client)));
+      answers.put(
+          "full",
+          client.later(Call.chat(Requests.chat(CompletionChecks.MAX_TOKENS), client.auth())));
+      CompletableFuture<StreamResult> stream =
+          client.target().profile() == Profile.OPENAI
+              ? client.streamLater(Requests.stream(CompletionChecks.MAX_TOKENS))
+              : null;
+      answers.put(
+          "bearer",
+          client.later(Call.chat(Requests.minimal(), Auth.bearer(client.target().apiKey()))));
+      answers.put("cut", client.later(Call.chat(Requests.chat(1), client.auth())));
+      batches.put(LEGAL_VARIATIONS, later(client, RequestChecks.legalCalls(client)));
+      return new Prefetch(answers, batches, stream);
     }
-    if (baseline.has(Needs.Part.COMPLETION)) {
-      answer("full", Requests.chat(CompletionChecks.MAX_TOKENS), client.auth());
-      answer("cut", Requests.chat(1), client.auth());
-      answer("bearer", Requests.minimal(), Auth.bearer(client.target().apiKey()));
-    }
-    if (baseline.streamed() != null && baseline.has(Needs.Part.STREAM)) {
-      stream = client.streamLater(Requests.stream(CompletionChecks.MAX_TOKENS));
-    }
-  }
 
-  private void answer(String name, String body, Auth auth) {
-    answers.put(name, client.later(Call.chat(body, auth)));
+    private static List<CompletableFuture<Exchange>> later(ChatGlmClient client, List<Call> calls) {
+      return calls.stream().map(client::later).toList();
+    }
   }
 
   /** A shared answer sent at the start: {@code full}, {@code cut} or {@code bearer}. */
   Exchange shared(String name) {
-    CompletableFuture<Exchange> answer = answers.get(name);
+    CompletableFuture<Exchange> answer = prefetch.answers().get(name);
     if (answer == null) {
       throw new IllegalStateException("no shared answer " + name + ": the baseline failed");
     }
@@ -188,10 +221,19 @@ public final class RunContext implements AutoCloseable {
 
   /** The shared 32-token greedy stream. */
   StreamResult sharedStream() {
-    if (stream == null) {
-      throw new IllegalStateException("no shared stream: the baseline stream failed");
+    if (prefetch.stream() == null) {
+      throw new IllegalStateException("no shared stream: the profile has no streaming");
     }
-    return client.awaitStream(stream);
+    return client.awaitStream(prefetch.stream());
+  }
+
+  /** The answers of a batch sent up front, in call order (sent now if it was not). */
+  List<Exchange> batch(String name) {
+    List<CompletableFuture<Exchange>> sent = prefetch.batches().get(name);
+    if (sent == null) {
+      throw new IllegalStateException("no batch " + name + ": the baseline got no answer");
+    }
+    return sent.stream().map(client::await).toList();
   }
 
   private static Map<String, String> waivers(Settings settings) {

@@ -61,20 +61,8 @@ class TransportChecks {
 
   @Test
   @Tag("ERR-NO-500-FOR-CLIENT-ERROR")
-  void neverAnswers500ToAClientMistake(ChatGlmClient client) {
-    List<Exchange> answers =
-        client.sendAll(
-            Mistake.ALL.stream()
-                .map(
-                    m ->
-                        new Call(
-                            "POST",
-                            ChatGlmClient.CHAT_PATH,
-                            client.auth(),
-                            m.contentType(),
-                            m.body(),
-                            m.what()))
-                .toList());
+  void neverAnswers500ToAClientMistake(RunContext run) {
+    List<Exchange> answers = run.batch(RunContext.MISTAKES);
     List<String> failures = new ArrayList<>();
     for (int i = 0; i < answers.size(); i++) {
       Exchange answer = answers.get(i);
@@ -101,6 +89,21 @@ class TransportChecks {
             .isEmpty(),
         "a model list {\"object\": \"list\", \"data\": [...]}",
         answer.brief());
+  }
+
+  /** The mistakes as calls. */
+  static List<Call> mistakeCalls(ChatGlmClient client) {
+    return Mistake.ALL.stream()
+        .map(
+            m ->
+                new Call(
+                    "POST",
+                    ChatGlmClient.CHAT_PATH,
+                    client.auth(),
+                    m.contentType(),
+                    m.body(),
+                    m.what()))
+        .toList();
   }
 
   /** A body a careless client might send. */

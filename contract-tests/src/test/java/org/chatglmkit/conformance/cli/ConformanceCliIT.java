@@ -100,5 +100,19 @@ class ConformanceCliIT {
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("profile");
     assertThat(run("--no-such-flag")).isEqualTo(2);
     assertThat(run("--target", "ftp://example.org", "--api-key", "k")).isEqualTo(2);
+    err.reset();
+    assertThat(run("--waive", "NO-SUCH-RULE=because", "--report-dir", reports.toString()))
+        .isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8).strip())
+        .isEqualTo("chatglm-conformance: --waive names no rule of the catalogue: NO-SUCH-RULE");
+    err.reset();
+    assertThat(run("--waive", "RESP-ID", "--report-dir", reports.toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("needs a reason");
+    err.reset();
+    assertThat(run("--header", "no colon here", "--report-dir", reports.toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("not a header");
+    err.reset();
+    assertThat(run("--baseline", reports.resolve("missing.json").toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--baseline: cannot read");
   }
 }
