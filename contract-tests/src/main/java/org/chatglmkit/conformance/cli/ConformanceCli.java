@@ -192,6 +192,9 @@ public final class ConformanceCli implements Callable<Integer> {
       return usage(e.getMessage());
     } catch (TimeoutException e) {
       return usage("the run did not end within --max-time " + maxTime + " s");
+    } catch (RuntimeException e) {
+      // A fault of the gate itself (or of the embedded server): one line, still no stack trace.
+      return usage("the run failed: " + e);
     }
     if (report.aborted() != null
         && report.baseline() != null
