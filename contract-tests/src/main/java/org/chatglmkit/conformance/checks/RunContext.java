@@ -170,46 +170,6 @@ public final class RunContext implements AutoCloseable {
     return stream == null ? null : stream.join();
   }
 
-  /**
-   * Every exchange that the checks judge and that depends on no other, sent at once: the checks
-   * then only wait for their answers, and a slow target is waited on concurrently, not check after
-   * check.
-   */
-  private record Prefetch(
-      Map<String, CompletableFuture<Exchange>> answers,
-      Map<String, List<CompletableFuture<Exchange>>> batches,
-      CompletableFuture<StreamResult> stream) {
-
-    static Prefetch none() {
-      return new Prefetch(Map.of(), Map.of(), null);
-    }
-
-    static Prefetch send(ChatGlmClient client) {
-      Map<String, CompletableFuture<Exchange>> answers = new LinkedHashMap<>();
-      Map<String, List<CompletableFuture<Exchange>>> batches = new LinkedHashMap<>();
-      // Refusals and mistakes are mostly answered at once: ahead of the answers that take long.
-      batches.put(REFUSALS, later(client, RequestChecks.refusalCalls(client)));
-      batches.put(MISTAKES, later(client, TransportChecks.mistakeCalls(client)));
-      answers.put(
-          "full",
-          client.later(Call.chat(Requests.chat(CompletionChecks.MAX_TOKENS), client.auth())));
-      CompletableFuture<StreamResult> stream =
-          client.target().profile() == Profile.OPENAI
-              ? client.streamLater(Requests.stream(CompletionChecks.MAX_TOKENS))
-              : null;
-      answers.put(
-          "bearer",
-          client.later(Call.chat(Requests.minimal(), Auth.bearer(client.target().apiKey()))));
-      answers.put("cut", client.later(Call.chat(Requests.chat(1), client.auth())));
-      batches.put(LEGAL_VARIATIONS, later(client, RequestChecks.legalCalls(client)));
-      return new Prefetch(answers, batches, stream);
-    }
-
-    private static List<CompletableFuture<Exchange>> later(ChatGlmClient client, List<Call> calls) {
-      return calls.stream().map(client::later).toList();
-    }
-  }
-
   /** A shared answer sent at the start: {@code full}, {@code cut} or {@code bearer}. */
   Exchange shared(String name) {
     CompletableFuture<Exchange> answer = prefetch.answers().get(name);

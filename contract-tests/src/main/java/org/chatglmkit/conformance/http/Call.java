@@ -1,6 +1,8 @@
 package org.chatglmkit.conformance.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
+import org.chatglmkit.mockserver.core.Json;
 
 /**
  * One plain request a check sends.
@@ -30,6 +32,26 @@ public record Call(
   /** The same request, marked as a client's mistake. */
   public Call mistake(String what) {
     return new Call(method, path, auth, contentType, body, what);
+  }
+
+  /**
+   * The body, naming {@code model} when it is a JSON object that names none (inserted as its first
+   * field, so the rest of the body stays as it was written); otherwise the body unchanged.
+   */
+  public byte[] bodyNaming(String model) {
+    if (body == null || model == null) {
+      return body;
+    }
+    String text = new String(body, StandardCharsets.UTF_8);
+    JsonNode json = StreamResult.json(text);
+    if (!json.isObject() || json.has("model")) {
+      return body;
+    }
+    int open = text.indexOf('{');
+    String field =
+        "\"model\": " + Json.MAPPER.getNodeFactory().textNode(model) + (json.isEmpty() ? "" : ", ");
+    return (text.substring(0, open + 1) + field + text.substring(open + 1))
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   public String describe() {

@@ -1,13 +1,6 @@
 package org.chatglmkit.conformance.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.qameta.allure.Allure;
-import io.restassured.RestAssured;
-import io.restassured.config.EncoderConfig;
-import io.restassured.config.HttpClientConfig;
-import io.restassured.config.RestAssuredConfig;
-import io.restassured.response.Response;
-import io.restassured.specification.RequestSpecification;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,10 +13,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.http.impl.client.DefaultHttpClient;
-import org.apache.http.impl.client.DefaultHttpRequestRetryHandler;
-import org.apache.http.impl.conn.BasicClientConnectionManager;
-import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.target.Target;
 
 /**
@@ -42,15 +31,8 @@ public final class ChatGlmClient implements AutoCloseable {
 
   static final int MAX_RETRIES = 3;
 
-  /**
-   * Bodies above this size are sent with {@code Expect: 100-continue}, so a server can refuse them
-   * before they are sent.
-   */
-  private static final int LARGE_BODY_BYTES = 256 * 1024;
-
   private static final long MAX_RETRY_WAIT_MILLIS = 10_000;
   private static final long DEFAULT_RETRY_WAIT_MILLIS = 200;
-  private static final int MAX_TRANSCRIPT_CHARS = 8 * 1024;
 
   /**
    * How far the client may go.
@@ -73,8 +55,7 @@ public final class ChatGlmClient implements AutoCloseable {
   private final Target target;
   private final Secrets secrets;
   private final Limits limits;
-  private final RestAssuredConfig config;
-  private final RestAssuredConfig largeBodyConfig;
+  private final PlainExchanges plain;
   private final StreamClient streams;
   private final ExecutorService pool;
   private final List<ObservedError> observed;
@@ -98,20 +79,7 @@ public final class ChatGlmClient implements AutoCloseable {
     target.forbidden().ifPresent(keys::add);
     keys.addAll(target.secretHeaderValues());
     this.secrets = new Secrets(keys.toArray(String[]::new));
-    int millis = (int) Math.min(Integer.MAX_VALUE, limits.timeout().toMillis());
-    this.config =
-        RestAssuredConfig.config()
-            .encoderConfig(
-                EncoderConfig.encoderConfig()
-                    .appendDefaultContentCharsetToContentTypeIfUndefined(false))
-            .httpClient(
-                HttpClientConfig.httpClientConfig()
-                    .httpClientFactory(ChatGlmClient::httpClient)
-                    .setParam("http.connection.timeout", Math.min(millis, 5_000))
-                    .setParam("http.socket.timeout", millis));
-    this.largeBodyConfig =
-        config.httpClient(
-            config.getHttpClientConfig().setParam("http.protocol.expect-continue", true));
+    this.plain = new PlainExchanges(target, secrets, limits);
     this.streams = new StreamClient(limits.maxBytes());
     AtomicInteger threads = new AtomicInteger();
     this.pool =
@@ -124,25 +92,6 @@ public final class ChatGlmClient implements AutoCloseable {
                   thread.setDaemon(true);
                   return thread;
                 });
-  }
-
-  /**
-   * REST Assured's HTTP client, on guarded sockets, without retries: a request the target did not
-   * answer is reported, never sent again behind the check's back.
-   */
-  private static DefaultHttpClient httpClient() {
-    DefaultHttpClient client =
-        new DefaultHttpClient(new BasicClientConnectionManager(GuardedSockets.registry()));
-    client.setHttpRequestRetryHandler(new DefaultHttpRequestRetryHandler(0, false));
-    return client;
-  }
-
-  /** Apache's client logs every I/O failure it meets through JUL; the gate reports them itself. */
-  private static final java.util.logging.Logger APACHE_LOG =
-      java.util.logging.Logger.getLogger("org.apache.http");
-
-  static {
-    APACHE_LOG.setLevel(java.util.logging.Level.SEVERE);
   }
 
   public Target target() {
@@ -274,43 +223,11 @@ public final class ChatGlmClient implements AutoCloseable {
   }
 
   private Exchange sendOnce(Call call) {
-    String request = call.describe();
     Duration timeout = timeLeft();
     if (timeout.isZero()) {
-      return Exchange.failed(request, Exchange.TIME_LIMIT + " ran out");
+      return Exchange.failed(call.describe(), Exchange.TIME_LIMIT + " ran out");
     }
-    byte[] body = withModel(call);
-    Map<String, String> headers = headers(call.auth());
-    RequestSpecification spec =
-        RestAssured.given()
-            .config(body != null && body.length > LARGE_BODY_BYTES ? largeBodyConfig : config)
-            .baseUri(target.baseUrl())
-            .urlEncodingEnabled(false)
-            .headers(headers);
-    if (call.contentType() != null) {
-      spec.contentType(call.contentType());
-    }
-    if (body != null) {
-      spec.body(body);
-    }
-    try (ExchangeGuard guard = ExchangeGuard.open(timeout, limits.maxBytes())) {
-      try {
-        Response response = spec.request(call.method(), call.path());
-        String text = new String(response.asByteArray(), StandardCharsets.UTF_8);
-        String contentType = response.header("Content-Type");
-        return new Exchange(
-            request,
-            response.statusCode(),
-            contentType,
-            text,
-            response.header("Retry-After"),
-            null,
-            transcript(call, headers, body, response.getStatusLine(), response, text));
-      } catch (Exception e) { // REST Assured (Groovy) throws checked exceptions undeclared
-        String why = guard.tripped() != null ? guard.tripped() : describe(e);
-        return Exchange.failed(request, secrets.mask(why));
-      }
-    }
+    return plain.send(call, withModel(call), headers(call.auth()), timeout);
   }
 
   private Map<String, String> headers(Auth auth) {
@@ -321,46 +238,8 @@ public final class ChatGlmClient implements AutoCloseable {
     return headers;
   }
 
-  /** The body, naming the target's model when it is a JSON object that names none. */
   private byte[] withModel(Call call) {
-    if (call.body() == null || target.model() == null || !call.path().equals(CHAT_PATH)) {
-      return call.body();
-    }
-    String text = new String(call.body(), StandardCharsets.UTF_8);
-    JsonNode json = StreamResult.json(text);
-    if (!json.isObject() || json.has("model")) {
-      return call.body();
-    }
-    int open = text.indexOf('{');
-    boolean empty = json.isEmpty();
-    String field =
-        "\"model\": " + Json.MAPPER.getNodeFactory().textNode(target.model()) + (empty ? "" : ", ");
-    return (text.substring(0, open + 1) + field + text.substring(open + 1))
-        .getBytes(StandardCharsets.UTF_8);
-  }
-
-  private String transcript(
-      Call call,
-      Map<String, String> headers,
-      byte[] body,
-      String statusLine,
-      Response response,
-      String answer) {
-    StringBuilder text = new StringBuilder();
-    text.append(call.method()).append(' ').append(target.url(call.path())).append('\n');
-    headers.forEach((name, value) -> text.append(name).append(": ").append(value).append('\n'));
-    if (call.contentType() != null) {
-      text.append("Content-Type: ").append(call.contentType()).append('\n');
-    }
-    text.append('\n')
-        .append(body == null ? "(no body)" : clip(new String(body, StandardCharsets.UTF_8)))
-        .append("\n\n");
-    text.append(statusLine).append('\n');
-    response
-        .getHeaders()
-        .forEach(h -> text.append(h.getName()).append(": ").append(h.getValue()).append('\n'));
-    text.append('\n').append(clip(answer));
-    return secrets.mask(text.toString());
+    return call.path().equals(CHAT_PATH) ? call.bodyNaming(target.model()) : call.body();
   }
 
   private StreamResult streamExchange(String json) {
@@ -453,21 +332,6 @@ public final class ChatGlmClient implements AutoCloseable {
       Thread.currentThread().interrupt();
       return false;
     }
-  }
-
-  private static String describe(Throwable failure) {
-    Throwable cause = failure;
-    while (cause.getCause() != null && cause.getCause() != cause) {
-      cause = cause.getCause();
-    }
-    String message = cause.getMessage();
-    return cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
-  }
-
-  private static String clip(String text) {
-    return text.length() <= MAX_TRANSCRIPT_CHARS
-        ? text
-        : text.substring(0, MAX_TRANSCRIPT_CHARS) + "… (" + text.length() + " characters)";
   }
 
   @Override

@@ -27,16 +27,22 @@ final class StreamClient {
   /** Bytes of a non-200 answer kept for the report. */
   private static final int MAX_BODY_BYTES = 64 * 1024;
 
-  private final HttpClient http;
   private final long maxBytes;
 
   StreamClient(long maxBytes) {
     this.maxBytes = maxBytes;
-    this.http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+  }
+
+  /**
+   * A client of its own for each stream: a pooled connection that the server has closed in the
+   * meantime would fail the request with no answer (the JDK client does not resend a POST), and one
+   * connection per exchange is what the plain requests do too.
+   */
+  private static HttpClient http() {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
   }
 
   StreamResult post(URI uri, Map<String, String> headers, String body, Duration timeout) {
@@ -50,12 +56,13 @@ final class StreamClient {
     EventSubscriber subscriber = new EventSubscriber(maxBytes);
     long sent = System.nanoTime();
     CompletableFuture<HttpResponse<Void>> answer =
-        http.sendAsync(
-            request.build(),
-            info -> {
-              subscriber.info = info;
-              return HttpResponse.BodySubscribers.fromSubscriber(subscriber);
-            });
+        http()
+            .sendAsync(
+                request.build(),
+                info -> {
+                  subscriber.info = info;
+                  return HttpResponse.BodySubscribers.fromSubscriber(subscriber);
+                });
     answer.whenComplete((response, failure) -> subscriber.done.complete(failure));
     String failure = null;
     try {
