@@ -44,7 +44,7 @@ printf '  speed-up over one exchange at a time: %.2fx\n\n' "$RATIO"
 # The misbehaving targets, from the test classes.
 CP_FILE="$ROOT/contract-tests/target/bench.classpath"
 [ -f "$CP_FILE" ] || mvn -B -q -f "$ROOT/contract-tests/pom.xml" dependency:build-classpath \
-  -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
+  -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null 2>&1
 [ -d "$ROOT/contract-tests/target/test-classes" ] || { echo "compile the tests first: mvn -B -q test-compile" >&2; exit 2; }
 CP="$ROOT/contract-tests/target/test-classes:$ROOT/contract-tests/target/classes:$(cat "$CP_FILE")"
 coproc TARGETS { exec java -cp "$CP" org.chatglmkit.conformance.targets.MisbehavingTargetsMain; }

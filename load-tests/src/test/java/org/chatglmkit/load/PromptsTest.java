@@ -21,6 +21,19 @@ class PromptsTest {
   @TempDir Path dir;
 
   @Test
+  void everyBodyNamesTheTargetsModelWhenOneIsSet() throws Exception {
+    Prompts prompts = Prompts.load(null, 8, 0, false, "glm-served");
+    Iterator<Map<String, Object>> feeder = prompts.feeder();
+    for (int i = 0; i < prompts.size(); i++) {
+      JsonNode request = Json.MAPPER.readTree((String) feeder.next().get("body"));
+      assertThat(request.path("model").asText()).isEqualTo("glm-served");
+    }
+    JsonNode unnamed =
+        Json.MAPPER.readTree((String) Prompts.load(null, 8, 0, false).feeder().next().get("body"));
+    assertThat(unnamed.has("model")).isFalse();
+  }
+
+  @Test
   void theBundledDatasetGivesValidRequestsOfEveryKind() throws Exception {
     Prompts prompts = Prompts.load(null, 32, 0.5, true);
     Iterator<Map<String, Object>> feeder = prompts.feeder();
