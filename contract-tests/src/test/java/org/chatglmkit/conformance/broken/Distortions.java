@@ -461,6 +461,13 @@ final class Distortions {
                     : answer);
   }
 
+  /** Unknown paths answer 404 with a body of 9 MiB. */
+  static Distortion hugeNotFound() {
+    byte[] huge = new byte[9 * 1024 * 1024];
+    java.util.Arrays.fill(huge, (byte) 'x');
+    return instead(404, new Answer(404, Map.of("Content-Type", "application/json"), huge));
+  }
+
   // ---- helpers ----
 
   /** Every answer with {@code status} replaced by {@code replacement}. */

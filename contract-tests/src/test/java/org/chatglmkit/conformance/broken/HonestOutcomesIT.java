@@ -129,6 +129,16 @@ class HonestOutcomesIT {
   }
 
   @Test
+  void anAnswerOverTheSizeCapFailsTheRuleThatAskedAndNothingElse() throws Exception {
+    RunReport report = gate(Distortions.hugeNotFound());
+    assertThat(Gate.outcome(report).get(Outcome.Status.FAIL))
+        .as(Gate.explain(report))
+        .containsExactly("TRANSPORT-UNKNOWN-PATH-404");
+    assertThat(Gate.detail(report, "TRANSPORT-UNKNOWN-PATH-404"))
+        .contains("no answer (the answer grew past 8388608 bytes)");
+  }
+
+  @Test
   void aStreamThatNeverEndsFailsTheEventFormatAndBlocksTheOtherStreamRulesWithinTheTimeout()
       throws Exception {
     long started = System.nanoTime();
