@@ -39,6 +39,7 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    server.configureLogging();
     ServerConfig config =
         server.toBuilder(DEFAULT_LATENCY).model(model).replyTokens(replyTokens).build();
     ServerOptions.serveUntilStopped(

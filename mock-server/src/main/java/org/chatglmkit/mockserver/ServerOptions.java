@@ -88,6 +88,33 @@ public final class ServerOptions {
   @Option(names = "--container-threads", description = "Jetty threads (default ${DEFAULT-VALUE}).")
   int containerThreads = 64;
 
+  @Option(
+      names = "--verbose",
+      description = "Show the libraries' start-up and info logs (Jetty, WireMock, DJL).")
+  boolean verbose;
+
+  /**
+   * Keeps the libraries quiet unless {@code --verbose}: warnings and errors only, and not even
+   * those for Jetty's start-up notes and the missing-GPU probe of DJL. Call before anything logs; a
+   * level given with {@code -Dorg.slf4j.simpleLogger...} wins.
+   */
+  public void configureLogging() {
+    if (verbose) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+      return;
+    }
+    quiet("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    quiet("org.slf4j.simpleLogger.log.org.eclipse.jetty", "error");
+    quiet("org.slf4j.simpleLogger.log.ai.djl.util.cuda", "error");
+    quiet("org.slf4j.simpleLogger.log.ai.djl.pytorch.jni", "error");
+  }
+
+  private static void quiet(String property, String level) {
+    if (System.getProperty(property) == null) {
+      System.setProperty(property, level);
+    }
+  }
+
   /** The flags as a server configuration, with the pacing a server uses when none is given. */
   public ServerConfig.Builder toBuilder(LatencyProfile defaultLatency) {
     LatencyProfile latency =

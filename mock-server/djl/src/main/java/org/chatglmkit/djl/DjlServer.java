@@ -70,6 +70,7 @@ public final class DjlServer implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    server.configureLogging();
     ChatGlmCheckpoint checkpoint;
     try {
       checkpoint =
