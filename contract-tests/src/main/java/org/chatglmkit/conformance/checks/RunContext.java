@@ -79,8 +79,10 @@ public final class RunContext implements AutoCloseable {
   }
 
   /**
-   * Opens the target, finds its model when none was given, and makes the baseline exchange; when
-   * the baseline succeeds, sends the answers the checks share.
+   * Opens the target, finds its model when none was given, and makes the baseline exchange, with
+   * every exchange the checks judge sent right behind it (see {@link Prefetch}).
+   *
+   * @throws IllegalArgumentException for settings that make no sense
    */
   public static RunContext open(Settings settings) {
     Duration timeout = Duration.ofSeconds(settings.whole(TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS));
