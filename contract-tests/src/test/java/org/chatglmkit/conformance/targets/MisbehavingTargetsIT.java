@@ -93,6 +93,30 @@ class MisbehavingTargetsIT {
   }
 
   @Test
+  void boundsTheBaselineRequestItselfWhenTheModelIsGiven() throws Exception {
+    try (RawServer target = new RawServer(Misbehaviours.bodyNeverEnds())) {
+      long started = System.nanoTime();
+      int code =
+          new CommandLine(new ConformanceCli())
+              .execute(
+                  "--target", target.baseUrl(),
+                  "--api-key", "sk-test-0123456789abcdef",
+                  "--model", "glm",
+                  "--timeout-s", String.valueOf(TIMEOUT_S),
+                  "--report-dir", reports.toString());
+      double seconds = (System.nanoTime() - started) / 1e9;
+      String message = err.toString(StandardCharsets.UTF_8).strip();
+      assertThat(code).as(message).isEqualTo(2);
+      assertThat(message)
+          .isEqualTo(
+              "chatglm-conformance: no complete answer to the baseline request (POST"
+                  + " /v1/chat/completions, the simplest valid request): no answer (no complete"
+                  + " answer within 2 s)");
+      assertThat(seconds).isLessThan(TIMEOUT_S + 3);
+    }
+  }
+
+  @Test
   void readsTheEarly413OfAServerThatClosesWithoutReadingTheBody() throws Exception {
     try (ReferenceServer upstream = ReferenceServer.start(TargetSettings.embeddedServer().build());
         RawServer front =
