@@ -10,7 +10,10 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 PIDS=()
 trap 'for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done' EXIT
 
-[ -f "$JAR" ] || { echo "build first: mvn -B -q package -DskipTests" >&2; exit 2; }
+# The benchmark programs live in the test classes, out of the server's jar.
+BENCH_CP="$ROOT/mock-server/target/test-classes:$JAR"
+[ -f "$JAR" ] && [ -d "$ROOT/mock-server/target/test-classes" ] ||
+  { echo "build first: mvn -B -q package -DskipTests" >&2; exit 2; }
 
 need_wrk() {
   command -v wrk >/dev/null && return

@@ -19,7 +19,7 @@ curl -s "http://127.0.0.1:$REF_PORT/v1/chat/completions" -H "API-KEY: $KEY" \
   -H 'Content-Type: application/json' -d "$REQUEST" >"$BODY_FILE"
 
 STUB_PORT=$(free_port)
-java -Xmx1g -cp "$JAR" org.chatglmkit.mockserver.bench.StaticStubServer "$STUB_PORT" "$BODY_FILE" \
+java -Xmx1g -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StaticStubServer "$STUB_PORT" "$BODY_FILE" \
   >"$OUT/nonstream-stub.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$STUB_PORT/"

@@ -22,7 +22,7 @@ PIDS+=($!)
 wait_for "http://127.0.0.1:$PORT/v1/models"
 
 echo "measuring: $STREAMS streams, ttft=${TTFT}ms itl=${ITL}ms, $TOKENS tokens each (after $WARMUPS warm-up rounds in the same client JVM)"
-RESULT=$(java -Xmx1g ${CLIENT_JAVA_OPTS:--XX:+UseZGC} -cp "$JAR" org.chatglmkit.mockserver.bench.StreamingBenchmark \
+RESULT=$(java -Xmx1g ${CLIENT_JAVA_OPTS:--XX:+UseZGC} -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
   "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" "$RAMP" "$WARMUPS" "${CLIENT:-nio}")
 
 python3 - "$OUT/streaming-$STAMP.json" "$TTFT" "$ITL" "$TOKENS" "$RESULT" <<'PY'

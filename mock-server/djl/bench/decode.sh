@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 mvn -B -q package -DskipTests -Dspotless.check.skip=true
-CP="mock-server/djl/target/classes:$(cat mock-server/djl/target/classpath.txt)"
+CP="mock-server/djl/target/test-classes:mock-server/djl/target/classes:$(cat mock-server/djl/target/classpath.txt)"
 mkdir -p reports/bench
 OUT="reports/bench/djl-decode-$(date -u +%Y%m%dT%H%M%SZ).json"
 echo "[" >"$OUT"
