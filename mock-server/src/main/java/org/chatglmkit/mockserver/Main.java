@@ -42,8 +42,7 @@ public final class Main implements Callable<Integer> {
     server.configureLogging();
     ServerConfig config =
         server.toBuilder(DEFAULT_LATENCY).model(model).replyTokens(replyTokens).build();
-    ServerOptions.serveUntilStopped(
-        ReferenceServer.start(config), "ChatGLM reference server", List.of());
+    server.serveUntilStopped(ReferenceServer.start(config), "ChatGLM reference server", List.of());
     return 0;
   }
 }

@@ -89,6 +89,17 @@ public final class ServerOptions {
   int containerThreads = 64;
 
   @Option(
+      names = "--admin-token",
+      paramLabel = "TOKEN",
+      description =
+          "Token the WireMock admin API requires (Authorization: Token TOKEN). Default: none on"
+              + " loopback; one generated and printed when --host is beyond loopback.")
+  String adminToken;
+
+  @Option(names = "--no-admin", description = "Do not serve the WireMock admin API at all.")
+  boolean noAdmin;
+
+  @Option(
       names = "--verbose",
       description = "Show the libraries' start-up and info logs (Jetty, WireMock, DJL).")
   boolean verbose;
@@ -131,10 +142,22 @@ public final class ServerOptions {
             .bodyLimitBytes(bodyLimit)
             .rootDir(rootDir)
             .requestJournal(!noJournal)
-            .containerThreads(containerThreads);
+            .containerThreads(containerThreads)
+            .admin(!noAdmin)
+            .adminToken(adminToken);
     apiKeys.forEach(builder::apiKey);
     forbiddenKeys.forEach(builder::forbiddenKey);
+    if (!noAdmin && adminToken == null && !builder.build().loopbackOnly()) {
+      // Beyond loopback anyone who reaches the port could read the journal and replace the stubs.
+      builder.adminToken(newToken());
+    }
     return builder;
+  }
+
+  private static String newToken() {
+    byte[] bytes = new byte[24];
+    new java.security.SecureRandom().nextBytes(bytes);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   public int retryAfterSeconds() {
@@ -148,7 +171,7 @@ public final class ServerOptions {
    * @param title the first line, before "listening on URL"
    * @param details more lines of set-up to print
    */
-  public static void serveUntilStopped(ReferenceServer server, String title, List<String> details)
+  public void serveUntilStopped(ReferenceServer server, String title, List<String> details)
       throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -183,7 +206,20 @@ public final class ServerOptions {
             + FaultKind.names()
             + "}; rates: "
             + (config.faults().rates().isEmpty() ? "none" : config.faults().rates()));
-    System.out.println("  WireMock admin API: " + server.baseUrl() + "/__admin");
+    if (!config.admin()) {
+      System.out.println("  WireMock admin API: off");
+    } else if (config.adminToken() != null) {
+      // A generated token is shown once, here, to the server's own operator; a given one is masked.
+      System.out.println(
+          "  WireMock admin API: "
+              + server.baseUrl()
+              + "/__admin (header Authorization: Token "
+              + (adminToken == null ? config.adminToken() : Keys.mask(config.adminToken()))
+              + ")");
+    } else {
+      System.out.println(
+          "  WireMock admin API: " + server.baseUrl() + "/__admin (loopback only, no token)");
+    }
     stopped.await();
   }
 }

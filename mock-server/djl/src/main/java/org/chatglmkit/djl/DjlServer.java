@@ -90,7 +90,7 @@ public final class DjlServer implements Callable<Integer> {
     ChatGlmConfig shape = checkpoint.model().config();
     long cachePerSequence =
         4L * 2 * shape.layers() * shape.groups() * shape.kvChannels() * shape.seqLength();
-    ServerOptions.serveUntilStopped(
+    server.serveUntilStopped(
         ReferenceServer.start(config, backend),
         "ChatGLM DJL server",
         List.of(

@@ -46,6 +46,7 @@ final class ChatFrontHandler extends Handler.Wrapper {
   private final long bodyLimit;
   private final AtomicInteger activeStreams;
   private final BooleanSupplier answerDirectly;
+  private final boolean admin;
 
   ChatFrontHandler(
       Handler wireMock,
@@ -53,8 +54,10 @@ final class ChatFrontHandler extends Handler.Wrapper {
       ScheduledExecutorService scheduler,
       long bodyLimit,
       AtomicInteger activeStreams,
-      BooleanSupplier answerDirectly) {
+      BooleanSupplier answerDirectly,
+      boolean admin) {
     super(wireMock);
+    this.admin = admin;
     this.answerDirectly = answerDirectly;
     this.activeStreams = activeStreams;
     this.service = service;
@@ -65,6 +68,10 @@ final class ChatFrontHandler extends Handler.Wrapper {
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws Exception {
     String path = Request.getPathInContext(request);
+    if (!admin && path.startsWith("/__admin")) {
+      writeError(response, callback, ApiError.notFound("no such path: " + path));
+      return true;
+    }
     if (path.startsWith("/__admin") || !hasBody(request)) {
       return super.handle(request, response, callback);
     }

@@ -11,6 +11,7 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.common.Slf4jNotifier;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.github.tomakehurst.wiremock.security.TokenAuthenticator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -82,8 +83,13 @@ public final class ReferenceServer implements AutoCloseable {
                             scheduler,
                             config.bodyLimitBytes(),
                             activeStreams,
-                            () -> !config.requestJournal() && stubWatch.onlyApiStubs())))
+                            () -> !config.requestJournal() && stubWatch.onlyApiStubs(),
+                            config.admin())))
             .withRootDirectory(rootDirectory(config).toString());
+    options.withStores(new MaskedJournal(options.filesRoot()));
+    if (config.adminToken() != null) {
+      options.adminAuthenticator(new TokenAuthenticator(config.adminToken()));
+    }
     if (config.requestJournal()) {
       options.maxRequestJournalEntries(10_000);
     } else {

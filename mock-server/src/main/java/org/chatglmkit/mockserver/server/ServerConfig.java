@@ -28,6 +28,9 @@ import org.chatglmkit.mockserver.core.LatencyProfile;
  * @param rootDir a WireMock root with {@code mappings/} and {@code __files/}, or {@code null}
  * @param requestJournal whether WireMock records requests (switch off for long load runs)
  * @param containerThreads Jetty's thread pool size
+ * @param admin whether the WireMock admin API ({@code /__admin}) is served at all
+ * @param adminToken the token the admin API requires ({@code Authorization: Token <token>}), or
+ *     {@code null} for none (only sensible on loopback)
  */
 public record ServerConfig(
     String host,
@@ -41,7 +44,9 @@ public record ServerConfig(
     int replyTokens,
     Path rootDir,
     boolean requestJournal,
-    int containerThreads) {
+    int containerThreads,
+    boolean admin,
+    String adminToken) {
 
   /** The key accepted when none is configured; printed at start-up. */
   public static final String DEVELOPMENT_KEY = "chatglm-dev-key";
@@ -72,6 +77,15 @@ public record ServerConfig(
     return new Builder();
   }
 
+  /** Whether the server is bound to a loopback address only. */
+  public boolean loopbackOnly() {
+    try {
+      return java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+
   public static ServerConfig defaults() {
     return builder().build();
   }
@@ -90,6 +104,8 @@ public record ServerConfig(
     builder.rootDir = rootDir;
     builder.requestJournal = requestJournal;
     builder.containerThreads = containerThreads;
+    builder.admin = admin;
+    builder.adminToken = adminToken;
     return builder;
   }
 
@@ -97,8 +113,10 @@ public record ServerConfig(
   public String toString() {
     return "ServerConfig[host=%s, port=%d, apiKeys=%s, forbiddenKeys=%s, latency=%s, faults=%s,"
             .formatted(host, port, masked(apiKeys), masked(forbiddenKeys), latency, faults)
-        + " bodyLimitBytes=%d, model=%s, replyTokens=%d, rootDir=%s, requestJournal=%s]"
-            .formatted(bodyLimitBytes, model, replyTokens, rootDir, requestJournal);
+        + " bodyLimitBytes=%d, model=%s, replyTokens=%d, rootDir=%s, requestJournal=%s,"
+            .formatted(bodyLimitBytes, model, replyTokens, rootDir, requestJournal)
+        + " admin=%s, adminToken=%s]"
+            .formatted(admin, adminToken == null ? "(none)" : Keys.mask(adminToken));
   }
 
   private static List<String> masked(Set<String> keys) {
@@ -119,6 +137,8 @@ public record ServerConfig(
     private Path rootDir;
     private boolean requestJournal = true;
     private int containerThreads = 64;
+    private boolean admin = true;
+    private String adminToken;
 
     public Builder host(String host) {
       this.host = host;
@@ -180,6 +200,18 @@ public record ServerConfig(
       return this;
     }
 
+    /** Serves the admin API or not ({@code --no-admin}). */
+    public Builder admin(boolean admin) {
+      this.admin = admin;
+      return this;
+    }
+
+    /** The token the admin API requires, or {@code null} for none. */
+    public Builder adminToken(String adminToken) {
+      this.adminToken = adminToken;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           host,
@@ -193,7 +225,9 @@ public record ServerConfig(
           replyTokens,
           rootDir,
           requestJournal,
-          containerThreads);
+          containerThreads,
+          admin,
+          adminToken);
     }
   }
 }
