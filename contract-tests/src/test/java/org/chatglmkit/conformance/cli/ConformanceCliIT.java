@@ -2,55 +2,26 @@ package org.chatglmkit.conformance.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The command's contract: its exit codes, its table, its one-line errors. */
 class ConformanceCliIT {
   @TempDir Path reports;
 
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-  private PrintStream savedOut;
-  private PrintStream savedErr;
-
-  @BeforeEach
-  void capture() {
-    savedOut = System.out;
-    savedErr = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-  }
-
-  @AfterEach
-  void restore() {
-    System.setOut(savedOut);
-    System.setErr(savedErr);
-  }
-
-  private int run(String... args) {
-    return new CommandLine(new ConformanceCli()).execute(args);
-  }
-
   @Test
   void passesTheEmbeddedReferenceServerWithExitZeroAndATable() {
-    assertThat(run("--report-dir", reports.toString())).isZero();
-    String table = out.toString(StandardCharsets.UTF_8);
-    assertThat(table)
+    CliRun run = CliRun.of("--report-dir", reports.toString());
+    assertThat(run.code()).isZero();
+    assertThat(run.out())
         .contains("embedded reference server")
         .containsPattern("AUTH-BEARER-HEADER +PASS");
-    assertThat(table).contains("0 fail");
+    assertThat(run.out()).contains("0 fail");
     assertThat(reports.resolve("summary.json")).exists();
   }
 
@@ -60,25 +31,24 @@ class ConformanceCliIT {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    int code =
-        run(
+    CliRun run =
+        CliRun.of(
             "--target",
             "http://127.0.0.1:" + port,
             "--api-key",
             "k",
             "--report-dir",
             reports.toString());
-    assertThat(code).isEqualTo(2);
-    String message = err.toString(StandardCharsets.UTF_8).strip();
-    assertThat(message).startsWith("chatglm-conformance: cannot reach 127.0.0.1:" + port);
-    assertThat(message.lines()).hasSize(1);
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).startsWith("chatglm-conformance: cannot reach 127.0.0.1:" + port);
+    assertThat(run.err().lines()).hasSize(1);
   }
 
   @Test
   void exitsOneWhenARuleFails() {
     try (ReferenceServer server = ReferenceServer.start(ServerConfig.builder().port(0).build())) {
-      int code =
-          run(
+      CliRun run =
+          CliRun.of(
               "--target",
               server.baseUrl(),
               "--api-key",
@@ -87,8 +57,8 @@ class ConformanceCliIT {
               "a-key-the-server-does-not-know",
               "--report-dir",
               reports.toString());
-      assertThat(code).isEqualTo(1);
-      assertThat(out.toString(StandardCharsets.UTF_8))
+      assertThat(run.code()).isEqualTo(1);
+      assertThat(run.out())
           .containsPattern("AUTH-FORBIDDEN-KEY-403 +FAIL")
           .contains("expected 403, got 401");
     }
@@ -96,23 +66,24 @@ class ConformanceCliIT {
 
   @Test
   void exitsTwoForUsageErrors() {
-    assertThat(run("--profile", "strictest", "--report-dir", reports.toString())).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("profile");
-    assertThat(run("--no-such-flag")).isEqualTo(2);
-    assertThat(run("--target", "ftp://example.org", "--api-key", "k")).isEqualTo(2);
-    err.reset();
-    assertThat(run("--waive", "NO-SUCH-RULE=because", "--report-dir", reports.toString()))
-        .isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8).strip())
+    String dir = reports.toString();
+    CliRun profile = CliRun.of("--profile", "strictest", "--report-dir", dir);
+    assertThat(profile.code()).isEqualTo(2);
+    assertThat(profile.err()).contains("profile");
+    assertThat(CliRun.of("--no-such-flag").code()).isEqualTo(2);
+    assertThat(CliRun.of("--target", "ftp://example.org", "--api-key", "k").code()).isEqualTo(2);
+    CliRun unknownRule = CliRun.of("--waive", "NO-SUCH-RULE=because", "--report-dir", dir);
+    assertThat(unknownRule.code()).isEqualTo(2);
+    assertThat(unknownRule.err())
         .isEqualTo("chatglm-conformance: --waive names no rule of the catalogue: NO-SUCH-RULE");
-    err.reset();
-    assertThat(run("--waive", "RESP-ID", "--report-dir", reports.toString())).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("needs a reason");
-    err.reset();
-    assertThat(run("--header", "no colon here", "--report-dir", reports.toString())).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("not a header");
-    err.reset();
-    assertThat(run("--baseline", reports.resolve("missing.json").toString())).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--baseline: cannot read");
+    CliRun noReason = CliRun.of("--waive", "RESP-ID", "--report-dir", dir);
+    assertThat(noReason.code()).isEqualTo(2);
+    assertThat(noReason.err()).contains("needs a reason");
+    CliRun header = CliRun.of("--header", "no colon here", "--report-dir", dir);
+    assertThat(header.code()).isEqualTo(2);
+    assertThat(header.err()).contains("not a header");
+    CliRun baseline = CliRun.of("--baseline", reports.resolve("missing.json").toString());
+    assertThat(baseline.code()).isEqualTo(2);
+    assertThat(baseline.err()).contains("--baseline: cannot read");
   }
 }

@@ -2,13 +2,12 @@ package org.chatglmkit.conformance.targets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
-import org.chatglmkit.conformance.cli.ConformanceCli;
+import org.chatglmkit.conformance.cli.CliRun;
 import org.chatglmkit.conformance.http.Call;
 import org.chatglmkit.conformance.http.ChatGlmClient;
 import org.chatglmkit.conformance.http.Exchange;
@@ -20,14 +19,11 @@ import org.chatglmkit.mockserver.server.ServerConfig;
 import org.chatglmkit.mockserver.target.Target;
 import org.chatglmkit.mockserver.target.TargetSettings;
 import org.chatglmkit.schemas.Profile;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import picocli.CommandLine;
 
 /**
  * The gate against targets that never give a usable answer: each run ends in bounded time with exit
@@ -37,25 +33,6 @@ class MisbehavingTargetsIT {
   private static final int TIMEOUT_S = 2;
 
   @TempDir Path reports;
-
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-  private PrintStream savedOut;
-  private PrintStream savedErr;
-
-  @BeforeEach
-  void capture() {
-    savedOut = System.out;
-    savedErr = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-  }
-
-  @AfterEach
-  void restore() {
-    System.setOut(savedOut);
-    System.setErr(savedErr);
-  }
 
   static Stream<Arguments> targets() {
     return Stream.of(
@@ -73,46 +50,41 @@ class MisbehavingTargetsIT {
   void endsWithExitTwoAndOneLineWithinTheTimeout(
       String name, RawServer.Behaviour behaviour, String why) throws Exception {
     try (RawServer target = new RawServer(behaviour)) {
-      long started = System.nanoTime();
-      int code =
-          new CommandLine(new ConformanceCli())
-              .execute(
-                  "--target", target.baseUrl(),
-                  "--api-key", "sk-test-0123456789abcdef",
-                  "--timeout-s", String.valueOf(TIMEOUT_S),
-                  "--report-dir", reports.toString());
-      double seconds = (System.nanoTime() - started) / 1e9;
-      String message = err.toString(StandardCharsets.UTF_8).strip();
-      assertThat(code).as(message).isEqualTo(2);
-      assertThat(message.lines()).as(message).hasSize(1);
-      assertThat(message).startsWith("chatglm-conformance: no ").contains(why);
+      CliRun run = gate(target, "--timeout-s", String.valueOf(TIMEOUT_S));
+      assertThat(run.code()).as(run.err()).isEqualTo(2);
+      assertThat(run.err().lines()).as(run.err()).hasSize(1);
+      assertThat(run.err()).startsWith("chatglm-conformance: no ").contains(why);
       // Discovery and the baseline each wait at most one timeout, once.
-      assertThat(seconds).as(message).isLessThan(2 * TIMEOUT_S + 3);
+      assertThat(run.seconds()).as(run.err()).isLessThan(2 * TIMEOUT_S + 3);
       assertThat(reports.resolve("summary.json")).exists();
     }
+  }
+
+  private CliRun gate(RawServer target, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--target",
+                target.baseUrl(),
+                "--api-key",
+                "sk-test-0123456789abcdef",
+                "--report-dir",
+                reports.toString()));
+    args.addAll(List.of(more));
+    return CliRun.of(args.toArray(String[]::new));
   }
 
   @Test
   void boundsTheBaselineRequestItselfWhenTheModelIsGiven() throws Exception {
     try (RawServer target = new RawServer(Misbehaviours.bodyNeverEnds())) {
-      long started = System.nanoTime();
-      int code =
-          new CommandLine(new ConformanceCli())
-              .execute(
-                  "--target", target.baseUrl(),
-                  "--api-key", "sk-test-0123456789abcdef",
-                  "--model", "glm",
-                  "--timeout-s", String.valueOf(TIMEOUT_S),
-                  "--report-dir", reports.toString());
-      double seconds = (System.nanoTime() - started) / 1e9;
-      String message = err.toString(StandardCharsets.UTF_8).strip();
-      assertThat(code).as(message).isEqualTo(2);
-      assertThat(message)
+      CliRun run = gate(target, "--model", "glm", "--timeout-s", String.valueOf(TIMEOUT_S));
+      assertThat(run.code()).as(run.err()).isEqualTo(2);
+      assertThat(run.err())
           .isEqualTo(
               "chatglm-conformance: no complete answer to the baseline request (POST"
                   + " /v1/chat/completions, the simplest valid request): no answer (no complete"
                   + " answer within 2 s)");
-      assertThat(seconds).isLessThan(TIMEOUT_S + 3);
+      assertThat(run.seconds()).isLessThan(TIMEOUT_S + 3);
     }
   }
 
@@ -154,25 +126,22 @@ class MisbehavingTargetsIT {
     ServerConfig slow =
         TargetSettings.embeddedServer().latency(new LatencyProfile(1500, 40, 0)).build();
     try (ReferenceServer server = ReferenceServer.start(slow)) {
-      long started = System.nanoTime();
-      int code =
-          new CommandLine(new ConformanceCli())
-              .execute(
-                  "--target",
-                  server.baseUrl(),
-                  "--api-key",
-                  ServerConfig.DEVELOPMENT_KEY,
-                  "--concurrency",
-                  "1",
-                  "--max-time",
-                  "4",
-                  "--report-dir",
-                  reports.toString());
-      double seconds = (System.nanoTime() - started) / 1e9;
-      assertThat(code).isEqualTo(2);
-      assertThat(err.toString(StandardCharsets.UTF_8)).contains("--max-time of 4 s ran out");
-      assertThat(out.toString(StandardCharsets.UTF_8)).contains("RUN", "ABORTED");
-      assertThat(seconds).isLessThan(4 + 3);
+      CliRun run =
+          CliRun.of(
+              "--target",
+              server.baseUrl(),
+              "--api-key",
+              ServerConfig.DEVELOPMENT_KEY,
+              "--concurrency",
+              "1",
+              "--max-time",
+              "4",
+              "--report-dir",
+              reports.toString());
+      assertThat(run.code()).isEqualTo(2);
+      assertThat(run.err()).contains("--max-time of 4 s ran out");
+      assertThat(run.out()).contains("RUN", "ABORTED");
+      assertThat(run.seconds()).isLessThan(4 + 3);
     }
   }
 }

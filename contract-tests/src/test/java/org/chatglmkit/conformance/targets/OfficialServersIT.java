@@ -3,8 +3,6 @@ package org.chatglmkit.conformance.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.chatglmkit.conformance.checks.RunContext;
-import org.chatglmkit.conformance.cli.ConformanceCli;
+import org.chatglmkit.conformance.cli.CliRun;
 import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.Outcome;
 import org.chatglmkit.conformance.run.RunReport;
@@ -20,7 +18,6 @@ import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.target.TargetSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The gate against servers that behave as the official ChatGLM2-6B and ChatGLM3 API demos do
@@ -152,24 +149,18 @@ class OfficialServersIT {
 
   @Test
   void theCommandSaysWhichModelItFoundAndRecordsWhatItSent() throws Exception {
-    PrintStream saved = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    CliRun run;
     try (OfficialDemoServer server = new OfficialDemoServer(OfficialDemoServer.Dialect.CHATGLM3)) {
-      int code =
-          new CommandLine(new ConformanceCli())
-              .execute(
-                  "--target", server.baseUrl(),
-                  "--api-key", "sk-test-0123456789abcdef",
-                  "--header", "X-Tenant: team-a",
-                  "--header", "X-Gateway-Token: gw-secret-0123456789",
-                  "--report-dir", reports.toString());
-      assertThat(code).isEqualTo(1);
-    } finally {
-      System.setOut(saved);
+      run =
+          CliRun.of(
+              "--target", server.baseUrl(),
+              "--api-key", "sk-test-0123456789abcdef",
+              "--header", "X-Tenant: team-a",
+              "--header", "X-Gateway-Token: gw-secret-0123456789",
+              "--report-dir", reports.toString());
     }
-    String text = out.toString(StandardCharsets.UTF_8);
-    assertThat(text).contains("Model: chatglm3-6b (the first model listed at GET /v1/models)");
+    assertThat(run.code()).isEqualTo(1);
+    assertThat(run.out()).contains("Model: chatglm3-6b (the first model listed at GET /v1/models)");
     JsonNode summary = Json.MAPPER.readTree(reports.resolve("summary.json").toFile());
     assertThat(summary.path("target").path("model").asText()).isEqualTo("chatglm3-6b");
     assertThat(summary.path("target").path("headers").path("X-Tenant").asText())
