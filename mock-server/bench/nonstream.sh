@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Non-streamed completions: the reference server against a plain WireMock static stub that serves
 # the same body, with wrk at a fixed concurrency, alternating rounds. Prints the ratio; writes JSON.
-# Usage: nonstream.sh [connections=32] [seconds=10] [rounds=3]
+# Usage: [JOURNAL=on] nonstream.sh [connections=32] [seconds=10] [rounds=3]
+# JOURNAL=on runs both with their request journal on (the reference server's default, and stock
+# WireMock's); by default both run with it off.
 source "$(dirname "$0")/common.sh"
 CONNECTIONS=${1:-32}
 SECONDS_PER_RUN=${2:-10}
@@ -9,7 +11,10 @@ ROUNDS=${3:-3}
 need_wrk
 
 REF_PORT=$(free_port)
-java -Xmx1g -jar "$JAR" --port "$REF_PORT" --no-request-journal --ttft-ms 0 --itl-ms 0 >"$OUT/nonstream-ref.log" 2>&1 &
+JOURNAL=${JOURNAL:-off}
+REF_JOURNAL=$([ "$JOURNAL" = on ] || echo --no-request-journal)
+STUB_JOURNAL=$([ "$JOURNAL" = on ] && echo journal || true)
+java -Xmx1g -jar "$JAR" --port "$REF_PORT" $REF_JOURNAL --ttft-ms 0 --itl-ms 0 >"$OUT/nonstream-ref.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$REF_PORT/v1/models"
 
@@ -19,7 +24,7 @@ curl -s "http://127.0.0.1:$REF_PORT/v1/chat/completions" -H "API-KEY: $KEY" \
   -H 'Content-Type: application/json' -d "$REQUEST" >"$BODY_FILE"
 
 STUB_PORT=$(free_port)
-java -Xmx1g -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StaticStubServer "$STUB_PORT" "$BODY_FILE" \
+java -Xmx1g -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StaticStubServer "$STUB_PORT" "$BODY_FILE" $STUB_JOURNAL \
   >"$OUT/nonstream-stub.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$STUB_PORT/"
@@ -52,8 +57,8 @@ for round in $(seq 1 "$ROUNDS"); do
   ref_results+=("$r"); stub_results+=("$s")
 done
 
-python3 - "$OUT/nonstream-$STAMP.json" "$CONNECTIONS" "$SECONDS_PER_RUN" "${#ref_results[@]}" "${ref_results[@]}" "${stub_results[@]}" <<'PY'
-import json, statistics, sys
+JOURNAL="$JOURNAL" python3 - "$OUT/nonstream-$STAMP.json" "$CONNECTIONS" "$SECONDS_PER_RUN" "${#ref_results[@]}" "${ref_results[@]}" "${stub_results[@]}" <<'PY'
+import json, os, statistics, sys
 out, conns, secs, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 rows = [list(map(float, r.split())) for r in sys.argv[5:]]
 ref, stub = rows[:n], rows[n:]
@@ -64,6 +69,7 @@ def summary(rs):
             "status_errors": int(sum(r[4] for r in rs)), "socket_errors": int(sum(r[5] for r in rs)),
             "rounds": [r[0] for r in rs]}
 result = {"benchmark": "nonstream", "tool": "wrk -t2", "connections": conns, "seconds_per_round": secs,
+          "request_journal": os.environ.get("JOURNAL", "off"),
           "reference": summary(ref), "static_stub": summary(stub)}
 result["throughput_ratio"] = round(result["reference"]["requests_per_s"] / result["static_stub"]["requests_per_s"], 3)
 result["per_round_ratios"] = [round(a[0] / b[0], 3) for a, b in zip(ref, stub)]
@@ -72,6 +78,7 @@ r, s = result["reference"], result["static_stub"]
 print(f"\n{'server':<14}{'req/s':>10}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'errors':>8}")
 for name, x in (("reference", r), ("static stub", s)):
     print(f"{name:<14}{x['requests_per_s']:>10.0f}{x['p50_ms']:>9.2f}{x['p90_ms']:>9.2f}{x['p99_ms']:>9.2f}{x['status_errors'] + x['socket_errors']:>8}")
+print(f"request journal: {result['request_journal']}, on both servers")
 print(f"throughput ratio reference/static stub: {result['throughput_ratio']} (per round {result['per_round_ratios']}; target >= 0.8)")
 print(f"written: {out}")
 PY

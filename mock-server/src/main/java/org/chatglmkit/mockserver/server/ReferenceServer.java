@@ -38,6 +38,9 @@ public final class ReferenceServer implements AutoCloseable {
   /** Priority of the API stubs; stubs of yours (default priority 5) win over them. */
   public static final int API_PRIORITY = 10;
 
+  /** The most requests the journal keeps; the oldest go first. */
+  public static final int JOURNAL_ENTRIES = 10_000;
+
   private final ServerConfig config;
   private final ChatBackend backend;
   private final WireMockServer wireMock;
@@ -86,13 +89,12 @@ public final class ReferenceServer implements AutoCloseable {
                             () -> !config.requestJournal() && stubWatch.onlyApiStubs(),
                             config.admin())))
             .withRootDirectory(rootDirectory(config).toString());
-    options.withStores(new MaskedJournal(options.filesRoot()));
+    // The journal bounds itself (see MaskedJournal); WireMock's own bound costs O(n) per request.
+    options.withStores(new MaskedJournal(options.filesRoot(), JOURNAL_ENTRIES));
     if (config.adminToken() != null) {
       options.adminAuthenticator(new TokenAuthenticator(config.adminToken()));
     }
-    if (config.requestJournal()) {
-      options.maxRequestJournalEntries(10_000);
-    } else {
+    if (!config.requestJournal()) {
       options.disableRequestJournal();
     }
     this.wireMock = new WireMockServer(options);

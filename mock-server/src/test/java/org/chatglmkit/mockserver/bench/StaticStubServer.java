@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.common.Slf4jNotifier;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -15,7 +16,8 @@ import java.nio.file.Path;
  * stub that answers {@code POST /v1/chat/completions} with a fixed body.
  *
  * <p>{@code java -cp chatglm-mock-server.jar org.chatglmkit.mockserver.bench.StaticStubServer PORT
- * BODY_FILE}
+ * BODY_FILE [journal]}: with {@code journal}, WireMock's request journal is on (as stock WireMock
+ * starts), otherwise off.
  */
 public final class StaticStubServer {
   private StaticStubServer() {}
@@ -23,17 +25,19 @@ public final class StaticStubServer {
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
     String body = Files.readString(Path.of(args[1]));
-    WireMockServer server =
-        new WireMockServer(
-            options()
-                .bindAddress("127.0.0.1")
-                .port(port)
-                .containerThreads(64)
-                .asynchronousResponseEnabled(true)
-                .asynchronousResponseThreads(4)
-                .notifier(new Slf4jNotifier(false))
-                .disableRequestJournal()
-                .withRootDirectory(Files.createTempDirectory("static-stub").toString()));
+    WireMockConfiguration options =
+        options()
+            .bindAddress("127.0.0.1")
+            .port(port)
+            .containerThreads(64)
+            .asynchronousResponseEnabled(true)
+            .asynchronousResponseThreads(4)
+            .notifier(new Slf4jNotifier(false))
+            .withRootDirectory(Files.createTempDirectory("static-stub").toString());
+    if (args.length < 3 || !args[2].equals("journal")) {
+      options.disableRequestJournal();
+    }
+    WireMockServer server = new WireMockServer(options);
     server.start();
     server.stubFor(
         post(urlPathEqualTo("/v1/chat/completions"))
