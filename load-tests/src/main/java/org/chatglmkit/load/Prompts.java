@@ -111,6 +111,9 @@ public final class Prompts {
     body.put("temperature", temperature);
     if (stream) {
       body.put("stream", true);
+      // OpenAI-compatible servers then put usage in the last chunk: real input and output token
+      // counts for streams too (servers that do not know the field ignore it).
+      body.putObject("stream_options").put("include_usage", true);
     }
     return body.toString();
   }

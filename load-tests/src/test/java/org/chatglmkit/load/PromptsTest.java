@@ -44,6 +44,7 @@ class PromptsTest {
       JsonNode request = Json.MAPPER.readTree(body);
       assertThat(request.path("max_tokens").asInt()).isEqualTo(32);
       assertThat(request.path("stream").asBoolean()).isTrue();
+      assertThat(request.path("stream_options").path("include_usage").asBoolean()).isTrue();
       if (request.has("history")) {
         kinds.add("multi-turn");
       }
