@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.chatglmkit.conformance.http.Exchange;
+import org.chatglmkit.conformance.http.StreamResult;
 import org.chatglmkit.schemas.Violation;
 import org.opentest4j.AssertionFailedError;
 import org.opentest4j.TestAbortedException;
@@ -33,9 +34,19 @@ final class Expect {
   /** Aborts (not judged) when the run's own time limit, not the target, ended the exchange. */
   static void notStoppedByTheRun(Exchange exchange) {
     if (exchange.stoppedByTimeLimit()) {
-      throw new TestAbortedException(
-          ConformanceExtension.NOT_JUDGED + exchange.request() + " " + exchange.failure());
+      notJudged(exchange.request(), exchange.failure());
     }
+  }
+
+  /** The same for a stream. */
+  static void notStoppedByTheRun(StreamResult stream) {
+    if (stream.stoppedByTimeLimit()) {
+      notJudged("POST /v1/chat/completions (stream)", stream.failure());
+    }
+  }
+
+  private static void notJudged(String request, String failure) {
+    throw new TestAbortedException(ConformanceExtension.NOT_JUDGED + request + " " + failure);
   }
 
   static void that(boolean condition, String expected, String actual) {

@@ -43,7 +43,7 @@ public final class RunContext implements AutoCloseable {
 
   public static final long DEFAULT_TIMEOUT_SECONDS = 60;
   public static final long DEFAULT_MAX_TIME_SECONDS = 600;
-  public static final int DEFAULT_CONCURRENCY = 8;
+  public static final int DEFAULT_CONCURRENCY = ChatGlmClient.Limits.DEFAULT_CONCURRENCY;
 
   /** Runs opened by {@code ConformanceRun}, by id, for the checks to find. */
   private static final Map<String, RunContext> OPEN = new ConcurrentHashMap<>();
@@ -86,8 +86,7 @@ public final class RunContext implements AutoCloseable {
    */
   public static RunContext open(Settings settings) {
     Duration timeout = Duration.ofSeconds(settings.whole(TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS));
-    Duration maxTime =
-        Duration.ofSeconds(settings.whole(MAX_TIME_SECONDS, DEFAULT_MAX_TIME_SECONDS));
+    Duration maxTime = maxTime(settings);
     int concurrency = (int) settings.whole(CONCURRENCY, DEFAULT_CONCURRENCY);
     long maxBytes = settings.whole(MAX_ANSWER_BYTES, ChatGlmClient.Limits.DEFAULT_MAX_BYTES);
     if (timeout.isZero() || timeout.isNegative() || maxTime.isZero() || maxTime.isNegative()) {
@@ -213,6 +212,11 @@ public final class RunContext implements AutoCloseable {
       waivers.put(rule, reason);
     }
     return Map.copyOf(waivers);
+  }
+
+  /** The run's time limit ({@code --max-time}) as {@code settings} give it. */
+  public static Duration maxTime(Settings settings) {
+    return Duration.ofSeconds(settings.whole(MAX_TIME_SECONDS, DEFAULT_MAX_TIME_SECONDS));
   }
 
   /** Registers this run for the checks; they find it by the returned id. */

@@ -28,9 +28,7 @@ class StreamingChecks {
 
   private static StreamResult stream(RunContext run) {
     StreamResult stream = run.sharedStream();
-    if (stream.stoppedByTimeLimit()) {
-      Expect.notStoppedByTheRun(Exchange.failed("POST (stream)", stream.failure()));
-    }
+    Expect.notStoppedByTheRun(stream);
     if (!stream.ended()) {
       throw new AssertionFailedError("expected a 200 stream that ends, got " + stream.brief());
     }

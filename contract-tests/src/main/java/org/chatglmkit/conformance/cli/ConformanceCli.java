@@ -165,9 +165,7 @@ public final class ConformanceCli implements Callable<Integer> {
     long maxTime;
     try {
       settings = TargetSettings.resolve(parameters::get);
-      maxTime =
-          Settings.of(parameters)
-              .whole(RunContext.MAX_TIME_SECONDS, RunContext.DEFAULT_MAX_TIME_SECONDS);
+      maxTime = RunContext.maxTime(Settings.of(parameters)).toSeconds();
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage());
     }

@@ -45,10 +45,14 @@ public final class ChatGlmClient implements AutoCloseable {
    */
   public record Limits(Duration timeout, long maxBytes, int concurrency, long deadlineNanos) {
     public static final long DEFAULT_MAX_BYTES = 8L * 1024 * 1024;
+    public static final int DEFAULT_CONCURRENCY = 8;
 
     public static Limits of(Duration timeout) {
       return new Limits(
-          timeout, DEFAULT_MAX_BYTES, 4, System.nanoTime() + Duration.ofHours(1).toNanos());
+          timeout,
+          DEFAULT_MAX_BYTES,
+          DEFAULT_CONCURRENCY,
+          System.nanoTime() + Duration.ofHours(1).toNanos());
     }
   }
 

@@ -95,7 +95,7 @@ public final class ConformanceRun {
         report.writeSummary();
         return report;
       }
-      return run(context, parameters, reportDir, started, previous);
+      return run(context, reportDir, started, previous);
     }
   }
 
@@ -119,11 +119,7 @@ public final class ConformanceRun {
 
   /** Runs the checks against a run that is open and whose baseline got an answer. */
   private static RunReport run(
-      RunContext context,
-      Map<String, String> parameters,
-      Path reportDir,
-      Instant started,
-      Map<String, String> previous) {
+      RunContext context, Path reportDir, Instant started, Map<String, String> previous) {
     Target target = context.target();
     Path allureResults = reportDir.resolve("allure-results");
     Path junitDir = reportDir.resolve("junit");
@@ -143,13 +139,8 @@ public final class ConformanceRun {
                     new AllureJunitPlatform(lifecycle),
                     new LegacyXmlReportGeneratingListener(junitDir, new PrintWriter(junitLog)))
                 .build());
+    // The checks find every setting through the registered run; nothing else needs passing.
     Map<String, String> configuration = new LinkedHashMap<>();
-    parameters.forEach(
-        (name, value) -> {
-          if (!name.contains("key") && !name.contains("header")) {
-            configuration.put(name, value);
-          }
-        });
     configuration.put(ConformanceExtension.RUN_ID, context.register());
     configuration.put(
         "junit.jupiter.displayname.generator.default", RuleDisplayNames.class.getName());

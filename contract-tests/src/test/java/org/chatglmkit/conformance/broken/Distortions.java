@@ -239,21 +239,11 @@ final class Distortions {
   }
 
   static Distortion refusesTheApiKeyHeader() {
-    return Distortion.none()
-        .withShortCircuit(
-            request ->
-                request.header("api-key") != null
-                    ? error(401, "authentication_error", "use Authorization: Bearer")
-                    : null);
+    return refusingHeader("api-key", "use Authorization: Bearer");
   }
 
   static Distortion refusesBearerTokens() {
-    return Distortion.none()
-        .withShortCircuit(
-            request ->
-                request.header("authorization") != null
-                    ? error(401, "authentication_error", "use the API-KEY header")
-                    : null);
+    return refusingHeader("authorization", "use the API-KEY header");
   }
 
   /** Any key at all is taken for the known one. */
@@ -469,6 +459,16 @@ final class Distortions {
   }
 
   // ---- helpers ----
+
+  /** A 401 for every request that carries {@code header}. */
+  private static Distortion refusingHeader(String header, String message) {
+    return Distortion.none()
+        .withShortCircuit(
+            request ->
+                request.header(header) != null
+                    ? error(401, "authentication_error", message)
+                    : null);
+  }
 
   /** Every answer with {@code status} replaced by {@code replacement}. */
   private static Distortion instead(int status, Answer replacement) {
