@@ -158,9 +158,8 @@ final class MaskedJournal implements Stores {
 
     @Override
     public void put(UUID key, ServeEvent event) {
-      ServeEvent masked = event.replaceRequest(masked(event.getRequest()));
-      if (events.replace(key, masked) == null) {
-        add(masked);
+      if (events.replace(key, event.replaceRequest(masked(event.getRequest()))) == null) {
+        add(event); // masks it; masking twice would turn "…6789" into "…"
       }
     }
 

@@ -53,7 +53,10 @@ class MaskedJournalTest {
         .isEqualTo("…6789");
     journal.remove(event.getId());
     assertThat(journal.getAll()).isEmpty();
-    journal.add(event("/2", "k2-0123456789"));
+    ServeEvent unseen = event("/2", "key-two-0123456789");
+    journal.put(unseen.getId(), unseen);
+    assertThat(journal.get(unseen.getId()).orElseThrow().getRequest().getHeader("API-KEY"))
+        .isEqualTo("…6789");
     journal.clear();
     assertThat(journal.getAllKeys()).isEmpty();
   }
