@@ -112,6 +112,9 @@ public final class ConformanceExtension
       return ConditionEvaluationResult.disabled(
           NOT_JUDGED + "the run's --max-time of " + run.maxTime().toSeconds() + " s ran out");
     }
+    if (context.getTestClass().filter(FuzzChecks.class::equals).isPresent() && !run.fuzzEnabled()) {
+      return ConditionEvaluationResult.disabled(FuzzChecks.NOT_ASKED);
+    }
     Optional<Needs> needs = needs(context);
     for (Needs.Part part : needs.map(Needs::value).orElse(new Needs.Part[0])) {
       Optional<String> cause = run.baseline().cause(part);

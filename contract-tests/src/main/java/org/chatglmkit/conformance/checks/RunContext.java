@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.chatglmkit.conformance.fuzz.FuzzCampaign;
+import org.chatglmkit.conformance.fuzz.FuzzReport;
+import org.chatglmkit.conformance.fuzz.FuzzSettings;
 import org.chatglmkit.conformance.http.Auth;
 import org.chatglmkit.conformance.http.Call;
 import org.chatglmkit.conformance.http.ChatGlmClient;
@@ -57,6 +60,8 @@ public final class RunContext implements AutoCloseable {
   private final long deadlineNanos;
   private final Map<String, String> waivers;
   private final Prefetch prefetch;
+  private final FuzzSettings fuzzSettings;
+  private FuzzReport fuzzReport;
 
   private RunContext(
       OpenTarget open,
@@ -66,7 +71,8 @@ public final class RunContext implements AutoCloseable {
       Duration maxTime,
       long deadlineNanos,
       Map<String, String> waivers,
-      Prefetch prefetch) {
+      Prefetch prefetch,
+      FuzzSettings fuzzSettings) {
     this.open = open;
     this.prefetch = prefetch;
     this.client = client;
@@ -76,6 +82,7 @@ public final class RunContext implements AutoCloseable {
     this.maxTime = maxTime;
     this.deadlineNanos = deadlineNanos;
     this.waivers = waivers;
+    this.fuzzSettings = fuzzSettings;
   }
 
   /**
@@ -97,6 +104,7 @@ public final class RunContext implements AutoCloseable {
           "--concurrency must be at least 1 and --max-answer-bytes at least 1024");
     }
     Map<String, String> waivers = waivers(settings);
+    FuzzSettings fuzz = FuzzSettings.of(settings);
     long deadline = System.nanoTime() + maxTime.toNanos();
     TargetSettings targetSettings = TargetSettings.resolve(settings);
     OpenTarget open = targetSettings.open();
@@ -123,7 +131,7 @@ public final class RunContext implements AutoCloseable {
       if (models != null && models.status() == 0) {
         Baseline none = new Baseline(models, null, null, Exchange.failedToStart(), null, null);
         return new RunContext(
-            open, client, none, settings, maxTime, deadline, waivers, Prefetch.none());
+            open, client, none, settings, maxTime, deadline, waivers, Prefetch.none(), fuzz);
       }
       // The baseline goes first; everything the checks judge follows at once, on the chance that
       // the baseline succeeds (when it does not, the blocked checks never wait for it).
@@ -154,7 +162,8 @@ public final class RunContext implements AutoCloseable {
           prefetch = Prefetch.send(client);
         }
       }
-      return new RunContext(open, client, baseline, settings, maxTime, deadline, waivers, prefetch);
+      return new RunContext(
+          open, client, baseline, settings, maxTime, deadline, waivers, prefetch, fuzz);
     } catch (RuntimeException e) {
       open.close();
       throw e;
@@ -257,6 +266,30 @@ public final class RunContext implements AutoCloseable {
   /** Whether the run's time limit has passed. */
   public boolean outOfTime() {
     return System.nanoTime() - deadlineNanos >= 0;
+  }
+
+  /**
+   * The fuzzing campaign's report, run on first use within the run's time limit; empty when fuzzing
+   * was not asked for.
+   */
+  public synchronized Optional<FuzzReport> fuzz() {
+    if (!fuzzSettings.enabled()) {
+      return Optional.empty();
+    }
+    if (fuzzReport == null) {
+      fuzzReport = FuzzCampaign.run(client, fuzzSettings, deadlineNanos);
+    }
+    return Optional.of(fuzzReport);
+  }
+
+  /** Whether fuzzing was asked for ({@code --fuzz N}). */
+  public boolean fuzzEnabled() {
+    return fuzzSettings.enabled();
+  }
+
+  /** The fuzzing report, when a campaign ran. */
+  public synchronized Optional<FuzzReport> fuzzReport() {
+    return Optional.ofNullable(fuzzReport);
   }
 
   /** Waived rules and their reasons. */

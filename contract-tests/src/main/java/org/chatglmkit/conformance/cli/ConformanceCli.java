@@ -12,6 +12,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.chatglmkit.conformance.checks.RunContext;
+import org.chatglmkit.conformance.fuzz.FuzzSettings;
 import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.RunReport;
 import org.chatglmkit.mockserver.settings.Settings;
@@ -139,6 +140,47 @@ public final class ConformanceCli implements Callable<Integer> {
           "How long before a stream's end its first content event must arrive (default 10).")
   Integer minStreamSpreadMillis;
 
+  @Option(
+      names = "--fuzz",
+      paramLabel = "N",
+      description =
+          "Also send N requests generated from the request schema (valid ones, and ones that break"
+              + " one rule), judge every answer, and shrink each finding to a minimal request"
+              + " (default 0: off).")
+  Integer fuzzCases;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description =
+          "The fuzzing seed; the same seed sends the same requests (default: drawn and printed).")
+  Long fuzzSeed;
+
+  @Option(
+      names = "--fuzz-time",
+      paramLabel = "SECONDS",
+      description =
+          "Longest fuzzing may take, shrinking included (default 120); it also ends with"
+              + " --max-time.")
+  Integer fuzzSeconds;
+
+  @Option(
+      names = "--fuzz-max-prompt-bytes",
+      paramLabel = "BYTES",
+      description =
+          "The most message text in one generated request, so that every valid one fits the"
+              + " model's context (default 1800, for a 2k-token context).")
+  Integer fuzzMaxPromptBytes;
+
+  @Option(
+      names = "--fuzz-max-tokens",
+      paramLabel = "N",
+      description =
+          "The usual max_tokens of generated requests is at most N (default 32); one in ten leaves"
+              + " it out and a few sit at its overflow edges, where answers run to the model's"
+              + " stop.")
+  Integer fuzzMaxTokens;
+
   public static void main(String[] args) {
     // The embedded server's Jetty and WireMock talk at start-up; the table is what matters here.
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
@@ -161,11 +203,17 @@ public final class ConformanceCli implements Callable<Integer> {
     put(parameters, RunContext.WAIVERS, waivers.isEmpty() ? null : String.join("\n", waivers));
     put(parameters, ConformanceRun.PREVIOUS_SUMMARY, previousSummary);
     put(parameters, RunContext.MIN_STREAM_SPREAD_MS, minStreamSpreadMillis);
+    put(parameters, FuzzSettings.CASES, fuzzCases);
+    put(parameters, FuzzSettings.SEED, fuzzSeed);
+    put(parameters, FuzzSettings.TIME_SECONDS, fuzzSeconds);
+    put(parameters, FuzzSettings.MAX_PROMPT_BYTES, fuzzMaxPromptBytes);
+    put(parameters, FuzzSettings.MAX_TOKENS, fuzzMaxTokens);
     TargetSettings settings;
     long maxTime;
     try {
       settings = TargetSettings.resolve(parameters::get);
       maxTime = RunContext.maxTime(Settings.of(parameters)).toSeconds();
+      FuzzSettings.of(Settings.of(parameters));
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage());
     }

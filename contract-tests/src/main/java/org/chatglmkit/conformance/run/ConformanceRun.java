@@ -89,7 +89,8 @@ public final class ConformanceRun {
                 reportDir,
                 context.baseline(),
                 unanswered.get(),
-                previous);
+                previous,
+                null);
         clean(reportDir.resolve("allure-results"));
         clean(reportDir.resolve("junit"));
         report.writeSummary();
@@ -177,7 +178,15 @@ public final class ConformanceRun {
             : null;
     RunReport report =
         new RunReport(
-            target, started, took, results, reportDir, context.baseline(), aborted, previous);
+            target,
+            started,
+            took,
+            results,
+            reportDir,
+            context.baseline(),
+            aborted,
+            previous,
+            context.fuzzReport().orElse(null));
     report.writeSummary();
     return report;
   }

@@ -14,6 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.chatglmkit.conformance.checks.Baseline;
+import org.chatglmkit.conformance.fuzz.Finding;
+import org.chatglmkit.conformance.fuzz.FuzzReport;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.Keys;
 import org.chatglmkit.mockserver.target.Target;
@@ -32,6 +34,7 @@ import org.chatglmkit.mockserver.target.Target;
  * @param aborted why the run could not judge the target, or {@code null}
  * @param previous rule statuses of an earlier run to compare with ({@code --baseline}), or {@code
  *     null}: then only rules that passed there and fail now break the build
+ * @param fuzz what fuzzing did and found, or {@code null} when it did not run
  */
 public record RunReport(
     Target target,
@@ -41,7 +44,8 @@ public record RunReport(
     Path reportDir,
     Baseline baseline,
     String aborted,
-    Map<String, String> previous) {
+    Map<String, String> previous,
+    FuzzReport fuzz) {
   private static final int STATEMENT_WIDTH = 64;
 
   public RunReport {
@@ -118,6 +122,9 @@ public record RunReport(
     }
     root.put("passed", exitCode() == 0);
     root.put("compared_with_previous_run", previous != null);
+    if (fuzz != null) {
+      writeFuzz(root.putObject("fuzz"));
+    }
     ArrayNode rows = root.putArray("rules");
     for (RuleResult result : rules) {
       ObjectNode row = rows.addObject();
@@ -144,6 +151,42 @@ public record RunReport(
       Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(summaryFile().toFile(), root);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + summaryFile(), e);
+    }
+  }
+
+  /** {@code fuzz}: the campaign's figures and each finding with its minimal request. */
+  private void writeFuzz(ObjectNode node) {
+    node.put("seed", fuzz.settings().seed());
+    node.put("seed_given", fuzz.settings().seedGiven());
+    node.put("cases_asked", fuzz.settings().cases());
+    node.put("cases_sent", fuzz.sent());
+    node.put("valid", fuzz.valid());
+    node.put("streamed", fuzz.streamed());
+    node.put("broken", fuzz.invalid());
+    node.put("not_judged", fuzz.notJudged());
+    node.put("seconds", Math.round(fuzz.seconds() * 10) / 10.0);
+    node.put("cases_per_second", Math.round(fuzz.casesPerSecond() * 10) / 10.0);
+    node.put("max_prompt_bytes", fuzz.settings().maxPromptBytes());
+    node.put("max_tokens", fuzz.settings().maxTokens());
+    node.put("stopped", fuzz.stopped());
+    ObjectNode judged = node.putObject("judged");
+    fuzz.judged().forEach(judged::put);
+    ArrayNode findings = node.putArray("findings");
+    for (Finding finding : fuzz.findings()) {
+      ObjectNode row = findings.addObject();
+      row.put("rule", finding.rule());
+      row.put("kind", finding.kind());
+      row.put("detail", finding.detail());
+      row.put("cases", finding.cases());
+      row.put("first_case", finding.firstCase());
+      row.put("request_kind", finding.requestKind());
+      row.set("minimal_request", finding.minimal());
+      row.put("status", finding.status());
+      row.put("answer_excerpt", finding.answer());
+      row.put("curl", finding.curl());
+      row.put("shrink_steps", finding.shrinkSteps());
+      row.put("shrunk", finding.shrunk());
+      row.put("seed", fuzz.settings().seed());
     }
   }
 
@@ -198,6 +241,31 @@ public record RunReport(
         target.model() == null ? "" : ", model " + target.model(),
         took.toMillis() / 1000.0,
         reportDir);
+    if (fuzz != null) {
+      out.println(fuzz.summaryLine());
+      for (Finding finding : fuzz.findings()) {
+        out.printf(
+            "%n%s  %s (%d of the cases; minimal %s, %d shrink steps):%n  %s%n",
+            finding.rule(),
+            finding.kind(),
+            finding.cases(),
+            finding.shrunk() ? "found" : "not reached: shrinking stopped by its bound or time",
+            finding.shrinkSteps(),
+            clip(finding.detail(), 200));
+        out.println(
+            finding
+                .curl()
+                .lines()
+                .map(line -> "  " + clip(line, 400))
+                .collect(java.util.stream.Collectors.joining("\n")));
+      }
+      if (!fuzz.findings().isEmpty()) {
+        out.printf(
+            "Replay: the same --fuzz %d --seed %d sends the same requests; each curl above reads"
+                + " the key from $CHATGLM_API_KEY.%n",
+            fuzz.settings().cases(), fuzz.settings().seed());
+      }
+    }
     if (previous != null) {
       long known = rules.stream().filter(r -> r.failing() && !breaksBuild(r)).count();
       out.printf(

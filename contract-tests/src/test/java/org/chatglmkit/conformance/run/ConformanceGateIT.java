@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.chatglmkit.conformance.fuzz.FuzzRules;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.Json;
@@ -48,9 +49,17 @@ class ConformanceGateIT {
     RunReport report = ConformanceRun.run(Map.of(TargetSettings.PROFILE, "openai"), reports);
     assertThat(withStatus(report, Outcome.Status.FAIL)).as(failures(report)).isEmpty();
     assertThat(report.target().embedded()).isTrue();
-    // Neither can be provoked from outside; the run says so instead of passing them.
+    // Neither can be provoked from outside; the run says so instead of passing them. Fuzzing
+    // was not asked for.
     assertThat(withStatus(report, Outcome.Status.SKIP))
-        .containsExactlyInAnyOrder("STREAM-ERROR-EVENT", "ERR-RETRY-AFTER");
+        .containsExactlyInAnyOrder(
+            "STREAM-ERROR-EVENT",
+            "ERR-RETRY-AFTER",
+            FuzzRules.VALID_ACCEPTED,
+            FuzzRules.INVALID_REJECTED,
+            FuzzRules.NO_5XX,
+            FuzzRules.NO_HANG,
+            FuzzRules.ANSWER_SHAPE);
     assertThat(report.exitCode()).isZero();
   }
 
@@ -142,7 +151,7 @@ class ConformanceGateIT {
     assertThat(allure).contains("\"rule\"").contains("REQ-TEMPERATURE").contains("attachments");
     JsonNode summary = Json.MAPPER.readTree(reports.resolve("summary.json").toFile());
     assertThat(summary.path("passed").asBoolean()).isTrue();
-    assertThat(summary.path("rules")).hasSize(48);
+    assertThat(summary.path("rules")).hasSize(53);
     assertThat(summary.path("target").path("api_key").asText()).isEqualTo("…cdef");
   }
 

@@ -7,6 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.chatglmkit.conformance.checks.RunContext;
+import org.chatglmkit.conformance.fuzz.FuzzReport;
+import org.chatglmkit.conformance.fuzz.FuzzSettings;
 import org.chatglmkit.mockserver.target.TargetSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,12 +30,34 @@ class DjlGateIT {
                 .map(rule -> rule.rule().id() + ": " + rule.detail()))
         .isEmpty();
     assertThat(report.target().embedded()).isTrue();
-    assertThat(report.count(Outcome.Status.PASS)).isEqualTo(report.rules().size() - 2);
+    // Two rules need a situation no client can provoke; five are fuzzing's, not asked for here.
+    assertThat(report.count(Outcome.Status.PASS)).isEqualTo(report.rules().size() - 7);
     assertThat(report.exitCode()).isZero();
     // The answers came from the model: the Allure attachments hold its name.
     try (Stream<Path> files = Files.walk(reports)) {
       assertThat(files.filter(Files::isRegularFile).anyMatch(DjlGateIT::namesTheModel)).isTrue();
     }
+  }
+
+  @Test
+  void fuzzingFindsNothingInTheDjlBackendInAThousandCases() {
+    RunReport report =
+        ConformanceRun.run(
+            Map.of(
+                TargetSettings.BACKEND, "djl",
+                FuzzSettings.CASES, "1000",
+                FuzzSettings.SEED, "7",
+                FuzzSettings.TIME_SECONDS, "400",
+                RunContext.MAX_TIME_SECONDS, "600"),
+            reports);
+    FuzzReport fuzz = report.fuzz();
+    assertThat(fuzz.findings()).as(fuzz.summaryLine()).isEmpty();
+    assertThat(fuzz.sent()).as(fuzz.summaryLine()).isEqualTo(1000);
+    assertThat(fuzz.streamed()).isPositive();
+    assertThat(report.rules())
+        .filteredOn(rule -> rule.rule().area().equals("fuzzing"))
+        .hasSize(5)
+        .allSatisfy(rule -> assertThat(rule.status()).isEqualTo(Outcome.Status.PASS));
   }
 
   private static boolean namesTheModel(Path file) {

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.chatglmkit.conformance.checks.RunContext;
+import org.chatglmkit.conformance.fuzz.FuzzRules;
 import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.Outcome;
 import org.chatglmkit.conformance.run.RuleResult;
@@ -48,6 +49,22 @@ public final class Gate {
       byStatus.get(rule.status()).add(rule.rule().id());
     }
     return byStatus;
+  }
+
+  /** The fuzzing rules: skipped in every run that does not ask for --fuzz N. */
+  public static final Set<String> FUZZING =
+      Set.of(
+          FuzzRules.VALID_ACCEPTED,
+          FuzzRules.INVALID_REJECTED,
+          FuzzRules.NO_5XX,
+          FuzzRules.NO_HANG,
+          FuzzRules.ANSWER_SHAPE);
+
+  /** {@code ids} and the fuzzing rules. */
+  public static Set<String> withFuzzing(String... ids) {
+    Set<String> all = new TreeSet<>(Arrays.asList(ids));
+    all.addAll(FUZZING);
+    return all;
   }
 
   public static Set<String> ids(String... ids) {

@@ -90,14 +90,15 @@ class OfficialServersIT {
           .isEqualTo(with(BOTH_FAIL, "RESP-ID", "RESP-USAGE"));
       assertThat(outcome.get(Outcome.Status.PASS)).isEqualTo(BOTH_PASS);
       assertThat(outcome.get(Outcome.Status.SKIP))
-          .containsExactlyInAnyOrder(
-              "AUTH-FORBIDDEN-KEY-403",
-              "TRANSPORT-BODY-LIMIT",
-              "RESP-USAGE-TOTAL",
-              "RESP-USAGE-MAX-TOKENS",
-              "ERR-TYPE",
-              "ERR-RETRY-AFTER",
-              "STREAM-ERROR-EVENT");
+          .isEqualTo(
+              Gate.withFuzzing(
+                  "AUTH-FORBIDDEN-KEY-403",
+                  "TRANSPORT-BODY-LIMIT",
+                  "RESP-USAGE-TOTAL",
+                  "RESP-USAGE-MAX-TOKENS",
+                  "ERR-TYPE",
+                  "ERR-RETRY-AFTER",
+                  "STREAM-ERROR-EVENT"));
       assertThat(outcome.get(Outcome.Status.BLOCKED)).isEmpty();
       assertThat(Gate.detail(report, "AUTH-MISSING-KEY-401")).contains("expected 401, got 200");
       assertThat(Gate.detail(report, "REQ-BODY-JSON-OBJECT")).contains("got 422");

@@ -80,12 +80,20 @@ public final class RequestParser {
         messages(root.get("messages")),
         messages(root.get("history")),
         root.path("temperature").asDouble(1.0),
-        maxTokens == null || maxTokens.isNull() ? null : maxTokens.intValue(),
+        maxTokens == null || maxTokens.isNull() ? null : cap(maxTokens),
         root.path("stream").asBoolean(false),
         root.path("stream_options").path("include_usage").asBoolean(false),
         model != null && model.isTextual() ? model.asText() : null,
         topP != null && topP.isNumber() ? topP.doubleValue() : null,
         seed != null && seed.canConvertToLong() ? seed.longValue() : null);
+  }
+
+  /**
+   * A valid max_tokens as an int: any cap beyond 2^31 - 1 (the schema sets no maximum) cannot be
+   * reached, so it is the same as 2^31 - 1.
+   */
+  private static int cap(JsonNode maxTokens) {
+    return maxTokens.canConvertToInt() ? maxTokens.intValue() : Integer.MAX_VALUE;
   }
 
   private static List<ChatMessage> messages(JsonNode array) {
