@@ -252,12 +252,8 @@ public record RunReport(
             finding.shrunk() ? "found" : "not reached: shrinking stopped by its bound or time",
             finding.shrinkSteps(),
             clip(finding.detail(), 200));
-        out.println(
-            finding
-                .curl()
-                .lines()
-                .map(line -> "  " + clip(line, 400))
-                .collect(java.util.stream.Collectors.joining("\n")));
+        // Not indented, so that it can be pasted into a shell as it stands.
+        out.println(finding.curl());
       }
       if (!fuzz.findings().isEmpty()) {
         out.printf(

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.chatglmkit.conformance.broken.Distortion.Answer;
+import org.chatglmkit.conformance.cli.CliRun;
 import org.chatglmkit.conformance.fuzz.Finding;
 import org.chatglmkit.conformance.fuzz.FuzzCampaign;
 import org.chatglmkit.conformance.fuzz.FuzzReport;
@@ -26,6 +29,7 @@ import org.chatglmkit.schemas.Profile;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -201,6 +205,60 @@ class PlantedBugsIT {
       assertThat(finding.curl())
           .contains("$CHATGLM_API_KEY")
           .doesNotContain(ServerConfig.DEVELOPMENT_KEY);
+    }
+  }
+
+  @Test
+  void theGateCommandPrintsAndStoresTheMinimalRequestAndTheSameSeedReplaysIt(@TempDir Path dir)
+      throws Exception {
+    Bug bug = bugs().findFirst().orElseThrow();
+    try (MutatingProxy proxy = new MutatingProxy(unpaced.baseUrl(), bug.distortion())) {
+      String[] args = {
+        "--target",
+        proxy.baseUrl(),
+        "--api-key",
+        ServerConfig.DEVELOPMENT_KEY,
+        "--fuzz",
+        "300",
+        "--seed",
+        "7",
+        "--fuzz-time",
+        "60",
+        "--timeout-s",
+        "5",
+        "--report-dir",
+        dir.resolve("first").toString()
+      };
+      CliRun first = CliRun.of(args);
+      assertThat(first.code()).as(first.out() + first.err()).isEqualTo(1);
+      assertThat(first.out())
+          .containsPattern("FUZZ-NO-5XX +FAIL")
+          .contains("Fuzzing: 300 of 300 cases sent")
+          .contains("curl -sS -X POST '" + proxy.baseUrl() + "/v1/chat/completions'")
+          .contains("\"API-KEY: $CHATGLM_API_KEY\"")
+          .contains("--seed 7")
+          .doesNotContain(ServerConfig.DEVELOPMENT_KEY);
+      JsonNode summary = Json.MAPPER.readTree(dir.resolve("first/summary.json").toFile());
+      JsonNode finding = summary.path("fuzz").path("findings").path(0);
+      assertThat(finding.path("rule").asText()).startsWith("FUZZ-");
+      assertThat(finding.path("minimal_request").isObject()).isTrue();
+      assertThat(finding.path("status").asInt()).isEqualTo(500);
+      assertThat(finding.path("answer_excerpt").asText()).contains("planted");
+      assertThat(finding.path("seed").asLong()).isEqualTo(7);
+      assertThat(finding.path("curl").asText()).contains("<<'JSON'");
+      assertThat(summary.path("fuzz").path("cases_per_second").asDouble()).isPositive();
+      try (Stream<Path> files = Files.list(dir.resolve("first/allure-results"))) {
+        assertThat(files.map(Path::toString)).anyMatch(name -> name.endsWith("-attachment.txt"));
+      }
+      assertThat(Files.readString(dir.resolve("first/summary.json")))
+          .doesNotContain(ServerConfig.DEVELOPMENT_KEY);
+
+      args[args.length - 1] = dir.resolve("again").toString();
+      CliRun again = CliRun.of(args);
+      JsonNode replay = Json.MAPPER.readTree(dir.resolve("again/summary.json").toFile());
+      assertThat(replay.path("fuzz").path("findings"))
+          .isEqualTo(summary.path("fuzz").path("findings"));
+      assertThat(again.code()).isEqualTo(1);
     }
   }
 
