@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import org.chatglmkit.conformance.fuzz.Verdict.Failure;
 import org.chatglmkit.conformance.http.Call;
@@ -84,6 +86,7 @@ public final class FuzzCampaign {
     int streamed = 0;
     int invalid = 0;
     int notJudged = 0;
+    List<Finding> findings;
     for (int i = 0; i < verdicts.size(); i++) {
       Verdict verdict = verdicts.get(i);
       FuzzCase fuzzCase = samples.get(i).getValue();
@@ -107,23 +110,37 @@ public final class FuzzCampaign {
         count(counts, key);
       }
     }
-    List<Finding> findings = new ArrayList<>();
-    for (Map.Entry<String, Integer> first : firsts.entrySet()) {
-      int index = first.getValue();
-      Failure failure =
-          verdicts.get(index).failures().stream()
-              .filter(f -> first.getKey().equals(f.rule() + "\n" + f.kind()))
-              .findFirst()
-              .orElseThrow();
-      boolean shrink = findings.size() < MAX_SHRUNK && System.nanoTime() < shrinkUntil;
-      findings.add(
-          finding(
-              samples.get(index),
-              verdicts.get(index),
-              failure,
-              index,
-              counts.get(first.getKey()),
-              shrink));
+    // Findings shrink side by side (each candidate is one exchange on the client's pool), so that
+    // one slow finding, a hang for one, does not hold up the others.
+    List<CompletableFuture<Finding>> shrinking = new ArrayList<>();
+    ExecutorService shrinkers =
+        Executors.newFixedThreadPool(
+            Math.max(1, Math.min(firsts.size(), client.limits().concurrency())),
+            task -> {
+              Thread thread = new Thread(task, "chatglm-fuzz-shrink");
+              thread.setDaemon(true);
+              return thread;
+            });
+    try {
+      for (Map.Entry<String, Integer> first : firsts.entrySet()) {
+        int index = first.getValue();
+        Failure failure =
+            verdicts.get(index).failures().stream()
+                .filter(f -> first.getKey().equals(f.rule() + "\n" + f.kind()))
+                .findFirst()
+                .orElseThrow();
+        boolean shrink = shrinking.size() < MAX_SHRUNK;
+        int failing = counts.get(first.getKey());
+        shrinking.add(
+            CompletableFuture.supplyAsync(
+                () ->
+                    finding(
+                        samples.get(index), verdicts.get(index), failure, index, failing, shrink),
+                shrinkers));
+      }
+      findings = shrinking.stream().map(CompletableFuture::join).toList();
+    } finally {
+      shrinkers.shutdownNow();
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     return new FuzzReport(
@@ -167,7 +184,7 @@ public final class FuzzCampaign {
     Verdict minimalVerdict = verdict;
     int steps = 0;
     boolean shrunk = false;
-    if (shrink) {
+    if (shrink && System.nanoTime() < shrinkUntil) {
       Verdict[] last = {verdict};
       Shrinking.Result<FuzzCase> result =
           Shrinking.shrink(

@@ -49,7 +49,10 @@ record Verdict(boolean judged, int status, String answer, List<Failure> failures
     List<Failure> failures = new ArrayList<>();
     if (exchange.status() == 0) {
       failures.add(
-          new Failure(FuzzRules.NO_HANG, "no answer", "no complete answer: " + exchange.failure()));
+          new Failure(
+              FuzzRules.NO_HANG,
+              "no answer" + to(fuzzCase),
+              "no complete answer: " + exchange.failure()));
       return new Verdict(true, 0, answer, failures);
     }
     byStatus(fuzzCase, exchange.status(), answer, failures);
@@ -87,7 +90,9 @@ record Verdict(boolean judged, int status, String answer, List<Failure> failures
     if (stream.status() == 0) {
       failures.add(
           new Failure(
-              FuzzRules.NO_HANG, "no answer", "no answer to a stream: " + stream.failure()));
+              FuzzRules.NO_HANG,
+              "no answer" + to(fuzzCase),
+              "no answer to a stream: " + stream.failure()));
       return new Verdict(true, 0, answer, failures);
     }
     byStatus(fuzzCase, stream.status(), answer, failures);
@@ -149,7 +154,7 @@ record Verdict(boolean judged, int status, String answer, List<Failure> failures
       failures.add(
           new Failure(
               FuzzRules.NO_5XX,
-              kind + (fuzzCase.valid() ? " to a valid request" : " to a broken request"),
+              kind + to(fuzzCase),
               status
                   + " to a request that "
                   + (fuzzCase.valid() ? "is valid" : fuzzCase.kind())
@@ -170,6 +175,10 @@ record Verdict(boolean judged, int status, String answer, List<Failure> failures
                   + fuzzCase.breakage().describe()
                   + "), expected 400"));
     }
+  }
+
+  private static String to(FuzzCase fuzzCase) {
+    return fuzzCase.valid() ? " to a valid request" : " to a broken request";
   }
 
   /** Adds the first shape rule {@code json} breaks; true when it broke one. */

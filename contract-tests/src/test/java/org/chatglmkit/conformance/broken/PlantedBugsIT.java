@@ -162,6 +162,27 @@ class PlantedBugsIT {
             FuzzRules.INVALID_REJECTED,
             only("messages", "temperature").and(oneMessage(m -> true))),
         new Bug(
+            "never answers a content with a line separator (U+2028, U+2029)",
+            Distortion.none()
+                .withShortCircuit(
+                    request -> {
+                      if (anyMessage(
+                              m -> m.path("content").asText().matches("(?s).*[\u2028\u2029].*"))
+                          .test(parse(request.body()))) {
+                        try {
+                          Thread.sleep(30_000);
+                        } catch (InterruptedException e) {
+                          Thread.currentThread().interrupt();
+                        }
+                      }
+                      return null;
+                    }),
+            FuzzRules.NO_HANG,
+            fields("messages", "history")
+                .and(
+                    oneOffendingMessage(
+                        m -> m.path("content").asText().codePoints().count() <= 2))),
+        new Bug(
             "a stream of control characters ends without [DONE]",
             answerWhen(
                 body ->
@@ -185,7 +206,8 @@ class PlantedBugsIT {
   @MethodSource("bugs")
   void findsThePlantedBugAndShrinksItToTheOffendingField(Bug bug) throws Exception {
     try (MutatingProxy proxy = new MutatingProxy(unpaced.baseUrl(), bug.distortion())) {
-      FuzzReport report = fuzz(proxy.baseUrl(), CASES, SEED);
+      Duration timeout = Duration.ofSeconds(bug.rule().equals(FuzzRules.NO_HANG) ? 1 : 3);
+      FuzzReport report = fuzz(proxy.baseUrl(), CASES, SEED, timeout);
       assertThat(report.findings()).as(report.summaryLine()).isNotEmpty();
       Finding finding =
           report.findings().stream()
@@ -272,13 +294,18 @@ class PlantedBugsIT {
   }
 
   static FuzzReport fuzz(String url, int cases, long seed) {
+    return fuzz(url, cases, seed, Duration.ofSeconds(3));
+  }
+
+  /** Fuzzes with {@code timeout} for each exchange (short where a bug hangs). */
+  static FuzzReport fuzz(String url, int cases, long seed, Duration timeout) {
     Target target =
         new Target(url, ServerConfig.DEVELOPMENT_KEY, null, Profile.OPENAI, false, null, Map.of());
     try (ChatGlmClient client =
         new ChatGlmClient(
             target,
             new ChatGlmClient.Limits(
-                Duration.ofSeconds(3),
+                timeout,
                 ChatGlmClient.Limits.DEFAULT_MAX_BYTES,
                 8,
                 System.nanoTime() + Duration.ofMinutes(2).toNanos()))) {
