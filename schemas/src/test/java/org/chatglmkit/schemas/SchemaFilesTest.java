@@ -79,7 +79,15 @@ class SchemaFilesTest {
       assertThat(rule.statement()).isNotBlank();
       assertThat(rule.section()).isNotBlank();
       assertThat(rule.area())
-          .isIn("transport", "auth", "request", "completion", "streaming", "errors", "models");
+          .isIn(
+              "transport",
+              "auth",
+              "request",
+              "completion",
+              "streaming",
+              "errors",
+              "models",
+              "fuzzing");
     }
   }
 
