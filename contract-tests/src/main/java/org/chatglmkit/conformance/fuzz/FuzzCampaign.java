@@ -36,6 +36,12 @@ public final class FuzzCampaign {
   /** The most candidates sent while shrinking one finding. */
   static final int SHRINK_BOUND = 400;
 
+  /**
+   * The most simpler candidates that may still hang while shrinking a hang: each costs one whole
+   * timeout.
+   */
+  static final int MAX_HANGING_STEPS = 12;
+
   /** Sending stops at this share of --fuzz-time, so that shrinking has the rest. */
   private static final double SENDING_SHARE = 0.7;
 
@@ -186,16 +192,19 @@ public final class FuzzCampaign {
     boolean shrunk = false;
     if (shrink && System.nanoTime() < shrinkUntil) {
       Verdict[] last = {verdict};
+      int[] hanging = {0};
+      boolean hang = failure.rule().equals(FuzzRules.NO_HANG);
       Shrinking.Result<FuzzCase> result =
           Shrinking.shrink(
               sample,
               candidate -> {
-                if (System.nanoTime() > shrinkUntil) {
+                if (System.nanoTime() > shrinkUntil || hanging[0] >= MAX_HANGING_STEPS) {
                   return false;
                 }
                 Verdict again = judgeLater(candidate).join();
                 if (again.failed(failure)) {
                   last[0] = again;
+                  hanging[0] += hang ? 1 : 0;
                   return true;
                 }
                 return false;
@@ -203,7 +212,10 @@ public final class FuzzCampaign {
               SHRINK_BOUND);
       minimal = result.value();
       steps = result.tried();
-      shrunk = steps < SHRINK_BOUND && System.nanoTime() <= shrinkUntil;
+      shrunk =
+          steps < SHRINK_BOUND
+              && System.nanoTime() <= shrinkUntil
+              && hanging[0] < MAX_HANGING_STEPS;
       minimalVerdict = minimal == sample.getValue() ? verdict : last[0];
     }
     Failure shown =

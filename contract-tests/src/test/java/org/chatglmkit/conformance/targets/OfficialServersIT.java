@@ -11,6 +11,10 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.chatglmkit.conformance.checks.RunContext;
 import org.chatglmkit.conformance.cli.CliRun;
+import org.chatglmkit.conformance.fuzz.Finding;
+import org.chatglmkit.conformance.fuzz.FuzzReport;
+import org.chatglmkit.conformance.fuzz.FuzzRules;
+import org.chatglmkit.conformance.fuzz.FuzzSettings;
 import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.Outcome;
 import org.chatglmkit.conformance.run.RunReport;
@@ -126,6 +130,45 @@ class OfficialServersIT {
           .contains("a user message without content");
       assertThat(Gate.detail(report, "RESP-LENGTH-FINISH")).contains("'stop' with 1 tokens");
       assertThat(Gate.detail(report, "STREAM-CHUNK-IDS")).contains("created");
+    }
+  }
+
+  @Test
+  void fuzzingTheChatGlm3DemoFindsItsDialectAsMinimalRequests() throws Exception {
+    try (OfficialDemoServer server = new OfficialDemoServer(OfficialDemoServer.Dialect.CHATGLM3)) {
+      RunReport report =
+          Gate.run(
+              server.baseUrl(),
+              reports,
+              FuzzSettings.CASES,
+              "200",
+              FuzzSettings.SEED,
+              "7",
+              FuzzSettings.TIME_SECONDS,
+              "60");
+      FuzzReport fuzz = report.fuzz();
+      assertThat(fuzz.sent()).isEqualTo(200);
+      // pydantic answers a broken request with 422, and the simplest one shows it
+      Finding unprocessable =
+          fuzz.findings(FuzzRules.INVALID_REJECTED).stream()
+              .filter(finding -> finding.status() == 422)
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(fuzz.findings().toString()));
+      assertThat(unprocessable.minimal().path("messages").size()).isLessThanOrEqualTo(1);
+      assertThat(unprocessable.answer()).contains("detail");
+      // its other differences come out as minimal requests too: a last message that is not the
+      // user's is refused, a temperature of -1 accepted, chunks carry no created
+      assertThat(fuzz.findings())
+          .anySatisfy(
+              finding -> {
+                assertThat(finding.rule()).isEqualTo(FuzzRules.VALID_ACCEPTED);
+                assertThat(finding.status()).isEqualTo(400);
+              });
+      assertThat(fuzz.findings())
+          .anySatisfy(finding -> assertThat(finding.kind()).isEqualTo("STREAM-CHUNK-IDS"));
+      assertThat(Gate.outcome(report).get(Outcome.Status.FAIL))
+          .contains(FuzzRules.INVALID_REJECTED, FuzzRules.VALID_ACCEPTED, FuzzRules.ANSWER_SHAPE);
+      assertThat(report.exitCode()).isEqualTo(1);
     }
   }
 
