@@ -8,7 +8,6 @@ import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.chatglmkit.conformance.fuzz.SchemaValues.Located;
 
 /**
@@ -22,8 +21,6 @@ import org.chatglmkit.conformance.fuzz.SchemaValues.Located;
  */
 record Breakage(List<String> path, JsonNode value, String what) {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-  private static final Pattern CLASS_PATTERN =
-      Pattern.compile("\\^\\[([^\\]]+)\\]\\{(\\d+),(\\d+)\\}\\$");
 
   /** Every breakage the schema at {@code root} defines, by walking it from the request object. */
   static List<Breakage> of(SchemaValues values, Located root) {
@@ -138,7 +135,7 @@ record Breakage(List<String> path, JsonNode value, String what) {
 
   /** Strings that break {@code ^[class]{min,max}$}: too short, too long, a character outside. */
   private static List<String> breaking(String pattern) {
-    Matcher matcher = CLASS_PATTERN.matcher(pattern);
+    Matcher matcher = Texts.CLASS_PATTERN.matcher(pattern);
     if (!matcher.matches()) {
       throw new IllegalStateException("the fuzzer cannot break the pattern " + pattern);
     }

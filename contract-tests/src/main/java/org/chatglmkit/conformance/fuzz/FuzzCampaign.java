@@ -3,7 +3,6 @@ package org.chatglmkit.conformance.fuzz;
 import io.kotest.property.Arb;
 import io.kotest.property.RandomSource;
 import io.kotest.property.Sample;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -254,9 +253,5 @@ public final class FuzzCampaign {
 
   private static void count(Map<String, Integer> counts, String key) {
     counts.merge(key, 1, Integer::sum);
-  }
-
-  static Duration elapsed(long since) {
-    return Duration.ofNanos(System.nanoTime() - since);
   }
 }

@@ -7,7 +7,6 @@ import io.kotest.property.Arb;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -15,8 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.schemas.ChatGlmSchemas;
 import org.chatglmkit.schemas.Profile;
@@ -60,10 +57,6 @@ final class SchemaValues {
   static final String UNKNOWN_FIELD_PREFIX = "x_";
 
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-
-  /** {@code ^[class]{min,max}$}: the one pattern form the schemas use. */
-  private static final Pattern CLASS_PATTERN =
-      Pattern.compile("\\^\\[([^\\]]+)\\]\\{(\\d+),(\\d+)\\}\\$");
 
   private final Profile profile;
   private final int longestString;
@@ -158,9 +151,9 @@ final class SchemaValues {
     return switch (schema.type()) {
       case "object" -> object(schema);
       case "array" -> array(schema);
-      case "string" -> Gens.map(string(schema.schema()), NODES::textNode);
-      case "number" -> number(schema.schema());
-      case "integer" -> integer(schema.schema(), typicalInteger);
+      case "string" -> Gens.map(Texts.of(schema.schema(), longestString), NODES::textNode);
+      case "number" -> Numbers.decimal(schema.schema());
+      case "integer" -> Numbers.whole(schema.schema(), typicalInteger);
       case "boolean" ->
           Gens.oneOf(List.<JsonNode>of(NODES.booleanNode(true), NODES.booleanNode(false)));
       default ->
@@ -286,186 +279,6 @@ final class SchemaValues {
           list.forEach(array::add);
           return (JsonNode) array;
         });
-  }
-
-  /** Strings: printable ASCII, CJK, beyond the BMP, control characters, long, or a mix. */
-  Arb<String> string(JsonNode schema) {
-    if (schema.has("pattern")) {
-      return patterned(schema.path("pattern").asText());
-    }
-    int min = schema.path("minLength").asInt(0);
-    int max = schema.path("maxLength").asInt(longestString);
-    // Code points beyond the BMP, one by one, so that shrinking never splits a surrogate pair.
-    Arb<String> beyondBmp =
-        Gens.map(
-            Gens.lists(
-                Gens.map(
-                    Gens.ints(0x1F300, 0x1FAFF), point -> new String(Character.toChars(point))),
-                1,
-                8),
-            points -> String.join("", points));
-    char[] controls = new char[] {'\u007f', '\u2028', '\u2029', '\ufeff', '\u200b'};
-    Arb<String> control =
-        Gens.weighted(3, Gens.strings(1, 4, 0x00, 0x1f), 1, Gens.strings(1, 2, controls));
-    Arb<String> pieces =
-        Gens.map(
-            Gens.lists(
-                Gens.<String>weighted(
-                    1,
-                    Gens.strings(0, 8, ' ', '~'),
-                    1,
-                    Gens.strings(1, 4, 0x4e00, 0x9fa5),
-                    1,
-                    beyondBmp,
-                    1,
-                    control),
-                2,
-                6),
-            parts -> String.join("", parts));
-    Arb<String> any =
-        Gens.weighted(
-            6, Gens.strings(1, 24, ' ', '~'),
-            1, Gens.just(""),
-            2, Gens.strings(1, 16, 0x4e00, 0x9fa5),
-            1, beyondBmp,
-            1, control,
-            1, pieces,
-            1, longText(max));
-    return Gens.filter(
-        any,
-        text ->
-            wellFormed(text)
-                && text.codePointCount(0, text.length()) >= min
-                && text.length() <= max);
-  }
-
-  /**
-   * Whether every surrogate is paired: shrinking a string beyond the BMP char by char can split a
-   * pair, and half a pair is not a string any client can send.
-   */
-  static boolean wellFormed(String text) {
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < text.length()
-          && Character.isLowSurrogate(text.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Long text, up to {@code max} characters: a short piece repeated. It shrinks to fewer repeats of
-   * a shorter piece, so a finding that does not need the length loses it.
-   */
-  private static Arb<String> longText(int max) {
-    int piece = 16;
-    return Gens.both(
-        Gens.strings(1, piece, 'a', 'z'),
-        Gens.ints(1, Math.max(1, max / piece)),
-        (text, times) -> {
-          String repeated = text.repeat(times);
-          return repeated.length() > max ? repeated.substring(0, max) : repeated;
-        });
-  }
-
-  /** Strings of {@code ^[class]{min,max}$}, the shortest and the longest included. */
-  static Arb<String> patterned(String pattern) {
-    Matcher matcher = CLASS_PATTERN.matcher(pattern);
-    if (!matcher.matches()) {
-      throw new IllegalStateException(
-          "the fuzzer understands only patterns of the form ^[class]{min,max}$, not " + pattern);
-    }
-    char[] chars = characterClass(matcher.group(1));
-    int min = Integer.parseInt(matcher.group(2));
-    int max = Integer.parseInt(matcher.group(3));
-    return Gens.weighted(
-        6, Gens.strings(min, Math.min(max, 16), chars),
-        1, Gens.strings(min, min, chars),
-        1, Gens.strings(max, max, chars),
-        1, Gens.strings(min, max, chars));
-  }
-
-  /** The characters of a regular-expression class body such as {@code a-zA-Z0-9_}. */
-  static char[] characterClass(String body) {
-    StringBuilder chars = new StringBuilder();
-    for (int i = 0; i < body.length(); i++) {
-      char c = body.charAt(i);
-      if (c == '\\' || c == '^' || c == '[') {
-        throw new IllegalStateException("the fuzzer does not understand the class [" + body + "]");
-      }
-      if (i + 2 < body.length() && body.charAt(i + 1) == '-') {
-        for (char x = c; x <= body.charAt(i + 2); x++) {
-          chars.append(x);
-        }
-        i += 2;
-      } else {
-        chars.append(c);
-      }
-    }
-    return chars.toString().toCharArray();
-  }
-
-  /**
-   * Numbers within {@code minimum}..{@code maximum}: the edges themselves and just inside them,
-   * whole numbers, and decimals with up to three places (and some with seven).
-   */
-  static Arb<JsonNode> number(JsonNode schema) {
-    BigDecimal min = schema.has("minimum") ? schema.path("minimum").decimalValue() : null;
-    BigDecimal max = schema.has("maximum") ? schema.path("maximum").decimalValue() : null;
-    BigDecimal low = min != null ? min : BigDecimal.valueOf(-1_000_000);
-    BigDecimal high = max != null ? max : BigDecimal.valueOf(1_000_000);
-    List<JsonNode> edges = new ArrayList<>();
-    for (BigDecimal edge :
-        List.of(
-            low, low.add(new BigDecimal("0.001")), high, high.subtract(new BigDecimal("0.001")))) {
-      edges.add(NODES.numberNode(edge));
-    }
-    return Gens.weighted(
-        2, Gens.oneOf(edges),
-        1, Gens.map(Gens.longs(low.longValue(), high.longValue()), NODES::numberNode),
-        4, scaled(low, high, 3),
-        1, scaled(low, high, 1),
-        1, scaled(low, low.add(BigDecimal.ONE.movePointLeft(4)), 7));
-  }
-
-  /** Decimals from {@code low} to {@code high} with {@code scale} places. */
-  private static Arb<JsonNode> scaled(BigDecimal low, BigDecimal high, int scale) {
-    long from = low.movePointRight(scale).longValueExact();
-    long to = high.movePointRight(scale).longValueExact();
-    return Gens.map(
-        Gens.longs(from, to), units -> NODES.numberNode(BigDecimal.valueOf(units, scale)));
-  }
-
-  /**
-   * Integers within {@code minimum}..{@code maximum}: the edges and small values; where there is no
-   * maximum, mostly {@code typical} values above the minimum and now and then the values where
-   * integer types overflow.
-   */
-  static Arb<JsonNode> integer(JsonNode schema, int typical) {
-    long min = schema.has("minimum") ? schema.path("minimum").asLong() : -1_000_000;
-    long max = schema.has("maximum") ? schema.path("maximum").asLong() : Long.MAX_VALUE;
-    List<Long> edges = new ArrayList<>(List.of(min, Math.min(max, min + 1)));
-    Arb<Long> values;
-    if (max == Long.MAX_VALUE) {
-      List<Long> overflow = List.of(65_535L, 65_536L, (long) Integer.MAX_VALUE, 1L << 31, 1L << 53);
-      values =
-          Gens.weighted(
-              2, Gens.oneOf(edges),
-              9, Gens.longs(min, min + typical - 1),
-              1, Gens.oneOf(overflow));
-    } else {
-      edges.add(max);
-      values =
-          Gens.weighted(
-              2, Gens.oneOf(edges),
-              5, Gens.longs(min, Math.min(max, min + 63)),
-              1, Gens.longs(min, Math.min(max, min + 4095)));
-    }
-    return Gens.map(values, NODES::numberNode);
   }
 
   /** Now and then one or two fields the schema does not name, with values of any JSON type. */

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import org.chatglmkit.conformance.fuzz.Finding;
 import org.chatglmkit.conformance.fuzz.FuzzCampaign;
 import org.chatglmkit.conformance.fuzz.FuzzReport;
+import org.chatglmkit.conformance.fuzz.FuzzRules;
 import org.chatglmkit.conformance.fuzz.FuzzSettings;
 import org.chatglmkit.conformance.http.Call;
 import org.chatglmkit.conformance.http.ChatGlmClient;
@@ -83,7 +84,9 @@ public final class FuzzBench {
         List<Integer> found = new ArrayList<>();
         try (MutatingProxy proxy = new MutatingProxy(unpaced.baseUrl(), bug.distortion())) {
           for (long seed = 1; seed <= seeds; seed++) {
-            FuzzReport report = fuzz(proxy.baseUrl(), 300, seed);
+            // a hang costs one timeout per case and per shrink step: keep it short there
+            Duration timeout = Duration.ofSeconds(bug.rule().equals(FuzzRules.NO_HANG) ? 1 : 10);
+            FuzzReport report = fuzz(proxy.baseUrl(), 300, seed, timeout);
             found.add(
                 report.findings().stream()
                     .filter(f -> f.rule().equals(bug.rule()))
@@ -91,6 +94,7 @@ public final class FuzzBench {
                     .map(index -> index + 1)
                     .min()
                     .orElse(-1));
+            System.err.printf("  %s, seed %d: %s%n", bug.name(), seed, report.summaryLine());
           }
         }
         List<Integer> sorted =
@@ -119,7 +123,11 @@ public final class FuzzBench {
   }
 
   static FuzzReport fuzz(String url, int cases, long seed) {
-    try (ChatGlmClient client = client(url)) {
+    return fuzz(url, cases, seed, Duration.ofSeconds(10));
+  }
+
+  static FuzzReport fuzz(String url, int cases, long seed, Duration timeout) {
+    try (ChatGlmClient client = client(url, timeout)) {
       return FuzzCampaign.run(
           client,
           new FuzzSettings(cases, seed, true, Duration.ofSeconds(120), 1_800, 32),
@@ -129,7 +137,7 @@ public final class FuzzBench {
 
   /** The same client sending one fixed minimal request {@code count} times: the baseline. */
   static double plainRate(String url, int count) {
-    try (ChatGlmClient client = client(url)) {
+    try (ChatGlmClient client = client(url, Duration.ofSeconds(10))) {
       Call call =
           Call.chat(
               "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":16}",
@@ -144,13 +152,13 @@ public final class FuzzBench {
     }
   }
 
-  private static ChatGlmClient client(String url) {
+  private static ChatGlmClient client(String url, Duration timeout) {
     Target target =
         new Target(url, ServerConfig.DEVELOPMENT_KEY, null, Profile.OPENAI, false, null, Map.of());
     return new ChatGlmClient(
         target,
         new ChatGlmClient.Limits(
-            Duration.ofSeconds(10),
+            timeout,
             ChatGlmClient.Limits.DEFAULT_MAX_BYTES,
             ChatGlmClient.Limits.DEFAULT_CONCURRENCY,
             System.nanoTime() + Duration.ofMinutes(10).toNanos()));

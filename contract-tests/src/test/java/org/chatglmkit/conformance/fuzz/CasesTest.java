@@ -137,7 +137,7 @@ class CasesTest {
         .anyMatch(c -> anyString(c.request(), s -> s.chars().anyMatch(ch -> ch < 0x20)));
     assertThat(valid).anyMatch(c -> anyString(c.request(), s -> s.indexOf('\u2028') >= 0));
     assertThat(valid).anyMatch(c -> anyString(c.request(), s -> s.length() >= 500));
-    assertThat(valid).allMatch(c -> !anyString(c.request(), s -> !SchemaValues.wellFormed(s)));
+    assertThat(valid).allMatch(c -> !anyString(c.request(), s -> !Texts.wellFormed(s)));
   }
 
   @Test
