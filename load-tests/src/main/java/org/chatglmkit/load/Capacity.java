@@ -13,8 +13,8 @@ import org.chatglmkit.mockserver.settings.Settings;
 
 /**
  * Capacity search over a step sweep: each step's requests (by start time), its goodput and latency,
- * and the highest step at which the SLOs held for at least {@code chatglm.capacity.good-ratio}
- * (default 0.95) of the requests.
+ * and the knee: the last step, counting up from the first, at which the SLOs held for at least
+ * {@code chatglm.capacity.good-ratio} (default 0.95) of the requests.
  *
  * @param steps one row per step
  * @param goodRatio the share of good requests a step needs
@@ -88,9 +88,20 @@ record Capacity(List<Step> steps, double goodRatio) {
     return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
   }
 
-  /** The highest step rate at which the SLOs held, or 0 when none did. */
+  /**
+   * The knee: the rate of the last step before the SLOs first broke, or 0 when the first step
+   * already broke them. A later step that holds again (noise, a server that recovered) does not
+   * raise it.
+   */
   double capacity() {
-    return steps.stream().filter(Step::holds).mapToDouble(Step::rate).max().orElse(0);
+    double knee = 0;
+    for (Step step : steps) {
+      if (!step.holds()) {
+        break;
+      }
+      knee = step.rate();
+    }
+    return knee;
   }
 
   JsonNode toJson() {
