@@ -43,18 +43,17 @@ record Verdict(boolean judged, int status, String answer, List<Failure> failures
   /** Judges a plain (not streamed) answer. */
   static Verdict of(FuzzCase fuzzCase, Exchange exchange, Profile profile) {
     String answer = excerpt(exchange.body());
-    if (exchange.stoppedByTimeLimit() || NOT_JUDGED.contains(exchange.status())) {
-      return new Verdict(false, exchange.status(), answer, List.of());
+    Verdict early =
+        beforeTheAnswer(
+            fuzzCase,
+            exchange.status(),
+            exchange.stoppedByTimeLimit(),
+            "no complete answer: " + exchange.failure(),
+            answer);
+    if (early != null) {
+      return early;
     }
     List<Failure> failures = new ArrayList<>();
-    if (exchange.status() == 0) {
-      failures.add(
-          new Failure(
-              FuzzRules.NO_HANG,
-              "no answer" + to(fuzzCase),
-              "no complete answer: " + exchange.failure()));
-      return new Verdict(true, 0, answer, failures);
-    }
     byStatus(fuzzCase, exchange.status(), answer, failures);
     if (fuzzCase.valid() && exchange.status() == 200) {
       if (!exchange.hasJsonContentType()) {
@@ -83,18 +82,17 @@ record Verdict(boolean judged, int status, String answer, List<Failure> failures
   /** Judges a streamed answer to a valid request. */
   static Verdict ofStream(FuzzCase fuzzCase, StreamResult stream, Profile profile) {
     String answer = excerpt(stream.status() == 200 ? stream.transcript() : stream.body());
-    if (stream.stoppedByTimeLimit() || NOT_JUDGED.contains(stream.status())) {
-      return new Verdict(false, stream.status(), answer, List.of());
+    Verdict early =
+        beforeTheAnswer(
+            fuzzCase,
+            stream.status(),
+            stream.stoppedByTimeLimit(),
+            "no answer to a stream: " + stream.failure(),
+            answer);
+    if (early != null) {
+      return early;
     }
     List<Failure> failures = new ArrayList<>();
-    if (stream.status() == 0) {
-      failures.add(
-          new Failure(
-              FuzzRules.NO_HANG,
-              "no answer" + to(fuzzCase),
-              "no answer to a stream: " + stream.failure()));
-      return new Verdict(true, 0, answer, failures);
-    }
     byStatus(fuzzCase, stream.status(), answer, failures);
     if (stream.status() != 200) {
       return new Verdict(true, stream.status(), answer, failures);
@@ -144,6 +142,25 @@ record Verdict(boolean judged, int status, String answer, List<Failure> failures
       }
     }
     return new Verdict(true, stream.status(), answer, failures);
+  }
+
+  /**
+   * The verdict when the answer need not be read: not judged (the run's own time limit, or a status
+   * that says nothing about the request), or no answer at all; {@code null} otherwise.
+   */
+  private static Verdict beforeTheAnswer(
+      FuzzCase fuzzCase, int status, boolean stoppedByTheRun, String noAnswer, String answer) {
+    if (stoppedByTheRun || NOT_JUDGED.contains(status)) {
+      return new Verdict(false, status, answer, List.of());
+    }
+    if (status == 0) {
+      return new Verdict(
+          true,
+          0,
+          answer,
+          List.of(new Failure(FuzzRules.NO_HANG, "no answer" + to(fuzzCase), noAnswer)));
+    }
+    return null;
   }
 
   /** The status rules: 5xx never; valid requests answered 200, broken ones 400. */

@@ -8,12 +8,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.chatglmkit.conformance.checks.RunContext;
-import org.chatglmkit.conformance.fuzz.FuzzRules;
 import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.Outcome;
 import org.chatglmkit.conformance.run.RuleResult;
 import org.chatglmkit.conformance.run.RunReport;
 import org.chatglmkit.mockserver.target.TargetSettings;
+import org.chatglmkit.schemas.Rule;
+import org.chatglmkit.schemas.RuleCatalogue;
 
 /** Runs the gate against a target in tests and reads its outcome as sets of rule ids. */
 public final class Gate {
@@ -51,14 +52,12 @@ public final class Gate {
     return byStatus;
   }
 
-  /** The fuzzing rules: skipped in every run that does not ask for --fuzz N. */
+  /** The fuzzing rules (the catalogue's fuzzing area): skipped in a run without --fuzz N. */
   public static final Set<String> FUZZING =
-      Set.of(
-          FuzzRules.VALID_ACCEPTED,
-          FuzzRules.INVALID_REJECTED,
-          FuzzRules.NO_5XX,
-          FuzzRules.NO_HANG,
-          FuzzRules.ANSWER_SHAPE);
+      RuleCatalogue.get().all().stream()
+          .filter(rule -> rule.area().equals("fuzzing"))
+          .map(Rule::id)
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   /** {@code ids} and the fuzzing rules. */
   public static Set<String> withFuzzing(String... ids) {
