@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Capacity search: steps the offered rate up and reports the highest step at which the SLOs held
-# (table printed at the end; summary.json "capacity" and plots.html under reports/load/).
+# (table printed at the end; summary.json "capacity" and report.html under reports/load/).
 # Usage: load-tests/bin/capacity.sh [simulation=StreamingChatSimulation] [start=2] [step=2] [steps=6] [step_s=15] [-Dmore=...]
 # SLOs: -Dchatglm.slo.ttft-ms=500 -Dchatglm.slo.tpot-ms=50 -Dchatglm.slo.e2e-ms=5000 (any subset);
 # target: -Dchatglm.target.url=... -Dchatglm.target.api-key=... (none: the embedded reference server).

@@ -18,8 +18,9 @@ import org.chatglmkit.mockserver.settings.Settings;
  *
  * @param steps one row per step
  * @param goodRatio the share of good requests a step needs
+ * @param stepSeconds how long each step lasted
  */
-record Capacity(List<Step> steps, double goodRatio) {
+record Capacity(List<Step> steps, double goodRatio, double stepSeconds) {
 
   /**
    * One step of the sweep.
@@ -71,7 +72,7 @@ record Capacity(List<Step> steps, double goodRatio) {
               Report.round(percentile(e2e, 99)),
               !mine.isEmpty() && share >= goodRatio));
     }
-    return new Capacity(steps, goodRatio);
+    return new Capacity(steps, goodRatio, stepMillis / 1000);
   }
 
   /** One figure of the successful samples, sorted. */
@@ -108,6 +109,7 @@ record Capacity(List<Step> steps, double goodRatio) {
     ObjectNode node = Json.MAPPER.createObjectNode();
     node.put("good_ratio", goodRatio);
     node.put("max_rate_within_slo", capacity());
+    node.put("step_seconds", stepSeconds);
     ArrayNode rows = node.putArray("steps");
     for (Step step : steps) {
       rows.add(Json.MAPPER.valueToTree(step));

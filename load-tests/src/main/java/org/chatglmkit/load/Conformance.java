@@ -1,6 +1,9 @@
 package org.chatglmkit.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.chatglmkit.schemas.ChatGlmSchemas;
 import org.chatglmkit.schemas.Profile;
 import org.chatglmkit.schemas.Shape;
@@ -8,23 +11,48 @@ import org.chatglmkit.schemas.Violation;
 
 /**
  * Conformance under load: every answer, chunk and error body is checked, violations counted by
- * rule.
+ * rule. In a run the checks happen on a thread of their own, so that validating one stream's chunks
+ * never delays the timestamps of another's on the load generator's threads; {@link #drain} waits
+ * for them before the report.
  */
 final class Conformance {
   private final Profile profile;
   private final Metrics metrics;
   private final boolean enabled;
+  private final ExecutorService worker;
 
+  /** Checks inline, on the caller's thread (for tests). */
   Conformance(Profile profile, Metrics metrics, boolean enabled) {
+    this(profile, metrics, enabled, false);
+  }
+
+  Conformance(Profile profile, Metrics metrics, boolean enabled, boolean background) {
     this.profile = profile;
     this.metrics = metrics;
     this.enabled = enabled;
+    this.worker =
+        background && enabled
+            ? Executors.newSingleThreadExecutor(
+                task -> {
+                  Thread thread = new Thread(task, "chatglm-load-conformance");
+                  thread.setDaemon(true);
+                  return thread;
+                })
+            : null;
   }
 
   void check(Shape shape, JsonNode document) {
     if (!enabled) {
       return;
     }
+    if (worker == null) {
+      validate(shape, document);
+    } else {
+      worker.execute(() -> validate(shape, document));
+    }
+  }
+
+  private void validate(Shape shape, JsonNode document) {
     metrics.checked();
     for (Violation violation : ChatGlmSchemas.get().validate(shape, profile, document)) {
       metrics.violation(violation.ruleId());
@@ -39,6 +67,21 @@ final class Conformance {
     check(Shape.ERROR, body);
     if ((status == 429 || status == 529) && (retryAfter == null || !retryAfter.matches("\\d+"))) {
       metrics.violation("ERR-RETRY-AFTER");
+    }
+  }
+
+  /** Waits (at most a minute) for the checks still queued. */
+  void drain() {
+    if (worker == null) {
+      return;
+    }
+    worker.shutdown();
+    try {
+      if (!worker.awaitTermination(60, TimeUnit.SECONDS)) {
+        worker.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -1,27 +1,47 @@
 package org.chatglmkit.load;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.chatglmkit.load.workload.Lengths;
 import org.chatglmkit.mockserver.settings.Settings;
 
 /**
  * Everything a load run is told, by the toolkit's one rule ({@link Settings}): a system property
  * ({@code -Dchatglm.load.profile=rate}), then the environment variable ({@code
- * CHATGLM_LOAD_PROFILE=rate}), then the default; the target settings are the conformance gate's
- * ({@code chatglm.target.url}, ...).
+ * CHATGLM_LOAD_PROFILE=rate}), then the default. The command ({@code chatglm-load}) and the Maven
+ * path set the same names; the target settings are the conformance gate's ({@code
+ * chatglm.target.url}, ...).
  *
- * @param profile the load profile: smoke, rate, ramp, steps, concurrency or soak
+ * @param profile the load profile: smoke, rate, ramp, steps (or sweep), concurrency or soak
  * @param rate requests started per second (rate, soak; the start of ramp and steps)
  * @param rampTo the rate a ramp ends at
  * @param steps how many steps a step sweep has
  * @param stepRate how much each step adds to the rate
  * @param users virtual users for the closed model (concurrency)
- * @param duration how long the profile (or each step) lasts
- * @param maxTokens {@code max_tokens} of every request
+ * @param duration how long the measured part of the profile (or each step) lasts
+ * @param warmup how long the load runs before measuring starts (requests sent in it are answered
+ *     and checked, but not measured)
+ * @param burstiness the shape of the gamma-distributed gaps between arrivals (1: Poisson)
+ * @param seed the seed of arrivals and synthetic prompts
+ * @param maxTokens {@code max_tokens} of every request (unless the workload says otherwise)
  * @param temperature {@code temperature} of every request
- * @param dataset a JSONL file of prompts, or {@code null} for the bundled one
- * @param streamTimeout how long a stream may stay silent before it counts as stalled
+ * @param dataset a ShareGPT or chat JSONL dataset, or {@code null} for the bundled prompts
+ * @param turns turns per session: 1 sends single requests, more plays conversations turn by turn
+ * @param inputTokens synthetic prompt lengths, or {@code null} (then the dataset is used)
+ * @param outputTokens synthetic answer lengths ({@code max_tokens} per request), or {@code null}
+ * @param trace an arrival trace to replay (Mooncake or BurstGPT JSONL), or {@code null}
+ * @param speed how much faster than recorded the trace plays
+ * @param tokenizer a ChatGLM tokenizer (checkpoint directory or {@code tokenizer.model}) for
+ *     client-side token counts, or {@code null}
+ * @param streamTimeout how long a stream or an answer may take before it counts as stalled
  * @param validate whether every answer and chunk is checked against the schemas
+ * @param injectors how many injectors share the load (each runs its share)
+ * @param injectorIndex this injector's index, from 0
+ * @param progress how often a progress line is printed (zero: never)
  * @param slo the service-level objectives that define goodput
  * @param thresholds the limits that fail the run
  */
@@ -33,15 +53,61 @@ public record LoadConfig(
     double stepRate,
     int users,
     Duration duration,
+    Duration warmup,
+    double burstiness,
+    long seed,
     int maxTokens,
     double temperature,
     String dataset,
+    int turns,
+    Lengths inputTokens,
+    Lengths outputTokens,
+    String trace,
+    double speed,
+    String tokenizer,
     Duration streamTimeout,
     boolean validate,
+    int injectors,
+    int injectorIndex,
+    Duration progress,
     Slo slo,
     Thresholds thresholds) {
 
   public static final String PREFIX = "chatglm.load.";
+
+  /** The load profiles. */
+  public static final List<String> PROFILES =
+      List.of("smoke", "rate", "ramp", "steps", "sweep", "concurrency", "soak");
+
+  public LoadConfig {
+    if (!PROFILES.contains(profile)) {
+      throw new IllegalArgumentException(
+          "unknown load profile '" + profile + "' (" + String.join(", ", PROFILES) + ")");
+    }
+    positive("rate", rate);
+    positive("users", users);
+    positive("turns", turns);
+    positive("max tokens", maxTokens);
+    positive("burstiness", burstiness);
+    positive("speed", speed);
+    positive("injectors", injectors);
+    if (injectorIndex < 0 || injectorIndex >= injectors) {
+      throw new IllegalArgumentException(
+          "the injector index must be from 0 to " + (injectors - 1) + ", not " + injectorIndex);
+    }
+    if (duration.isZero() || duration.isNegative()) {
+      throw new IllegalArgumentException("the duration must be above 0");
+    }
+    if (outputTokens != null && inputTokens == null) {
+      throw new IllegalArgumentException("synthetic output lengths need input lengths too");
+    }
+  }
+
+  private static void positive(String what, double value) {
+    if (!(value > 0)) {
+      throw new IllegalArgumentException(what + " must be above 0, not " + value);
+    }
+  }
 
   /** Reads {@code chatglm.load.*}, {@code chatglm.slo.*} and {@code chatglm.assert.*}. */
   public static LoadConfig fromSystemProperties() {
@@ -50,12 +116,12 @@ public record LoadConfig(
 
   /** Reads the settings from {@code settings}. */
   public static LoadConfig from(Settings settings) {
-    String profile = settings.text(PREFIX + "profile", "smoke").toLowerCase(Locale.ROOT);
+    String profile = settings.text(PREFIX + "profile", "smoke").strip().toLowerCase(Locale.ROOT);
     long defaultSeconds =
         switch (profile) {
           case "smoke" -> 5;
           case "soak" -> 600;
-          case "steps" -> 10;
+          case "steps", "sweep" -> 10;
           default -> 30;
         };
     return new LoadConfig(
@@ -65,14 +131,79 @@ public record LoadConfig(
         (int) settings.whole(PREFIX + "steps", 5),
         settings.number(PREFIX + "step-rate", 2),
         (int) settings.whole(PREFIX + "users", 8),
-        Duration.ofSeconds(settings.whole(PREFIX + "duration-s", defaultSeconds)),
+        duration(settings, "duration", Duration.ofSeconds(defaultSeconds)),
+        duration(settings, "warmup", Duration.ZERO),
+        settings.number(PREFIX + "burstiness", 1),
+        settings.whole(PREFIX + "seed", 1),
         (int) settings.whole(PREFIX + "max-tokens", 64),
         settings.number(PREFIX + "temperature", 0.7),
         settings.text(PREFIX + "dataset", null),
-        Duration.ofSeconds(settings.whole(PREFIX + "stream-timeout-s", 30)),
+        (int) settings.whole(PREFIX + "turns", 1),
+        settings.text(PREFIX + "input-tokens").map(Lengths::parse).orElse(null),
+        settings.text(PREFIX + "output-tokens").map(Lengths::parse).orElse(null),
+        settings.text(PREFIX + "trace", null),
+        settings.number(PREFIX + "speed", 1),
+        settings.text(PREFIX + "tokenizer", null),
+        duration(settings, "stream-timeout", Duration.ofSeconds(30)),
         settings.flag(PREFIX + "validate", true),
+        (int) settings.whole(PREFIX + "injectors", 1),
+        (int) settings.whole(PREFIX + "injector-index", 0),
+        duration(settings, "progress", Duration.ofSeconds(5)),
         Slo.from(settings),
-        Thresholds.from(settings));
+        Thresholds.from(settings, profile));
+  }
+
+  /**
+   * {@code chatglm.load.NAME} with a unit ({@code 60s}, {@code 500ms}, {@code 2m}; a bare number is
+   * seconds), or the older {@code chatglm.load.NAME-s} in whole seconds.
+   */
+  private static Duration duration(Settings settings, String name, Duration fallback) {
+    Optional<String> text = settings.text(PREFIX + name);
+    if (text.isPresent()) {
+      return Durations.parse(text.get(), "s");
+    }
+    return Duration.ofSeconds(settings.whole(PREFIX + name + "-s", fallback.toSeconds()))
+        .plusNanos(fallback.toNanos() % 1_000_000_000L);
+  }
+
+  /** Whether the run sweeps rates step by step to find the capacity. */
+  public boolean sweeps() {
+    return profile.equals("steps") || profile.equals("sweep");
+  }
+
+  /** This injector's share of a rate or a user count. */
+  public double share(double total) {
+    return total / injectors;
+  }
+
+  /** The settings as written to the summary. */
+  public Map<String, Object> describe() {
+    Map<String, Object> map = new LinkedHashMap<>();
+    map.put("profile", profile);
+    map.put("rate", rate);
+    map.put("ramp_to", rampTo);
+    map.put("steps", steps);
+    map.put("step_rate", stepRate);
+    map.put("users", users);
+    map.put("duration_s", duration.toMillis() / 1000.0);
+    map.put("warmup_s", warmup.toMillis() / 1000.0);
+    map.put("burstiness", burstiness);
+    map.put("seed", seed);
+    map.put("max_tokens", maxTokens);
+    map.put("temperature", temperature);
+    map.put("dataset", dataset);
+    map.put("turns", turns);
+    map.put("input_tokens", inputTokens == null ? null : inputTokens.toString());
+    map.put("output_tokens", outputTokens == null ? null : outputTokens.toString());
+    map.put("trace", trace);
+    map.put("speed", speed);
+    map.put("tokenizer", tokenizer);
+    map.put("stream_timeout_s", streamTimeout.toMillis() / 1000.0);
+    map.put("validate", validate);
+    map.put("injectors", injectors);
+    map.put("injector_index", injectorIndex);
+    map.put("slo", slo);
+    return map;
   }
 
   private static Double optional(Settings settings, String property) {
@@ -109,21 +240,27 @@ public record LoadConfig(
    * @param p99E2eMillis highest p99 end-to-end latency
    * @param errorRate highest fraction of failed requests
    * @param violations most schema violations (default 0: any violation fails)
+   * @param bufferedStreams most streams whose content all arrived at once (a server or proxy that
+   *     buffers the stream)
    */
   public record Thresholds(
       Double p99TtftMillis,
       Double p99ItlMillis,
       Double p99E2eMillis,
       Double errorRate,
-      Double violations) {
-    static Thresholds from(Settings settings) {
+      Double violations,
+      Double bufferedStreams) {
+    /** The limits given; a smoke run also allows no buffered stream unless told otherwise. */
+    static Thresholds from(Settings settings, String profile) {
       Double violations = optional(settings, "chatglm.assert.violations");
+      Double buffered = optional(settings, "chatglm.assert.buffered-streams");
       return new Thresholds(
           optional(settings, "chatglm.assert.p99-ttft-ms"),
           optional(settings, "chatglm.assert.p99-itl-ms"),
           optional(settings, "chatglm.assert.p99-e2e-ms"),
           optional(settings, "chatglm.assert.error-rate"),
-          violations == null ? 0.0 : violations);
+          violations == null ? 0.0 : violations,
+          buffered == null && profile.equals("smoke") ? Double.valueOf(0) : buffered);
     }
   }
 }

@@ -1,18 +1,32 @@
 package org.chatglmkit.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatling.javaapi.core.Session;
 import io.gatling.javaapi.http.HttpDsl;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+import org.chatglmkit.load.workload.Conversation;
 import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.LatencyProfile;
@@ -24,9 +38,13 @@ import org.chatglmkit.mockserver.target.TargetSettings;
 import org.chatglmkit.schemas.Shape;
 
 /**
- * One load run: the target (the embedded reference server when none is given), the prompts, the
- * metrics and the conformance checks. Simulations open it in {@code before()}, feed it from their
- * scenario, and close it in {@code after()}, which writes and checks the report.
+ * One load run: the target (the embedded reference server when none is given), the workload, the
+ * metrics and the conformance checks. Simulations open it when Gatling builds them, call it from
+ * their scenario, and close it in {@code after()}, which writes and checks the report.
+ *
+ * <p>Each virtual user plays one conversation: {@link #begin} (its arrival, against the schedule),
+ * then for each turn {@link #body}, {@link #sending}, the request, and {@link #streamFinished} or
+ * {@link #answered}; each answer joins the next turn's context.
  */
 public final class LoadRun {
   /**
@@ -36,28 +54,80 @@ public final class LoadRun {
   public static final LatencyProfile EMBEDDED_LATENCY = new LatencyProfile(200, 20, 0);
 
   private static volatile LoadRun current;
+  private static volatile Report last;
+  private static volatile boolean commandDecides;
 
   private final String simulation;
   private final LoadConfig config;
   private final OpenTarget open;
+  private final ClientTokenizer tokenizer;
+  private final Workload workload;
   private final Metrics metrics;
   private final Conformance conformance;
   private final StreamTracker streams;
+  private final Map<Long, UserSession> sessions = new ConcurrentHashMap<>();
+  private final AtomicLong arrivals = new AtomicLong();
+  private final AtomicLong sent = new AtomicLong();
+  private final AtomicLong finished = new AtomicLong();
+  private final AtomicLongArray arrivedAt;
   private final long startedMillis = System.currentTimeMillis();
+  private final ScheduledExecutorService ticker;
+  private volatile long origin = -1;
+  private volatile long lastArrival;
 
-  private LoadRun(String simulation, LoadConfig config, OpenTarget open) {
+  private static final class UserSession {
+    final Conversation conversation;
+    final ArrayNode earlier;
+    int turn;
+    boolean broken;
+    long tokenizerInput = -1;
+    long sentAt;
+    boolean measured;
+
+    UserSession(Conversation conversation) {
+      this.conversation = conversation;
+      this.earlier = conversation.context().deepCopy();
+    }
+  }
+
+  private LoadRun(
+      String simulation,
+      LoadConfig config,
+      OpenTarget open,
+      ClientTokenizer tokenizer,
+      Workload workload) {
     this.simulation = simulation;
     this.config = config;
     this.open = open;
+    this.tokenizer = tokenizer;
+    this.workload = workload;
     this.metrics = new Metrics(config.slo());
-    this.conformance = new Conformance(open.target().profile(), metrics, config.validate());
+    this.conformance = new Conformance(open.target().profile(), metrics, config.validate(), true);
     this.streams = new StreamTracker(metrics, conformance);
+    this.arrivedAt =
+        new AtomicLongArray(workload.schedule() == null ? 0 : workload.schedule().length);
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "chatglm-load-progress");
+              thread.setDaemon(true);
+              return thread;
+            });
+    long every = config.progress().toMillis();
+    if (every > 0) {
+      ticker.scheduleAtFixedRate(() -> progress(System.out), every, every, TimeUnit.MILLISECONDS);
+    }
   }
 
-  /** Opens the run for a simulation; the target comes from {@code chatglm.target.*}. */
+  /**
+   * Opens the run for a simulation: reads the settings and the workload (a bad dataset line stops
+   * here, before any load), then reaches or starts the target.
+   */
   public static LoadRun open(String simulation) {
     LoadConfig config = LoadConfig.fromSystemProperties();
     TargetSettings settings = TargetSettings.fromEnvironment();
+    ClientTokenizer tokenizer = ClientTokenizer.open(config.tokenizer());
+    Workload workload = Workload.of(config, tokenizer);
     if (!settings.embedded()) {
       Reachability.problem(settings.url())
           .ifPresent(
@@ -73,7 +143,7 @@ public final class LoadRun {
                 .latency(EMBEDDED_LATENCY)
                 .faults(embeddedFaults())
                 .build());
-    LoadRun run = new LoadRun(simulation, config, open);
+    LoadRun run = new LoadRun(simulation, config, open, tokenizer, workload);
     current = run;
     return run;
   }
@@ -96,6 +166,24 @@ public final class LoadRun {
     return current;
   }
 
+  /**
+   * When set (by the command), {@link #finish} leaves the verdict to the caller instead of failing
+   * the simulation, which Gatling would print as a stack trace.
+   */
+  public static void commandDecides(boolean decides) {
+    commandDecides = decides;
+  }
+
+  /** Whether the command, not the simulation, turns breaches into the exit code. */
+  public static boolean commandDecides() {
+    return commandDecides;
+  }
+
+  /** The report of the run that finished last in this JVM (for the command), if any. */
+  public static Optional<Report> lastReport() {
+    return Optional.ofNullable(last);
+  }
+
   public LoadConfig config() {
     return config;
   }
@@ -108,6 +196,11 @@ public final class LoadRun {
     return metrics;
   }
 
+  /** The arrival schedule (seconds from the start), or {@code null} for the closed model. */
+  public double[] schedule() {
+    return workload.schedule();
+  }
+
   /** The HTTP protocol every simulation uses: the target's root, key and extra headers. */
   public HttpProtocolBuilder protocol() {
     return HttpDsl.http
@@ -117,21 +210,77 @@ public final class LoadRun {
         .contentTypeHeader("application/json");
   }
 
-  /** The run's prompts as request bodies, streamed or not. */
-  public Prompts prompts(boolean stream) {
-    return Prompts.load(
-        config.dataset(),
-        config.maxTokens(),
-        config.temperature(),
-        stream,
-        target().modelName().orElse(null));
+  /** An endless feeder: the arrival index of each user, in the order users start. */
+  public Iterator<Map<String, Object>> feeder() {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return true;
+      }
+
+      @Override
+      public Map<String, Object> next() {
+        return Map.of("arrival", arrivals.getAndIncrement());
+      }
+    };
   }
 
   // ---- called from the scenarios ----
 
-  /** Marks the start of a user's stream. */
-  public void streamStarted(long userId) {
-    streams.start(userId);
+  /** A user arrives: its lag behind the schedule is measured, its conversation chosen. */
+  public Session begin(Session session) {
+    long now = System.nanoTime();
+    long index = session.getLong("arrival");
+    double[] schedule = workload.schedule();
+    double due = schedule == null ? 0 : schedule[(int) Math.min(index, schedule.length - 1)];
+    synchronized (this) {
+      if (origin < 0) {
+        origin = now - Math.round(due * 1e9);
+        metrics.origin(origin + config.warmup().toNanos());
+      }
+    }
+    if (index < arrivedAt.length()) {
+      arrivedAt.set((int) index, now);
+    }
+    lastArrival = now;
+    sessions.put(session.userId(), new UserSession(workload.conversation(index)));
+    return session;
+  }
+
+  /** The number of turns of the user's conversation. */
+  public int turns(Session session) {
+    UserSession user = sessions.get(session.userId());
+    return user == null ? 0 : Math.min(config.turns(), user.conversation.turns().size());
+  }
+
+  /** The request body of the user's next turn. */
+  public String body(Session session, boolean stream) {
+    UserSession user = sessions.get(session.userId());
+    Conversation.Turn turn = user.conversation.turns().get(user.turn);
+    ArrayNode all = user.earlier.deepCopy().addAll(turn.messages());
+    user.tokenizerInput = tokenizer == null ? -1 : tokenizer.prompt(all);
+    int maxTokens = turn.maxTokens() != null ? turn.maxTokens() : config.maxTokens();
+    return Requests.body(
+        user.earlier,
+        turn.messages(),
+        maxTokens,
+        config.temperature(),
+        stream,
+        target().modelName().orElse(null),
+        target().profile());
+  }
+
+  /** The user's request is about to be written. */
+  public Session sending(Session session, boolean stream) {
+    long now = System.nanoTime();
+    UserSession user = sessions.get(session.userId());
+    user.sentAt = now;
+    user.measured = origin >= 0 && now - origin >= config.warmup().toNanos();
+    sent.incrementAndGet();
+    if (stream) {
+      streams.start(session.userId(), now, user.measured, user.tokenizerInput);
+    }
+    return session;
   }
 
   /** One SSE message of a user's stream; {@code true} when the stream is done. */
@@ -139,49 +288,175 @@ public final class LoadRun {
     return streams.onMessage(userId, message);
   }
 
-  public void streamFinished(long userId, boolean failed) {
-    streams.finish(userId, failed);
+  /** The user's stream ended; {@code failed} is Gatling's verdict. */
+  public Session streamFinished(Session session) {
+    StreamTracker.Outcome outcome =
+        streams.finish(
+            session.userId(), session.isFailed(), tokenizer == null ? null : tokenizer::text);
+    turnDone(session.userId(), outcome.ok(), outcome.answer());
+    return session;
   }
 
   /**
-   * An unstreamed answer.
-   *
-   * @param sent when the request was sent ({@link System#nanoTime()})
-   * @param status the HTTP status, or {@code null} when no answer came
-   * @param body the body, or {@code null}
-   * @param retryAfter the Retry-After header, or {@code null}
+   * An unstreamed answer: status, body and Retry-After as Gatling saved them ({@code status}
+   * missing when no answer came).
    */
-  public void answered(long sent, Integer status, String body, String retryAfter) {
+  public Session answered(Session session) {
     long end = System.nanoTime();
+    UserSession user = sessions.get(session.userId());
+    Integer status = session.contains("status") ? session.getInt("status") : null;
+    String body = session.contains("answer") ? session.getString("answer") : null;
+    String retryAfter = session.contains("retryAfter") ? session.getString("retryAfter") : null;
+    JsonNode json = StreamTracker.parse(body == null ? "null" : body);
+    String answer = "";
+    boolean ok = false;
     if (status == null) {
-      metrics.failure(sent, "no-answer");
-      return;
-    }
-    JsonNode json = parse(body);
-    if (status != 200) {
+      record(user, () -> metrics.failure(user.sentAt, "no-answer"));
+    } else if (status != 200) {
       conformance.checkError(status, json, retryAfter);
-      metrics.failure(sent, "http-" + status);
-      return;
+      record(user, () -> metrics.failure(user.sentAt, "http-" + status));
+    } else {
+      conformance.check(Shape.COMPLETION, json);
+      answer = json.path("choices").path(0).path("message").path("content").asText("");
+      JsonNode usage = json.path("usage");
+      String text = answer;
+      Metrics.Tokens tokens =
+          new Metrics.Tokens(
+              usage.path("prompt_tokens").asLong(-1),
+              usage.path("completion_tokens").asLong(-1),
+              user.tokenizerInput,
+              tokenizer == null ? -1 : tokenizer.text(text),
+              -1,
+              text.isBlank() ? 0 : text.strip().split("\\s+").length);
+      record(user, () -> metrics.success(user.sentAt, List.of(end), end, tokens));
+      ok = true;
     }
-    conformance.check(Shape.COMPLETION, json);
-    JsonNode usage = json.path("usage");
-    long tokens = usage.path("completion_tokens").asLong(-1);
-    if (tokens < 0) {
-      String content = json.path("choices").path(0).path("message").path("content").asText("");
-      tokens = content.isEmpty() ? 0 : content.split("\\s+").length;
-    }
-    metrics.success(sent, List.of(end), end, usage.path("prompt_tokens").asLong(-1), tokens);
+    turnDone(session.userId(), ok, answer);
+    return session;
   }
 
-  /** Ends the run: stops the embedded server, writes and prints the report, checks thresholds. */
+  private void record(UserSession user, Runnable measure) {
+    if (user.measured) {
+      measure.run();
+    } else {
+      metrics.warmup();
+    }
+  }
+
+  private void turnDone(long userId, boolean ok, String answer) {
+    finished.incrementAndGet();
+    UserSession user = sessions.get(userId);
+    if (user == null) {
+      return;
+    }
+    if (!ok) {
+      user.broken = true;
+      return;
+    }
+    Conversation.Turn turn = user.conversation.turns().get(user.turn);
+    user.earlier.addAll(turn.messages());
+    ObjectNode reply = user.earlier.addObject();
+    reply.put("role", "assistant");
+    reply.put("content", answer);
+    user.turn++;
+  }
+
+  /** Whether the user's conversation stops here (a turn failed). */
+  public boolean broken(Session session) {
+    UserSession user = sessions.get(session.userId());
+    return user == null || user.broken;
+  }
+
+  /** The user leaves. */
+  public Session end(Session session) {
+    sessions.remove(session.userId());
+    return session;
+  }
+
+  // ---- progress and the end ----
+
+  void progress(PrintStream out) {
+    if (origin < 0) {
+      return;
+    }
+    double elapsed = (System.nanoTime() - origin) / 1e9;
+    double measured = Math.max(1e-9, elapsed - config.warmup().toNanos() / 1e9);
+    out.printf(
+        Locale.ROOT,
+        "[%5.0fs] in flight %d, completed %d, failed %d, TTFT p50 %.0f ms p99 %.0f ms, output %.1f"
+            + " tok/s%s%n",
+        elapsed,
+        Math.max(0, sent.get() - finished.get()),
+        metrics.completed.sum(),
+        metrics.failed.sum(),
+        metrics.ttft.getTotalCount() == 0 ? 0 : metrics.ttft.getValueAtPercentile(50) / 1000.0,
+        metrics.ttft.getTotalCount() == 0 ? 0 : metrics.ttft.getValueAtPercentile(99) / 1000.0,
+        metrics.outputTokens.sum() / measured,
+        measured < 1e-3 ? " (warming up)" : "");
+  }
+
+  /**
+   * How the generator kept to its schedule (open model only). Each arrival's lag is how much later
+   * than due it started, measured against the arrival that kept to the schedule best (the one
+   * started earliest relative to when it was due): the generator's own delays, not the time it took
+   * Gatling to begin.
+   */
+  ObjectNode scheduleFigures() {
+    ObjectNode figures = Json.MAPPER.createObjectNode();
+    double[] schedule = workload.schedule();
+    long started = Math.min(arrivals.get(), schedule == null ? arrivals.get() : schedule.length);
+    figures.put("arrivals_started", started);
+    if (schedule == null) {
+      figures.put("model", "closed (concurrency): no schedule");
+      return figures;
+    }
+    figures.put("arrivals_planned", schedule.length);
+    long best = Long.MAX_VALUE;
+    for (int i = 0; i < arrivedAt.length(); i++) {
+      if (arrivedAt.get(i) != 0) {
+        best = Math.min(best, arrivedAt.get(i) - Math.round(schedule[i] * 1e9));
+      }
+    }
+    Histogram scheduleLag = new Histogram(3);
+    for (int i = 0; i < arrivedAt.length(); i++) {
+      if (arrivedAt.get(i) != 0) {
+        scheduleLag.recordValue((arrivedAt.get(i) - Math.round(schedule[i] * 1e9) - best) / 1_000);
+      }
+    }
+    double span = schedule.length > 1 ? schedule[schedule.length - 1] - schedule[0] : 0;
+    double requested = span > 0 ? (schedule.length - 1) / span : 0;
+    double actualSpan = started > 1 ? (lastArrival - origin) / 1e9 - schedule[0] : 0;
+    double achieved = actualSpan > 0 ? (started - 1) / actualSpan : 0;
+    figures.put("requested_rate", Report.round(requested));
+    figures.put("achieved_rate", Report.round(achieved));
+    figures.put("lag_p50_ms", Report.round(scheduleLag.getValueAtPercentile(50) / 1000.0));
+    figures.put("lag_p99_ms", Report.round(scheduleLag.getValueAtPercentile(99) / 1000.0));
+    figures.put("lag_max_ms", Report.round(scheduleLag.getMaxValue() / 1000.0));
+    boolean behind =
+        started < schedule.length
+            || scheduleLag.getValueAtPercentile(99) > 50_000
+            || (requested > 0 && achieved < 0.95 * requested);
+    figures.put("generator_behind", behind);
+    return figures;
+  }
+
+  /** Ends the run: stops the embedded server, writes and prints the report. */
   public Report finish() {
+    ticker.shutdownNow();
+    progress(System.out);
+    conformance.drain();
     metrics.finish();
     open.close();
+    if (tokenizer != null) {
+      tokenizer.close();
+    }
     Path dir = reportDirectory();
-    Report report = Report.of(simulation, config, target(), metrics);
+    Report report =
+        Report.of(simulation, config, target(), metrics, scheduleFigures(), workload.description());
     report.write(dir);
     report.print(System.out, dir);
     current = null;
+    last = report;
     return report;
   }
 
@@ -207,13 +482,5 @@ public final class LoadRun {
     }
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMddHHmmssSSS"));
     return root.resolve(prefix + stamp);
-  }
-
-  private static JsonNode parse(String body) {
-    try {
-      return body == null ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(body);
-    } catch (Exception e) {
-      return Json.MAPPER.nullNode();
-    }
   }
 }

@@ -20,7 +20,7 @@ public final class Metrics {
   /** Per-request samples kept for plots and capacity steps; beyond this only histograms grow. */
   static final int MAX_SAMPLES = 500_000;
 
-  private final long startNanos = System.nanoTime();
+  private volatile long startNanos = System.nanoTime();
   private final LoadConfig.Slo slo;
   final Histogram ttft = new ConcurrentHistogram(3);
   final Histogram itl = new ConcurrentHistogram(3);
@@ -34,6 +34,12 @@ public final class Metrics {
   final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
   final Map<String, LongAdder> violations = new ConcurrentHashMap<>();
   final LongAdder checkedDocuments = new LongAdder();
+  final LongAdder warmupRequests = new LongAdder();
+  final LongAdder bufferedStreams = new LongAdder();
+  final Map<String, LongAdder> inputSources = new ConcurrentHashMap<>();
+  final Map<String, LongAdder> outputSources = new ConcurrentHashMap<>();
+  final Map<String, LongAdder> mismatches = new ConcurrentHashMap<>();
+  final Map<String, LongAdder> compared = new ConcurrentHashMap<>();
   private final Queue<Sample> samples = new ConcurrentLinkedQueue<>();
   private final AtomicInteger sampleCount = new AtomicInteger();
   private volatile long endNanos;
@@ -61,15 +67,115 @@ public final class Metrics {
       boolean good) {}
 
   /**
-   * Records a completed request.
+   * A request's token counts from every source that had one; -1 where a source had none.
+   *
+   * @param usageInput {@code usage.prompt_tokens} of the answer
+   * @param usageOutput {@code usage.completion_tokens} of the answer
+   * @param tokenizerInput the prompt counted with the client's tokenizer (chat template included)
+   * @param tokenizerOutput the answer text counted with the client's tokenizer
+   * @param chunkOutput content chunks of a stream
+   * @param wordOutput words of an unstreamed answer (an estimate, the last resort)
+   */
+  public record Tokens(
+      long usageInput,
+      long usageOutput,
+      long tokenizerInput,
+      long tokenizerOutput,
+      long chunkOutput,
+      long wordOutput) {
+
+    /** Only what {@code usage} said (or -1), output counted from chunks when usage has none. */
+    static Tokens ofUsage(long prompt, long completion) {
+      return new Tokens(prompt, completion, -1, -1, -1, -1);
+    }
+
+    /** The input figure used, and where it came from. */
+    Map.Entry<String, Long> input() {
+      if (usageInput >= 0) {
+        return Map.entry("usage", usageInput);
+      }
+      if (tokenizerInput >= 0) {
+        return Map.entry("tokenizer", tokenizerInput);
+      }
+      return Map.entry("unknown", 0L);
+    }
+
+    /** The output figure used, and where it came from. */
+    Map.Entry<String, Long> output() {
+      if (usageOutput >= 0) {
+        return Map.entry("usage", usageOutput);
+      }
+      if (tokenizerOutput >= 0) {
+        return Map.entry("tokenizer", tokenizerOutput);
+      }
+      if (chunkOutput >= 0) {
+        return Map.entry("stream_chunks", chunkOutput);
+      }
+      return Map.entry(wordOutput >= 0 ? "words_estimate" : "unknown", Math.max(0, wordOutput));
+    }
+  }
+
+  /**
+   * Sets the run's origin: requests are placed in time (plots, capacity steps) and throughput
+   * divided by time from here (the end of the warm-up).
+   */
+  public void origin(long nanos) {
+    startNanos = nanos;
+  }
+
+  /**
+   * The longest span, first to last content event, of a stream that counts as arriving all at once
+   * (no real model streams three tokens within a millisecond; a buffering server or proxy does).
+   */
+  static final long BUFFERED_SPAN_NANOS = 1_000_000;
+
+  /**
+   * Counts a stream as buffered when it carried at least three content events and they all came
+   * within {@link #BUFFERED_SPAN_NANOS}.
+   */
+  void streamShape(List<Long> contentTimes) {
+    if (contentTimes.size() >= 3
+        && contentTimes.get(contentTimes.size() - 1) - contentTimes.get(0) <= BUFFERED_SPAN_NANOS) {
+      bufferedStreams.increment();
+    }
+  }
+
+  /** A request sent during the warm-up: answered and checked, not measured. */
+  public void warmup() {
+    warmupRequests.increment();
+  }
+
+  /**
+   * Records a completed request whose counts came from {@code usage} (or -1: chunks counted).
    *
    * @param sent {@link System#nanoTime()} when the request was sent
    * @param contentTimes arrival of each content chunk (one element for an unstreamed answer)
    * @param end when the answer was complete
    * @param prompt prompt tokens, or -1 when unknown
-   * @param tokens output tokens (from usage, or counted chunks)
+   * @param tokens output tokens
    */
   public void success(long sent, List<Long> contentTimes, long end, long prompt, long tokens) {
+    success(sent, contentTimes, end, Tokens.ofUsage(prompt, tokens));
+  }
+
+  /**
+   * Records a completed request.
+   *
+   * @param sent {@link System#nanoTime()} when the request was sent
+   * @param contentTimes arrival of each content chunk (one element for an unstreamed answer)
+   * @param end when the answer was complete
+   * @param counts its token counts, by source
+   */
+  public void success(long sent, List<Long> contentTimes, long end, Tokens counts) {
+    Map.Entry<String, Long> in = counts.input();
+    Map.Entry<String, Long> out = counts.output();
+    inputSources.computeIfAbsent(in.getKey(), k -> new LongAdder()).increment();
+    outputSources.computeIfAbsent(out.getKey(), k -> new LongAdder()).increment();
+    mismatch("input_usage_vs_tokenizer", counts.usageInput(), counts.tokenizerInput());
+    mismatch("output_usage_vs_tokenizer", counts.usageOutput(), counts.tokenizerOutput());
+    mismatch("output_usage_vs_stream_chunks", counts.usageOutput(), counts.chunkOutput());
+    long prompt = in.getValue();
+    long tokens = out.getValue();
     long first = contentTimes.isEmpty() ? end : contentTimes.get(0);
     double ttftMillis = (first - sent) / 1e6;
     double e2eMillis = (end - sent) / 1e6;
@@ -85,14 +191,23 @@ public final class Metrics {
     }
     completed.increment();
     outputTokens.add(tokens);
-    if (prompt > 0) {
-      inputTokens.add(prompt);
-    }
+    inputTokens.add(prompt);
     boolean isGood = slo.met(ttftMillis, tpotMillis, e2eMillis);
     if (isGood) {
       good.increment();
     }
     sample(new Sample((sent - startNanos) / 1e6, ttftMillis, e2eMillis, tokens, true, isGood));
+  }
+
+  /** Counts, under {@code name}, a request whose two counts both exist and differ. */
+  private void mismatch(String name, long one, long other) {
+    if (one >= 0 && other >= 0) {
+      compared.computeIfAbsent(name, k -> new LongAdder()).increment();
+      LongAdder adder = mismatches.computeIfAbsent(name, k -> new LongAdder());
+      if (one != other) {
+        adder.increment();
+      }
+    }
   }
 
   /** Records a failed request under {@code kind} (e.g. {@code http-429}, {@code stream-error}). */

@@ -23,7 +23,7 @@ import org.chatglmkit.mockserver.target.Target;
 /**
  * The figures of a run under vLLM's names ({@code mean_ttft_ms}, {@code p99_itl_ms}, ...), the
  * thresholds it breached, and the histograms themselves so that runs of several injectors can be
- * merged. Written as {@code summary.json} and {@code plots.html}, printed as a table.
+ * merged. Written as {@code summary.json} and {@code report.html}, printed as a table.
  */
 public final class Report {
   static final String[] METRICS = {"ttft", "tpot", "itl", "e2el"};
@@ -65,6 +65,16 @@ public final class Report {
   }
 
   static Report of(String simulation, LoadConfig config, Target target, Metrics metrics) {
+    return of(simulation, config, target, metrics, Json.MAPPER.createObjectNode(), "");
+  }
+
+  static Report of(
+      String simulation,
+      LoadConfig config,
+      Target target,
+      Metrics metrics,
+      ObjectNode schedule,
+      String workload) {
     Map<String, Histogram> histograms = new LinkedHashMap<>();
     histograms.put("ttft", metrics.ttft);
     histograms.put("tpot", metrics.tpot);
@@ -76,7 +86,8 @@ public final class Report {
     summary.put("embedded_target", target.embedded());
     summary.put("profile", config.profile());
     summary.put("api_profile", target.profile().id());
-    summary.set("config", Json.MAPPER.valueToTree(configOf(config)));
+    summary.put("workload", workload);
+    summary.set("config", Json.MAPPER.valueToTree(config.describe()));
     fill(
         summary,
         histograms,
@@ -89,7 +100,15 @@ public final class Report {
         Metrics.counts(metrics.errors),
         Metrics.counts(metrics.violations),
         metrics.checkedDocuments.sum());
-    if (config.profile().equals("steps")) {
+    summary.put("warmup_requests", metrics.warmupRequests.sum());
+    summary.put("buffered_streams", metrics.bufferedStreams.sum());
+    summary.set("schedule", schedule);
+    ObjectNode tokens = summary.putObject("token_counts");
+    tokens.set("input_source", Json.MAPPER.valueToTree(Metrics.counts(metrics.inputSources)));
+    tokens.set("output_source", Json.MAPPER.valueToTree(Metrics.counts(metrics.outputSources)));
+    tokens.set("compared", Json.MAPPER.valueToTree(Metrics.counts(metrics.compared)));
+    tokens.set("mismatches", Json.MAPPER.valueToTree(Metrics.counts(metrics.mismatches)));
+    if (config.sweeps()) {
       summary.set("capacity", Capacity.of(config, metrics.samples()).toJson());
     }
     List<String> breaches = breaches(summary, config.thresholds());
@@ -139,21 +158,6 @@ public final class Report {
     histograms.forEach((name, h) -> encoded.put(name, encode(h)));
   }
 
-  private static Map<String, Object> configOf(LoadConfig config) {
-    Map<String, Object> map = new LinkedHashMap<>();
-    map.put("rate", config.rate());
-    map.put("ramp_to", config.rampTo());
-    map.put("steps", config.steps());
-    map.put("step_rate", config.stepRate());
-    map.put("users", config.users());
-    map.put("duration_s", config.duration().toSeconds());
-    map.put("max_tokens", config.maxTokens());
-    map.put("temperature", config.temperature());
-    map.put("validate", config.validate());
-    map.put("slo", config.slo());
-    return map;
-  }
-
   static List<String> breaches(JsonNode summary, LoadConfig.Thresholds limits) {
     List<String> breaches = new ArrayList<>();
     limit(
@@ -166,6 +170,12 @@ public final class Report {
       violations += count.asLong();
     }
     limit(breaches, "schema violations", violations, limits.violations(), "");
+    limit(
+        breaches,
+        "streams that arrived all at once (buffered)",
+        summary.path("buffered_streams").asDouble(),
+        limits.bufferedStreams(),
+        "");
     if (summary.path("completed").asLong() == 0) {
       breaches.add("no request completed");
     }
@@ -187,8 +197,11 @@ public final class Report {
       Json.MAPPER
           .writerWithDefaultPrettyPrinter()
           .writeValue(dir.resolve("summary.json").toFile(), summary);
+      System.setProperty("java.awt.headless", "true");
       Files.writeString(
-          dir.resolve("plots.html"), Plots.page(summary, samples), StandardCharsets.UTF_8);
+          dir.resolve("report.html"),
+          ReportPage.html(summary, samples, Files.exists(dir.resolve("simulation.log"))),
+          StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the report to " + dir, e);
     }
@@ -212,7 +225,10 @@ public final class Report {
           "request_goodput",
           "output_throughput",
           "total_token_throughput",
+          "total_input_tokens",
           "total_output_tokens",
+          "warmup_requests",
+          "buffered_streams",
           "checked_documents"
         }) {
       out.printf(Locale.ROOT, "%-28s %12s%n", field, summary.path(field).asText());
@@ -238,6 +254,34 @@ public final class Report {
           summary.path("std_" + metric + "_ms").asDouble());
     }
     out.println("errors by kind:     " + summary.path("errors_by_kind"));
+    JsonNode tokens = summary.path("token_counts");
+    out.println(
+        "token counts from:  input "
+            + tokens.path("input_source")
+            + ", output "
+            + tokens.path("output_source")
+            + (tokens.path("compared").isEmpty()
+                ? ""
+                : "; differing " + tokens.path("mismatches") + " of " + tokens.path("compared")));
+    JsonNode schedule = summary.path("schedule");
+    if (schedule.has("lag_p99_ms")) {
+      out.printf(
+          Locale.ROOT,
+          "schedule:           %d of %d arrivals, %.2f/s achieved of %.2f/s, lag p50 %.2f ms p99"
+              + " %.2f ms%n",
+          schedule.path("arrivals_started").asLong(),
+          schedule.path("arrivals_planned").asLong(),
+          schedule.path("achieved_rate").asDouble(),
+          schedule.path("requested_rate").asDouble(),
+          schedule.path("lag_p50_ms").asDouble(),
+          schedule.path("lag_p99_ms").asDouble());
+      if (schedule.path("generator_behind").asBoolean()) {
+        out.println(
+            "WARNING: the load generator fell behind its schedule; the figures describe a lighter"
+                + " load than asked for (fewer cores, a slower client, or a rate too high for one"
+                + " injector: try more injectors)");
+      }
+    }
     out.println("violations by rule: " + summary.path("violations_by_rule"));
     if (summary.has("capacity")) {
       Capacity.print(summary.path("capacity"), out);
@@ -246,7 +290,7 @@ public final class Report {
         breaches.isEmpty()
             ? "PASSED: no threshold breached"
             : "FAILED: " + String.join("; ", breaches));
-    out.println("report: " + dir.resolve("summary.json") + " and " + dir.resolve("plots.html"));
+    out.println("report: " + dir.resolve("summary.json") + " and " + dir.resolve("report.html"));
   }
 
   static String encode(Histogram histogram) {

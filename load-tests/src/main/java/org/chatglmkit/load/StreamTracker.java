@@ -5,13 +5,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToLongFunction;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.schemas.Shape;
 
 /**
  * Follows each virtual user's stream event by event. Gatling hands every inbound SSE message to a
- * matching check as it arrives; that check calls {@link #onMessage}, which stamps the time, checks
- * the chunk against the schema, and says whether the stream is done.
+ * matching check as it arrives; that check calls {@link #onMessage}, which only stamps the time and
+ * keeps the text (and says whether the stream is done), so the load generator's threads stay free
+ * for the next message. The chunks are read when the stream ends ({@link #finish}) and checked
+ * against the schemas on a thread of their own.
  */
 final class StreamTracker {
   private final Map<Long, Stream> streams = new ConcurrentHashMap<>();
@@ -24,17 +27,41 @@ final class StreamTracker {
   }
 
   private static final class Stream {
-    final long sent = System.nanoTime();
-    final List<Long> contentTimes = new ArrayList<>();
-    long chunks;
-    long usageTokens = -1;
-    long promptTokens = -1;
+    final long sent;
+    final boolean measured;
+    final long tokenizerInput;
+    final List<Long> times = new ArrayList<>();
+    final List<String> events = new ArrayList<>();
     boolean done;
-    boolean errorEvent;
+
+    Stream(long sent, boolean measured, long tokenizerInput) {
+      this.sent = sent;
+      this.measured = measured;
+      this.tokenizerInput = tokenizerInput;
+    }
   }
 
+  /**
+   * What a stream came to.
+   *
+   * @param ok whether it ended with {@code [DONE]} and no error event
+   * @param answer the content it carried
+   */
+  record Outcome(boolean ok, String answer) {}
+
   void start(long userId) {
-    streams.put(userId, new Stream());
+    start(userId, System.nanoTime(), true, -1);
+  }
+
+  /**
+   * A user's stream begins.
+   *
+   * @param sent when the request was sent
+   * @param measured whether it counts (false during the warm-up)
+   * @param tokenizerInput the prompt's tokens by the client's tokenizer, or -1
+   */
+  void start(long userId, long sent, boolean measured, long tokenizerInput) {
+    streams.put(userId, new Stream(sent, measured, tokenizerInput));
   }
 
   /** One inbound message; {@code true} once {@code [DONE]} (or an error event) arrived. */
@@ -46,49 +73,96 @@ final class StreamTracker {
     }
     String data = data(message);
     synchronized (stream) {
+      stream.times.add(now);
+      stream.events.add(data);
       if (data.equals("[DONE]")) {
         stream.done = true;
         return true;
       }
-      JsonNode chunk = parse(data);
-      if (chunk.path("error").isObject()) {
-        stream.errorEvent = true;
-        conformance.check(Shape.ERROR, chunk);
-        return true;
-      }
-      conformance.check(Shape.CHUNK, chunk);
-      stream.chunks++;
-      if (!chunk.path("choices").path(0).path("delta").path("content").asText("").isEmpty()) {
-        stream.contentTimes.add(now);
-      }
-      JsonNode usage = chunk.path("usage");
-      if (usage.isObject()) {
-        stream.usageTokens = usage.path("completion_tokens").asLong(-1);
-        stream.promptTokens = usage.path("prompt_tokens").asLong(-1);
-      }
-      return false;
+      // An error event ends the stream too; the cheap test first, then the real one.
+      return data.contains("\"error\"") && parse(data).path("error").isObject();
     }
   }
 
   /** Records the stream's outcome; {@code failed} is Gatling's verdict on the connect and await. */
-  void finish(long userId, boolean failed) {
+  Outcome finish(long userId, boolean failed) {
+    return finish(userId, failed, null);
+  }
+
+  /**
+   * Records the stream's outcome.
+   *
+   * @param failed Gatling's verdict on the connect and the await
+   * @param tokenizer counts the answer's tokens on the client, or {@code null}
+   */
+  Outcome finish(long userId, boolean failed, ToLongFunction<String> tokenizer) {
     long end = System.nanoTime();
     Stream stream = streams.remove(userId);
     if (stream == null) {
-      return;
+      return new Outcome(false, "");
     }
     synchronized (stream) {
-      if (stream.errorEvent) {
+      List<Long> contentTimes = new ArrayList<>();
+      StringBuilder answer = new StringBuilder();
+      long chunks = 0;
+      long usageOutput = -1;
+      long usageInput = -1;
+      boolean errorEvent = false;
+      for (int i = 0; i < stream.events.size(); i++) {
+        String data = stream.events.get(i);
+        if (data.equals("[DONE]")) {
+          break;
+        }
+        JsonNode chunk = parse(data);
+        if (chunk.path("error").isObject()) {
+          errorEvent = true;
+          conformance.check(Shape.ERROR, chunk);
+          break;
+        }
+        conformance.check(Shape.CHUNK, chunk);
+        chunks++;
+        String content = chunk.path("choices").path(0).path("delta").path("content").asText("");
+        if (!content.isEmpty()) {
+          contentTimes.add(stream.times.get(i));
+          answer.append(content);
+        }
+        JsonNode usage = chunk.path("usage");
+        if (usage.isObject()) {
+          usageOutput = usage.path("completion_tokens").asLong(-1);
+          usageInput = usage.path("prompt_tokens").asLong(-1);
+        }
+      }
+      boolean ok = !errorEvent && stream.done && !failed;
+      if (!stream.measured) {
+        metrics.warmup();
+      } else if (errorEvent) {
         metrics.failure(stream.sent, "stream-error-event");
-      } else if (stream.done && !failed) {
-        long tokens = stream.usageTokens >= 0 ? stream.usageTokens : stream.contentTimes.size();
-        metrics.success(stream.sent, stream.contentTimes, end, stream.promptTokens, tokens);
-      } else if (stream.chunks == 0 && !stream.done) {
+      } else if (ok) {
+        metrics.streamShape(contentTimes);
+        String text = answer.toString();
+        metrics.success(
+            stream.sent,
+            contentTimes,
+            end,
+            new Metrics.Tokens(
+                usageInput,
+                usageOutput,
+                stream.tokenizerInput,
+                tokenizer == null ? -1 : tokenizer.applyAsLong(text),
+                contentTimes.size(),
+                -1));
+      } else if (chunks == 0 && !stream.done) {
         metrics.failure(stream.sent, "stream-not-opened");
       } else {
         metrics.failure(stream.sent, "stream-stalled-or-cut");
       }
+      return new Outcome(ok, answer.toString());
     }
+  }
+
+  /** Streams under way. */
+  int inFlight() {
+    return streams.size();
   }
 
   /**
@@ -111,7 +185,7 @@ final class StreamTracker {
     return value;
   }
 
-  private static JsonNode parse(String text) {
+  static JsonNode parse(String text) {
     try {
       return Json.MAPPER.readTree(text);
     } catch (Exception e) {

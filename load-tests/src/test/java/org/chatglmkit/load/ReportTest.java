@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.settings.Settings;
 import org.chatglmkit.mockserver.target.Target;
 import org.chatglmkit.schemas.Profile;
 import org.junit.jupiter.api.Test;
@@ -29,21 +31,17 @@ class ReportTest {
   }
 
   private static LoadConfig config(Double p99Ttft, Double errorRate) {
-    return new LoadConfig(
-        "rate",
-        5,
-        20,
-        5,
-        2,
-        8,
-        java.time.Duration.ofSeconds(1),
-        64,
-        0.7,
-        null,
-        java.time.Duration.ofSeconds(30),
-        true,
-        new LoadConfig.Slo(150.0, null, null),
-        new LoadConfig.Thresholds(p99Ttft, null, null, errorRate, 0.0));
+    Map<String, String> settings = new HashMap<>();
+    settings.put("chatglm.load.profile", "rate");
+    settings.put("chatglm.load.duration", "1s");
+    settings.put("chatglm.slo.ttft-ms", "150");
+    if (p99Ttft != null) {
+      settings.put("chatglm.assert.p99-ttft-ms", p99Ttft.toString());
+    }
+    if (errorRate != null) {
+      settings.put("chatglm.assert.error-rate", errorRate.toString());
+    }
+    return LoadConfig.from(Settings.of(settings::get));
   }
 
   private static final Target TARGET =
@@ -100,8 +98,17 @@ class ReportTest {
     assertThat(merged.path("p90_ttft_ms").asDouble()).isBetween(299.0, 301.0);
     assertThat(Json.MAPPER.convertValue(merged.path("errors_by_kind"), Map.class))
         .containsEntry("http-429", 2L);
-    assertThat(Files.readString(dir.resolve("a/plots.html")))
-        .contains("<svg")
-        .contains("TTFT distribution");
+    String page = Files.readString(dir.resolve("a/report.html"));
+    assertThat(page)
+        .contains("alt=\"Latency by percentile\"")
+        .contains("alt=\"Latency over time\"");
+    // The charts are real pictures: the first one decodes as a PNG of the page's size.
+    String base64 =
+        page.substring(page.indexOf("base64,") + 7, page.indexOf('"', page.indexOf("base64,")));
+    java.awt.image.BufferedImage image =
+        javax.imageio.ImageIO.read(
+            new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(base64)));
+    assertThat(image.getWidth()).isEqualTo(760);
+    assertThat(image.getHeight()).isEqualTo(360);
   }
 }

@@ -1,0 +1,452 @@
+package org.chatglmkit.load.cli;
+
+import io.gatling.app.Gatling$;
+import io.gatling.shared.cli.GatlingCliOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.chatglmkit.load.Durations;
+import org.chatglmkit.load.LoadConfig;
+import org.chatglmkit.load.LoadRun;
+import org.chatglmkit.load.Report;
+import org.chatglmkit.mockserver.settings.Settings;
+import org.chatglmkit.mockserver.target.Reachability;
+import org.chatglmkit.mockserver.target.TargetSettings;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The load suite as a command: drives a target with a load profile through Gatling (in this
+ * process), prints progress and the figures, writes the report, and exits 0 (every threshold held),
+ * 1 (a threshold or a conformance check was breached) or 2 (usage error, a dataset that cannot be
+ * read, a target that cannot be reached).
+ *
+ * <p>Every option sets one of the settings the Maven path reads ({@code chatglm.load.*}, {@code
+ * chatglm.slo.*}, {@code chatglm.assert.*}, {@code chatglm.target.*}), so the two agree.
+ */
+@Command(
+    name = "chatglm-load",
+    mixinStandardHelpOptions = true,
+    version = "chatglm-load 0.1.0",
+    sortOptions = false,
+    description = {
+      "Drives a ChatGLM chat-completions server with a load profile and reports TTFT, ITL, TPOT,"
+          + " E2E, throughput and goodput, checking every answer against the schemas.",
+      "Without --target (or CHATGLM_TARGET_URL) it starts the embedded reference server (TTFT"
+          + " 200 ms, 20 ms per token) and measures that.",
+      "Exit codes: 0 every threshold held, 1 a threshold or a schema check was breached, 2 usage"
+          + " error, unreadable dataset or unreachable target."
+    })
+public final class LoadCli implements Callable<Integer> {
+  static final int PASSED = 0;
+  static final int BREACHED = 1;
+  static final int USAGE = 2;
+
+  @Option(
+      names = "--target",
+      paramLabel = "URL",
+      description = "Server root, e.g. http://127.0.0.1:8000 (env CHATGLM_TARGET_URL).")
+  String target;
+
+  @Option(
+      names = "--api-key",
+      paramLabel = "KEY",
+      description = "A key the target accepts (env CHATGLM_API_KEY).")
+  String apiKey;
+
+  @Option(
+      names = "--api-profile",
+      paramLabel = "PROFILE",
+      description =
+          "documented or openai (default): which schemas answers are held to, and where earlier"
+              + " turns go (history, or messages).")
+  String apiProfile;
+
+  @Option(
+      names = "--model",
+      paramLabel = "NAME",
+      description = "The model every request names (env CHATGLM_MODEL; default: none).")
+  String model;
+
+  @Option(
+      names = "--header",
+      paramLabel = "'NAME: VALUE'",
+      description = "A header added to every request; repeatable (env CHATGLM_HEADERS).")
+  List<String> headers = new ArrayList<>();
+
+  @Option(
+      names = "--scenario",
+      paramLabel = "stream|chat",
+      defaultValue = "stream",
+      description = "Streamed requests (default) or unstreamed ones.")
+  String scenario;
+
+  @Option(
+      names = "--profile",
+      paramLabel = "NAME",
+      description = "smoke (default), rate, ramp, steps, sweep, concurrency or soak.")
+  String profile;
+
+  @Option(
+      names = "--rate",
+      paramLabel = "R",
+      description = "Requests started per second (rate, soak; the first level of ramp, steps).")
+  Double rate;
+
+  @Option(names = "--ramp-to", paramLabel = "R", description = "The rate a ramp ends at.")
+  Double rampTo;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Levels of a step sweep (5).")
+  Integer steps;
+
+  @Option(names = "--step-rate", paramLabel = "R", description = "What each level adds (2).")
+  Double stepRate;
+
+  @Option(
+      names = "--burstiness",
+      paramLabel = "B",
+      description =
+          "Shape of the gamma-distributed gaps between arrivals: 1 Poisson (default), below 1"
+              + " burstier, above 1 more even.")
+  Double burstiness;
+
+  @Option(
+      names = "--users",
+      paramLabel = "N",
+      description = "Requests in flight at all times (profile concurrency; default 8).")
+  Integer users;
+
+  @Option(
+      names = "--duration",
+      paramLabel = "TIME",
+      description = "How long the measured load lasts (each level of a sweep), e.g. 60s, 2m.")
+  String duration;
+
+  @Option(
+      names = "--warmup",
+      paramLabel = "TIME",
+      description =
+          "Load sent before measuring starts, e.g. 5s (default 0): answered and checked, not"
+              + " measured.")
+  String warmup;
+
+  @Option(names = "--seed", paramLabel = "S", description = "Seed of arrivals and prompts (1).")
+  Long seed;
+
+  @Option(names = "--max-tokens", paramLabel = "N", description = "max_tokens (default 64).")
+  Integer maxTokens;
+
+  @Option(names = "--temperature", paramLabel = "T", description = "temperature (default 0.7).")
+  Double temperature;
+
+  @Option(
+      names = "--dataset",
+      paramLabel = "FILE",
+      description =
+          "ShareGPT JSON/JSONL (conversations with from/value) or chat JSONL (messages, history,"
+              + " max_tokens); default: the bundled prompts.")
+  Path dataset;
+
+  @Option(
+      names = "--turns",
+      paramLabel = "N",
+      description =
+          "Turns per session (default 1). Above 1 each user plays a conversation, sending every"
+              + " answer back with the next turn.")
+  Integer turns;
+
+  @Option(
+      names = "--input-tokens",
+      paramLabel = "LEN",
+      description =
+          "Synthetic prompts of this many tokens: N, uniform:MIN:MAX or normal:MEAN:STDDEV.")
+  String inputTokens;
+
+  @Option(
+      names = "--output-tokens",
+      paramLabel = "LEN",
+      description = "Synthetic answer lengths (max_tokens per request), same forms.")
+  String outputTokens;
+
+  @Option(
+      names = "--trace",
+      paramLabel = "FILE",
+      description =
+          "Replay an arrival trace: JSONL with timestamp (ms) and input_length/output_length"
+              + " (Mooncake), or Timestamp (s) and Request tokens/Response tokens (BurstGPT).")
+  Path trace;
+
+  @Option(
+      names = "--speed",
+      paramLabel = "X",
+      description = "How much faster than recorded a trace plays (default 1).")
+  Double speed;
+
+  @Option(
+      names = "--tokenizer",
+      paramLabel = "PATH",
+      description =
+          "A ChatGLM checkpoint directory or tokenizer.model: input tokens counted on the client"
+              + " (with the chat template) where answers carry no usage, and both kept where they"
+              + " do.")
+  Path tokenizer;
+
+  @Option(
+      names = "--slo",
+      paramLabel = "ttft=500ms,tpot=50ms,e2e=10s",
+      description = "Objectives a request must meet to count towards goodput (any subset).")
+  String slo;
+
+  @Option(
+      names = "--threshold",
+      paramLabel = "p99-ttft=2s,...",
+      description =
+          "Limits that fail the run (exit 1): p99-ttft, p99-itl, p99-e2e (times), error-rate"
+              + " (fraction), violations (count; default 0), buffered-streams (streams whose"
+              + " content came all at once; smoke default 0).")
+  String threshold;
+
+  @Option(
+      names = "--stream-timeout",
+      paramLabel = "TIME",
+      description = "Longest a request or a stream may take before it counts as stalled (30s).")
+  String streamTimeout;
+
+  @Option(
+      names = "--no-validate",
+      description = "Do not check answers against the schemas (checks run by default).")
+  boolean noValidate;
+
+  @Option(
+      names = "--report-dir",
+      paramLabel = "DIR",
+      defaultValue = "reports/load",
+      description =
+          "Where summary.json, the report page and Gatling's report go (${DEFAULT-VALUE}).")
+  Path reportDir;
+
+  @Option(
+      names = "--injectors",
+      paramLabel = "N",
+      description = "Injectors sharing the load (default 1): this one runs 1/N of it.")
+  Integer injectors;
+
+  @Option(
+      names = "--injector-index",
+      paramLabel = "I",
+      description = "This injector's index, 0 to N-1 (default 0, or JOB_COMPLETION_INDEX).")
+  Integer injectorIndex;
+
+  @Option(
+      names = "--progress",
+      paramLabel = "TIME",
+      description = "How often a progress line is printed (5s; 0 for never).")
+  String progress;
+
+  @Option(
+      names = "--embedded-backend",
+      paramLabel = "reference|djl",
+      description = "The embedded server's backend when no target is given (reference).")
+  String embeddedBackend;
+
+  @Option(
+      names = "--embedded-model",
+      paramLabel = "DIR",
+      description = "The checkpoint of the embedded djl backend (default: a tiny generated one).")
+  String embeddedModel;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command and returns its exit code. */
+  public static int run(String... args) {
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
+    return new CommandLine(new LoadCli()).execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    Map<String, String> settings;
+    LoadConfig config;
+    TargetSettings targetSettings;
+    try {
+      settings = settings();
+      config = LoadConfig.from(Settings.of(settings));
+      targetSettings = TargetSettings.resolve(Settings.of(settings));
+      checkWorkload(config);
+    } catch (IllegalArgumentException e) {
+      return usage(e.getMessage());
+    }
+    if (!targetSettings.embedded()) {
+      Optional<String> problem = Reachability.problem(targetSettings.url());
+      if (problem.isPresent()) {
+        return usage(problem.get());
+      }
+    }
+    settings.forEach(System::setProperty);
+    // A request or a stream never outlives the stream timeout, whatever the target does.
+    System.setProperty(
+        "gatling.http.requestTimeout", String.valueOf(config.streamTimeout().toMillis()));
+    // The command prints its own progress line; Gatling's console summary would repeat it.
+    System.setProperty("gatling.data.writers.0", "file");
+    LoadRun.commandDecides(true);
+    String simulation =
+        "chat".equals(scenario)
+            ? "org.chatglmkit.load.scenarios.ChatCompletionSimulation"
+            : "org.chatglmkit.load.scenarios.StreamingChatSimulation";
+    System.out.printf(
+        Locale.ROOT,
+        "ChatGLM load: %s, %s, profile %s, %s measured%s%n",
+        targetSettings.embedded() ? "embedded reference server" : targetSettings.url(),
+        "chat".equals(scenario) ? "unstreamed" : "streamed",
+        config.profile(),
+        Durations.format(config.duration()),
+        config.warmup().isZero() ? "" : " after " + Durations.format(config.warmup()) + " warm-up");
+    int gatling;
+    try {
+      gatling =
+          Gatling$.MODULE$.fromArgs(
+              new String[] {
+                GatlingCliOptions.Simulation.shortOption(),
+                simulation,
+                GatlingCliOptions.ResultsFolder.shortOption(),
+                reportDir.toString()
+              });
+    } catch (RuntimeException e) {
+      return usage("the run failed: " + e);
+    }
+    Optional<Report> report = LoadRun.lastReport();
+    if (report.isEmpty()) {
+      return usage("the run did not start (Gatling status " + gatling + "); see the lines above");
+    }
+    List<String> breaches = report.get().breaches();
+    System.out.println();
+    System.out.println(
+        "Gatling's table above counts three entries per stream (opening it, the wait for its"
+            + " events, closing it), timed by Gatling's own rules; TTFT, ITL, TPOT and E2E are the"
+            + " figures printed before it, in summary.json and report.html.");
+    System.out.println(
+        breaches.isEmpty()
+            ? "chatglm-load: PASSED"
+            : "chatglm-load: FAILED: " + String.join("; ", breaches));
+    return breaches.isEmpty() ? PASSED : BREACHED;
+  }
+
+  /** The options as settings, by the names the Maven path uses. */
+  Map<String, String> settings() {
+    Map<String, String> map = new LinkedHashMap<>();
+    put(map, TargetSettings.URL, target);
+    put(map, TargetSettings.API_KEY, apiKey);
+    put(map, TargetSettings.PROFILE, apiProfile);
+    put(map, TargetSettings.TARGET_MODEL, model);
+    put(map, TargetSettings.HEADERS, headers.isEmpty() ? null : String.join("\n", headers));
+    put(map, TargetSettings.BACKEND, embeddedBackend);
+    put(map, TargetSettings.MODEL, embeddedModel);
+    String load = LoadConfig.PREFIX;
+    put(map, load + "profile", profile);
+    put(map, load + "rate", rate);
+    put(map, load + "ramp-to", rampTo);
+    put(map, load + "steps", steps);
+    put(map, load + "step-rate", stepRate);
+    put(map, load + "burstiness", burstiness);
+    put(map, load + "users", users);
+    put(map, load + "duration", duration);
+    put(map, load + "warmup", warmup);
+    put(map, load + "seed", seed);
+    put(map, load + "max-tokens", maxTokens);
+    put(map, load + "temperature", temperature);
+    put(map, load + "dataset", dataset);
+    put(map, load + "turns", turns);
+    put(map, load + "input-tokens", inputTokens);
+    put(map, load + "output-tokens", outputTokens);
+    put(map, load + "trace", trace);
+    put(map, load + "speed", speed);
+    put(map, load + "tokenizer", tokenizer);
+    put(map, load + "stream-timeout", streamTimeout);
+    put(map, load + "validate", noValidate ? "false" : null);
+    put(map, load + "injectors", injectors);
+    Integer index = injectorIndex;
+    String jobIndex = System.getenv("JOB_COMPLETION_INDEX");
+    if (index == null && jobIndex != null && !jobIndex.isBlank()) {
+      index = Integer.valueOf(jobIndex.strip());
+    }
+    put(map, load + "injector-index", index);
+    put(map, load + "progress", progress);
+    put(map, "chatglm.load.report-dir", reportDir);
+    if (slo != null) {
+      pairs(slo, "--slo", List.of("ttft", "tpot", "e2e"))
+          .forEach((name, value) -> map.put("chatglm.slo." + name + "-ms", millis(value)));
+    }
+    if (threshold != null) {
+      pairs(
+              threshold,
+              "--threshold",
+              List.of(
+                  "p99-ttft", "p99-itl", "p99-e2e", "error-rate", "violations", "buffered-streams"))
+          .forEach(
+              (name, value) ->
+                  map.put(
+                      "chatglm.assert." + name + (name.startsWith("p99") ? "-ms" : ""),
+                      name.startsWith("p99") ? millis(value) : number(value, name)));
+    }
+    return map;
+  }
+
+  /** Reads the dataset or trace once, before any load, so a bad line stops the run here. */
+  private static void checkWorkload(LoadConfig config) {
+    if (config.trace() != null) {
+      org.chatglmkit.load.workload.Trace.load(Path.of(config.trace()), config.speed(), 1, null);
+    } else if (config.inputTokens() == null) {
+      org.chatglmkit.load.workload.Datasets.load(
+          config.dataset() == null ? null : Path.of(config.dataset()), config.turns() > 1);
+    }
+    if (config.tokenizer() != null) {
+      org.chatglmkit.djl.ChatTokenizer.open(Path.of(config.tokenizer())).close();
+    }
+  }
+
+  /** {@code a=1,b=2} into a map, each name one of {@code names}. */
+  static Map<String, String> pairs(String text, String option, List<String> names) {
+    Map<String, String> map = new LinkedHashMap<>();
+    for (String pair : text.split(",")) {
+      String[] parts = pair.split("=", 2);
+      String name = parts[0].strip().toLowerCase(Locale.ROOT).replace('_', '-');
+      if (parts.length != 2 || !names.contains(name)) {
+        throw new IllegalArgumentException(
+            option + ": '" + pair.strip() + "' is not NAME=VALUE with NAME one of " + names);
+      }
+      map.put(name, parts[1].strip());
+    }
+    return map;
+  }
+
+  private static String millis(String value) {
+    return String.valueOf(Durations.millis(value));
+  }
+
+  private static String number(String value, String name) {
+    try {
+      return String.valueOf(Double.parseDouble(value));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + ": '" + value + "' is not a number");
+    }
+  }
+
+  private static void put(Map<String, String> map, String name, Object value) {
+    if (value != null) {
+      map.put(name, value.toString());
+    }
+  }
+
+  private static int usage(String message) {
+    System.err.println("chatglm-load: " + message);
+    return USAGE;
+  }
+}
