@@ -250,15 +250,19 @@ public record LoadConfig(
       Double errorRate,
       Double violations,
       Double bufferedStreams) {
-    /** The limits given; a smoke run also allows no buffered stream unless told otherwise. */
+    /**
+     * The limits given; a smoke run also allows no failed request and no buffered stream unless
+     * told otherwise.
+     */
     static Thresholds from(Settings settings, String profile) {
       Double violations = optional(settings, "chatglm.assert.violations");
       Double buffered = optional(settings, "chatglm.assert.buffered-streams");
+      Double errorRate = optional(settings, "chatglm.assert.error-rate");
       return new Thresholds(
           optional(settings, "chatglm.assert.p99-ttft-ms"),
           optional(settings, "chatglm.assert.p99-itl-ms"),
           optional(settings, "chatglm.assert.p99-e2e-ms"),
-          optional(settings, "chatglm.assert.error-rate"),
+          errorRate == null && profile.equals("smoke") ? Double.valueOf(0) : errorRate,
           violations == null ? 0.0 : violations,
           buffered == null && profile.equals("smoke") ? Double.valueOf(0) : buffered);
     }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
@@ -83,6 +84,7 @@ public final class LoadRun {
     long tokenizerInput = -1;
     long sentAt;
     boolean measured;
+    boolean pending;
 
     UserSession(Conversation conversation) {
       this.conversation = conversation;
@@ -276,6 +278,7 @@ public final class LoadRun {
     UserSession user = sessions.get(session.userId());
     user.sentAt = now;
     user.measured = origin >= 0 && now - origin >= config.warmup().toNanos();
+    user.pending = true;
     sent.incrementAndGet();
     if (stream) {
       streams.start(session.userId(), now, user.measured, user.tokenizerInput);
@@ -349,6 +352,7 @@ public final class LoadRun {
     if (user == null) {
       return;
     }
+    user.pending = false;
     if (!ok) {
       user.broken = true;
       return;
@@ -440,9 +444,32 @@ public final class LoadRun {
     return figures;
   }
 
+  /**
+   * The longest the simulation may run: the last arrival (or the closed model's duration), then one
+   * stream timeout for the last requests, and a little for the machinery. Gatling stops every user
+   * at this point, whatever the target does (a server that hangs or freezes cannot hold the run).
+   */
+  public Duration maxDuration() {
+    double[] schedule = workload.schedule();
+    Duration load =
+        schedule == null || schedule.length == 0
+            ? config.warmup().plus(config.duration())
+            : Duration.ofNanos(Math.round(schedule[schedule.length - 1] * 1e9));
+    return load.plus(config.streamTimeout()).plusSeconds(2);
+  }
+
   /** Ends the run: stops the embedded server, writes and prints the report. */
   public Report finish() {
     ticker.shutdownNow();
+    // Users that Gatling stopped at maxDuration() never finished their request.
+    sessions
+        .values()
+        .forEach(
+            user -> {
+              if (user.pending && user.measured) {
+                metrics.failure(user.sentAt, "unfinished-at-end");
+              }
+            });
     progress(System.out);
     conformance.drain();
     metrics.finish();

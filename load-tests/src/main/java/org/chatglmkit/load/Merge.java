@@ -52,7 +52,7 @@ public final class Merge {
     System.out.println("written: " + out.resolve("summary.json"));
   }
 
-  static ObjectNode merge(List<Path> summaries) throws IOException {
+  public static ObjectNode merge(List<Path> summaries) throws IOException {
     Map<String, Histogram> histograms = new LinkedHashMap<>();
     Map<String, Long> errors = new TreeMap<>();
     Map<String, Long> violations = new TreeMap<>();

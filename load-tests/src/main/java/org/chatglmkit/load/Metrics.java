@@ -124,18 +124,18 @@ public final class Metrics {
   }
 
   /**
-   * The longest span, first to last content event, of a stream that counts as arriving all at once
-   * (no real model streams three tokens within a millisecond; a buffering server or proxy does).
+   * Counts a stream as buffered (held back whole by the server or a proxy, then sent at once) when
+   * it carried at least three content events and all of them came within 2% of its time to first
+   * token (at least 1 ms): a model that streams spends far longer between its first and last token
+   * than a socket takes to deliver a buffered body.
    */
-  static final long BUFFERED_SPAN_NANOS = 1_000_000;
-
-  /**
-   * Counts a stream as buffered when it carried at least three content events and they all came
-   * within {@link #BUFFERED_SPAN_NANOS}.
-   */
-  void streamShape(List<Long> contentTimes) {
-    if (contentTimes.size() >= 3
-        && contentTimes.get(contentTimes.size() - 1) - contentTimes.get(0) <= BUFFERED_SPAN_NANOS) {
+  void streamShape(long sent, List<Long> contentTimes) {
+    if (contentTimes.size() < 3) {
+      return;
+    }
+    long ttft = contentTimes.get(0) - sent;
+    long span = contentTimes.get(contentTimes.size() - 1) - contentTimes.get(0);
+    if (span <= Math.max(1_000_000, ttft / 50)) {
       bufferedStreams.increment();
     }
   }

@@ -138,7 +138,7 @@ final class StreamTracker {
       } else if (errorEvent) {
         metrics.failure(stream.sent, "stream-error-event");
       } else if (ok) {
-        metrics.streamShape(contentTimes);
+        metrics.streamShape(stream.sent, contentTimes);
         String text = answer.toString();
         metrics.success(
             stream.sent,

@@ -41,7 +41,7 @@ public class ChatCompletionSimulation extends Simulation {
           .exec(run::end);
 
   {
-    setUp(Injection.of(chat, run)).protocols(run.protocol());
+    setUp(Injection.of(chat, run)).protocols(run.protocol()).maxDuration(run.maxDuration());
   }
 
   @Override

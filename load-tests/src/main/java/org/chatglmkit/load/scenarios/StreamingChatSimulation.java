@@ -46,7 +46,7 @@ public class StreamingChatSimulation extends Simulation {
           .exec(run::end);
 
   {
-    setUp(Injection.of(chat, run)).protocols(run.protocol());
+    setUp(Injection.of(chat, run)).protocols(run.protocol()).maxDuration(run.maxDuration());
   }
 
   @Override

@@ -1,0 +1,482 @@
+package org.chatglmkit.load.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.chatglmkit.load.Merge;
+import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.core.LatencyProfile;
+import org.chatglmkit.mockserver.server.ReferenceServer;
+import org.chatglmkit.mockserver.server.ServerConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command as users run it: {@code java -jar target/chatglm-load.jar ...} in a process of its
+ * own, against the embedded server, a reference server on loopback, proxies that misbehave in front
+ * of it, and a server that freezes mid-run.
+ */
+class LoadCommandIT {
+  static final Path JAR = Path.of("target/chatglm-load.jar");
+  static final String KEY = "chatglm-dev-key";
+
+  static ReferenceServer server;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void startServer() {
+    server =
+        ReferenceServer.start(
+            ServerConfig.builder().port(0).latency(new LatencyProfile(100, 10, 0)).build());
+  }
+
+  @AfterAll
+  static void stopServer() {
+    server.close();
+  }
+
+  /** What a run of the command printed and returned. */
+  record Run(int exit, String output, Duration took) {}
+
+  static Run command(Path dir, Duration limit, String... args) throws Exception {
+    List<String> line = new ArrayList<>();
+    line.add(ProcessHandle.current().info().command().orElse("java"));
+    line.add("-jar");
+    line.add(JAR.toAbsolutePath().toString());
+    line.addAll(List.of(args));
+    Path log = Files.createTempFile(dir, "run", ".log");
+    long start = System.nanoTime();
+    Process process =
+        new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!process.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError(
+          "the command did not end within " + limit + ":\n" + Files.readString(log));
+    }
+    return new Run(
+        process.exitValue(), Files.readString(log), Duration.ofNanos(System.nanoTime() - start));
+  }
+
+  static JsonNode summary(Path reports) throws IOException {
+    try (Stream<Path> files = Files.walk(reports)) {
+      Path summary =
+          files
+              .filter(p -> p.getFileName().toString().equals("summary.json"))
+              .findFirst()
+              .orElseThrow();
+      return Json.MAPPER.readTree(summary.toFile());
+    }
+  }
+
+  @Test
+  void aSmokeAgainstTheEmbeddedServerPassesWithRealTokenCounts() throws Exception {
+    Path reports = dir.resolve("reports");
+    Run run = command(dir, Duration.ofMinutes(2), "--report-dir", reports.toString());
+    assertThat(run.exit()).as(run.output()).isZero();
+    assertThat(run.output()).contains("in flight").contains("chatglm-load: PASSED");
+    JsonNode summary = summary(reports);
+    assertThat(summary.path("completed").asLong()).isGreaterThanOrEqualTo(15);
+    assertThat(summary.path("total_input_tokens").asLong()).isPositive();
+    assertThat(summary.path("token_counts").path("input_source").path("usage").asLong())
+        .isEqualTo(summary.path("completed").asLong());
+    assertThat(summary.path("buffered_streams").asLong()).isZero();
+    try (Stream<Path> files = Files.walk(reports)) {
+      assertThat(files.anyMatch(p -> p.getFileName().toString().equals("report.html"))).isTrue();
+    }
+  }
+
+  @Test
+  void theClientTokenizerAgreesWithTheDjlServersUsage() throws Exception {
+    Path tokenizer = dir.resolve("tokenizer.model");
+    Files.write(tokenizer, org.chatglmkit.djl.TestModelGenerator.bundledTokenizer());
+    Path reports = dir.resolve("reports");
+    Run run =
+        command(
+            dir,
+            Duration.ofMinutes(3),
+            "--embedded-backend",
+            "djl",
+            "--scenario",
+            "chat",
+            "--tokenizer",
+            tokenizer.toString(),
+            "--max-tokens",
+            "8",
+            "--duration",
+            "3s",
+            "--report-dir",
+            reports.toString());
+    assertThat(run.exit()).as(run.output()).isZero();
+    JsonNode tokens = summary(reports).path("token_counts");
+    long completed = summary(reports).path("completed").asLong();
+    assertThat(completed).isPositive();
+    // Both counts exist for every answer, and the client's count of the prompt (chat template
+    // included) is the one the model was given.
+    assertThat(tokens.path("compared").path("input_usage_vs_tokenizer").asLong())
+        .isEqualTo(completed);
+    assertThat(tokens.path("mismatches").path("input_usage_vs_tokenizer").asLong()).isZero();
+  }
+
+  @Test
+  void aBreachedThresholdExitsOne() throws Exception {
+    Run run =
+        command(
+            dir,
+            Duration.ofMinutes(2),
+            "--target",
+            server.baseUrl(),
+            "--api-key",
+            KEY,
+            "--duration",
+            "2s",
+            "--threshold",
+            "p99-ttft=5ms",
+            "--report-dir",
+            dir.resolve("r").toString());
+    assertThat(run.exit()).as(run.output()).isEqualTo(1);
+    assertThat(run.output()).contains("FAILED: p99 TTFT").contains("above the limit 5.00ms");
+  }
+
+  @Test
+  void aBufferedStreamFailsTheSmoke() throws Exception {
+    try (Proxy proxy = new Proxy(server.baseUrl(), true)) {
+      Run run =
+          command(
+              dir,
+              Duration.ofMinutes(2),
+              "--target",
+              proxy.url(),
+              "--api-key",
+              KEY,
+              "--duration",
+              "2s",
+              "--report-dir",
+              dir.resolve("r").toString());
+      assertThat(run.exit()).as(run.output()).isEqualTo(1);
+      assertThat(run.output()).contains("streams that arrived all at once (buffered)");
+    }
+  }
+
+  @Test
+  void aBadDatasetLineStopsTheRunBeforeAnyLoad() throws Exception {
+    Path dataset = dir.resolve("chat.jsonl");
+    Files.writeString(
+        dataset,
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}\n"
+            + "{\"messages\":[{\"role\":\"user\",\"content\":\"ho\"}]}\n"
+            + "{\"messages\":[{\"role\":\"user\",\"content\":\"no end\"}\n");
+    try (Proxy proxy = new Proxy(server.baseUrl(), false)) {
+      Run run =
+          command(
+              dir,
+              Duration.ofMinutes(1),
+              "--target",
+              proxy.url(),
+              "--api-key",
+              KEY,
+              "--dataset",
+              dataset.toString());
+      assertThat(run.exit()).as(run.output()).isEqualTo(2);
+      assertThat(run.output()).contains("chatglm-load: " + dataset + ":3: not JSON");
+      assertThat(proxy.bodies).isEmpty();
+    }
+  }
+
+  @Test
+  void anUnreachableTargetExitsTwo() throws Exception {
+    Run run = command(dir, Duration.ofMinutes(1), "--target", "http://127.0.0.1:" + freePort());
+    assertThat(run.exit()).as(run.output()).isEqualTo(2);
+    assertThat(run.output()).contains("chatglm-load: ");
+  }
+
+  @Test
+  void multiTurnShareGptSendsEachAnswerBack() throws Exception {
+    Path dataset = dir.resolve("sharegpt.json");
+    Files.writeString(
+        dataset,
+        "[{\"id\":\"a\",\"conversations\":["
+            + "{\"from\":\"human\",\"value\":\"First question?\"},"
+            + "{\"from\":\"gpt\",\"value\":\"RECORDED ANSWER\"},"
+            + "{\"from\":\"human\",\"value\":\"Second question?\"},"
+            + "{\"from\":\"gpt\",\"value\":\"RECORDED AGAIN\"}]},\n"
+            + " {\"id\":\"empty\",\"conversations\":[]}]\n");
+    try (Proxy proxy = new Proxy(server.baseUrl(), false)) {
+      Run run =
+          command(
+              dir,
+              Duration.ofMinutes(2),
+              "--target",
+              proxy.url(),
+              "--api-key",
+              KEY,
+              "--dataset",
+              dataset.toString(),
+              "--turns",
+              "2",
+              "--rate",
+              "2",
+              "--duration",
+              "2s",
+              "--report-dir",
+              dir.resolve("r").toString());
+      assertThat(run.exit()).as(run.output()).isZero();
+      List<JsonNode> second = new ArrayList<>();
+      for (String body : proxy.bodies) {
+        JsonNode request = Json.MAPPER.readTree(body);
+        if (request.path("messages").size() == 3) {
+          second.add(request);
+        }
+      }
+      assertThat(second).isNotEmpty();
+      for (JsonNode request : second) {
+        JsonNode messages = request.path("messages");
+        assertThat(messages.path(0).path("content").asText()).isEqualTo("First question?");
+        assertThat(messages.path(1).path("role").asText()).isEqualTo("assistant");
+        // The server's own answer went back, not the recorded one.
+        assertThat(messages.path(1).path("content").asText())
+            .isNotBlank()
+            .doesNotContain("RECORDED");
+        assertThat(messages.path(2).path("content").asText()).isEqualTo("Second question?");
+      }
+      assertThat(summary(dir.resolve("r")).path("workload").asText())
+          .contains("ShareGPT")
+          .contains("1 skipped");
+    }
+  }
+
+  @Test
+  void aTraceIsReplayedWithItsLengths() throws Exception {
+    Path trace = dir.resolve("mooncake.jsonl");
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 6; i++) {
+      lines.append(
+          String.format(
+              "{\"timestamp\": %d, \"input_length\": %d, \"output_length\": %d, \"hash_ids\": [1]}%n",
+              1_000 + i * 400, 20 + i, 3 + i));
+    }
+    Files.writeString(trace, lines);
+    try (Proxy proxy = new Proxy(server.baseUrl(), false)) {
+      Run run =
+          command(
+              dir,
+              Duration.ofMinutes(2),
+              "--target",
+              proxy.url(),
+              "--api-key",
+              KEY,
+              "--trace",
+              trace.toString(),
+              "--speed",
+              "2",
+              "--report-dir",
+              dir.resolve("r").toString());
+      assertThat(run.exit()).as(run.output()).isZero();
+      assertThat(proxy.bodies).hasSize(6);
+      List<Integer> maxTokens = new ArrayList<>();
+      for (String body : proxy.bodies) {
+        maxTokens.add(Json.MAPPER.readTree(body).path("max_tokens").asInt());
+      }
+      assertThat(maxTokens).containsExactlyInAnyOrder(3, 4, 5, 6, 7, 8);
+      JsonNode summary = summary(dir.resolve("r"));
+      assertThat(summary.path("schedule").path("arrivals_planned").asInt()).isEqualTo(6);
+      assertThat(summary.path("completed").asInt()).isEqualTo(6);
+    }
+  }
+
+  @Test
+  void aFrozenTargetEndsTheRunWithinItsStreamTimeout() throws Exception {
+    int port = freePort();
+    Process target =
+        new ProcessBuilder(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-jar",
+                Path.of("../mock-server/target/chatglm-mock-server.jar")
+                    .toAbsolutePath()
+                    .toString(),
+                "--port",
+                String.valueOf(port))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("server.log").toFile())
+            .start();
+    try {
+      waitForPort(port);
+      Thread freezer =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(4_000);
+                  new ProcessBuilder("kill", "-STOP", String.valueOf(target.pid()))
+                      .start()
+                      .waitFor();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      freezer.start();
+      Run run =
+          command(
+              dir,
+              Duration.ofMinutes(2),
+              "--target",
+              "http://127.0.0.1:" + port,
+              "--api-key",
+              KEY,
+              "--profile",
+              "rate",
+              "--rate",
+              "4",
+              "--duration",
+              "8s",
+              "--stream-timeout",
+              "3s",
+              "--threshold",
+              "error-rate=0",
+              "--report-dir",
+              dir.resolve("r").toString());
+      freezer.join();
+      // Start-up (a few seconds), 8 s of arrivals, at most 3 s for the last stream, the report.
+      assertThat(run.took()).isLessThan(Duration.ofSeconds(40));
+      assertThat(run.exit()).as(run.output()).isEqualTo(1);
+      JsonNode summary = summary(dir.resolve("r"));
+      assertThat(summary.path("completed").asLong()).isPositive();
+      assertThat(summary.path("failed").asLong()).isPositive();
+    } finally {
+      new ProcessBuilder("kill", "-CONT", String.valueOf(target.pid())).start().waitFor();
+      target.destroyForcibly().waitFor();
+    }
+  }
+
+  @Test
+  void injectorsShareTheLoadAndTheirSummariesMerge() throws Exception {
+    List<Process> injectors = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      List<String> line =
+          new ArrayList<>(
+              List.of(
+                  ProcessHandle.current().info().command().orElse("java"),
+                  "-jar",
+                  JAR.toAbsolutePath().toString(),
+                  "--target",
+                  server.baseUrl(),
+                  "--api-key",
+                  KEY,
+                  "--profile",
+                  "rate",
+                  "--rate",
+                  "16",
+                  "--duration",
+                  "4s",
+                  "--injectors",
+                  "2",
+                  "--injector-index",
+                  String.valueOf(i),
+                  "--report-dir",
+                  dir.resolve("injector-" + i).toString()));
+      injectors.add(
+          new ProcessBuilder(line)
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("injector-" + i + ".log").toFile())
+              .start());
+    }
+    List<JsonNode> summaries = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      assertThat(injectors.get(i).waitFor(2, TimeUnit.MINUTES)).isTrue();
+      assertThat(injectors.get(i).exitValue())
+          .as(Files.readString(dir.resolve("injector-" + i + ".log")))
+          .isZero();
+      JsonNode summary = summary(dir.resolve("injector-" + i));
+      summaries.add(summary);
+      assertThat(summary.path("config").path("injector_index").asInt()).isEqualTo(i);
+      try (Stream<Path> walk = Files.walk(dir.resolve("injector-" + i))) {
+        files.add(
+            walk.filter(p -> p.getFileName().toString().equals("summary.json"))
+                .findFirst()
+                .orElseThrow());
+      }
+    }
+    ObjectNode merged = Merge.merge(files);
+    long completed =
+        summaries.get(0).path("completed").asLong() + summaries.get(1).path("completed").asLong();
+    assertThat(merged.path("completed").asLong()).isEqualTo(completed);
+    assertThat(merged.path("total_output_tokens").asLong())
+        .isEqualTo(
+            summaries.get(0).path("total_output_tokens").asLong()
+                + summaries.get(1).path("total_output_tokens").asLong());
+    // Each injector ran half of 16/s for 4 s: about 32 each.
+    assertThat(completed).isBetween(40L, 90L);
+    for (String figure :
+        new String[] {"median_ttft_ms", "p99_ttft_ms", "median_itl_ms", "p99_e2el_ms"}) {
+      double a = summaries.get(0).path(figure).asDouble();
+      double b = summaries.get(1).path(figure).asDouble();
+      assertThat(merged.path(figure).asDouble())
+          .as(figure)
+          .isBetween(Math.min(a, b) - 0.01, Math.max(a, b) + 0.01);
+    }
+  }
+
+  @Test
+  void theMavenPathsEntryPointFailsOnABreach() throws Exception {
+    // What the Gatling Maven plugin forks: Gatling's main with the test simulation; a non-zero exit
+    // fails the build.
+    String classpath =
+        String.join(
+            java.io.File.pathSeparator,
+            Path.of("target/test-classes").toAbsolutePath().toString(),
+            Path.of("target/classes").toAbsolutePath().toString(),
+            Path.of("target/lib").toAbsolutePath() + "/*");
+    Process gatling =
+        new ProcessBuilder(
+                ProcessHandle.current().info().command().orElse("java"),
+                "--add-opens=java.base/java.lang=ALL-UNNAMED",
+                "-cp",
+                classpath,
+                "-Dchatglm.target.url=" + server.baseUrl(),
+                "-Dchatglm.target.api-key=" + KEY,
+                "-Dchatglm.load.duration=2s",
+                "-Dchatglm.assert.p99-ttft-ms=5",
+                "-Dchatglm.load.report-dir=" + dir.resolve("m"),
+                "io.gatling.app.Gatling",
+                "-s",
+                "org.chatglmkit.load.simulations.StreamingChatSimulation",
+                "-rf",
+                dir.resolve("m").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("maven.log").toFile())
+            .start();
+    assertThat(gatling.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    String output = Files.readString(dir.resolve("maven.log"));
+    assertThat(gatling.exitValue()).as(output).isNotZero();
+    assertThat(output).contains("p99 TTFT").contains("above the limit 5.00ms");
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  static void waitForPort(int port) throws InterruptedException {
+    for (int i = 0; i < 200; i++) {
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+        return;
+      } catch (IOException e) {
+        Thread.sleep(100);
+      }
+    }
+    throw new AssertionError("the server on port " + port + " did not start");
+  }
+}

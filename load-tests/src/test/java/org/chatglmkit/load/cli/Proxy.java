@@ -1,0 +1,83 @@
+package org.chatglmkit.load.cli;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+
+/**
+ * A proxy on loopback in front of a real server that records every request body and, when told to,
+ * buffers each answer whole before sending it on (as a misconfigured gateway does to a stream).
+ */
+final class Proxy implements AutoCloseable {
+  private final HttpServer server;
+  private final HttpClient client = HttpClient.newHttpClient();
+  final List<String> bodies = new CopyOnWriteArrayList<>();
+
+  Proxy(String upstream, boolean buffer) throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext("/", exchange -> forward(exchange, upstream, buffer));
+    server.start();
+  }
+
+  String url() {
+    return "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  private void forward(HttpExchange exchange, String upstream, boolean buffer) throws IOException {
+    try (exchange) {
+      byte[] body = exchange.getRequestBody().readAllBytes();
+      bodies.add(new String(body, StandardCharsets.UTF_8));
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(URI.create(upstream + exchange.getRequestURI()))
+              .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
+      for (String name : new String[] {"API-KEY", "Authorization", "Content-Type"}) {
+        String value = exchange.getRequestHeaders().getFirst(name);
+        if (value != null) {
+          request.header(name, value);
+        }
+      }
+      HttpResponse<InputStream> response =
+          client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+      response
+          .headers()
+          .firstValue("Content-Type")
+          .ifPresent(type -> exchange.getResponseHeaders().add("Content-Type", type));
+      try (InputStream in = response.body()) {
+        if (buffer) {
+          byte[] whole = in.readAllBytes();
+          exchange.sendResponseHeaders(
+              response.statusCode(), whole.length == 0 ? -1 : whole.length);
+          exchange.getResponseBody().write(whole);
+        } else {
+          exchange.sendResponseHeaders(response.statusCode(), 0);
+          OutputStream out = exchange.getResponseBody();
+          byte[] chunk = new byte[8192];
+          int read;
+          while ((read = in.read(chunk)) >= 0) {
+            out.write(chunk, 0, read);
+            out.flush();
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}
