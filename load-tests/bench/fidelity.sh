@@ -1,28 +1,54 @@
 #!/usr/bin/env bash
-# Timing fidelity of the harness: streams against the embedded reference server set to
-# TTFT 200 ms and inter-token 20 ms; prints the measured medians and their distance from the
-# configured values, and writes reports/bench/load-fidelity-<timestamp>.json.
-# Usage: load-tests/bench/fidelity.sh [rate=10] [seconds=30]
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-RATE=${1:-10}; SECONDS_=${2:-30}
-mvn -B -q -pl load-tests -am verify -DskipTests -Dspotless.check.skip=true \
-  -Dload.simulations=org.chatglmkit.load.simulations.StreamingChatSimulation \
-  -Dchatglm.load.profile=rate -Dchatglm.load.rate="$RATE" -Dchatglm.load.duration-s="$SECONDS_" \
-  -Dchatglm.assert.p99-ttft-ms=1000000 | grep -E '^(===|TTFT|ITL|TPOT|E2EL|completed|report)' || true
-SUMMARY=$(ls -td reports/load/streamingchatsimulation-*/ | head -1)summary.json
-mkdir -p reports/bench
-python3 - "$SUMMARY" <<'PY'
-import json, sys, time
-s = json.load(open(sys.argv[1]))
-r = {"benchmark": "load-harness-timing-fidelity", "configured_ttft_ms": 200, "configured_itl_ms": 20,
-     "completed": s["completed"], "failed": s["failed"],
-     "median_ttft_ms": s["median_ttft_ms"], "p99_ttft_ms": s["p99_ttft_ms"],
-     "median_itl_ms": s["median_itl_ms"], "p99_itl_ms": s["p99_itl_ms"],
-     "median_ttft_error_ms": round(s["median_ttft_ms"] - 200, 2),
-     "median_itl_error_ms": round(s["median_itl_ms"] - 20, 2), "summary": sys.argv[1]}
-out = "reports/bench/load-fidelity-%s.json" % time.strftime("%Y%m%d-%H%M%S")
+# Timing fidelity of the load command, against an independent client on the same server.
+# The reference server (TTFT 200 ms, 20 ms per token, 50 tokens per answer) runs in a JVM of its own.
+# First the independent client (mock-server's StreamingBenchmark: raw sockets on one selector thread)
+# opens N concurrent streams; then the load command holds N streams in flight (closed model) after a
+# warm-up. Prints both TTFT and ITL distributions and the differences (target: p99 TTFT within 10 ms,
+# median within 3 ms), and the command's own CPU time; writes reports/bench/load-fidelity-<stamp>.json.
+# Usage: load-tests/bench/fidelity.sh [streams=100] [seconds=20]
+source "$(dirname "$0")/../../mock-server/bench/common.sh"
+STREAMS=${1:-100}
+SECONDS_=${2:-20}
+LOAD_JAR="$ROOT/load-tests/target/chatglm-load.jar"
+[ -f "$LOAD_JAR" ] || { echo "build first: mvn -B -q package -DskipTests" >&2; exit 2; }
+
+PORT=$(free_port)
+java -Xmx1g -XX:+UseZGC -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms 200 --itl-ms 20 \
+  --reply-tokens 50 >"$OUT/fidelity-server.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$PORT/v1/models"
+
+echo "independent client: $STREAMS streams"
+CLIENT=$(java -Xmx1g -XX:+UseZGC -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
+  "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" 1000 2 nio)
+
+echo "load command: $STREAMS streams in flight for ${SECONDS_}s after a 5s warm-up"
+RUN_DIR="$OUT/fidelity-load-$STAMP"
+/usr/bin/time -f "%U %S" -o "$OUT/fidelity-cpu.txt" \
+  java -XX:+UseZGC -jar "$LOAD_JAR" --target "http://127.0.0.1:$PORT" --api-key "$KEY" \
+  --profile concurrency --users "$STREAMS" --duration "${SECONDS_}s" --warmup 5s --max-tokens 50 \
+  --progress 0 --report-dir "$RUN_DIR" >"$OUT/fidelity-load.log" 2>&1 || true
+SUMMARY=$(find "$RUN_DIR" -name summary.json | head -1)
+[ -n "$SUMMARY" ] || { echo "the load command wrote no summary; see $OUT/fidelity-load.log" >&2; exit 1; }
+
+python3 - "$OUT/load-fidelity-$STAMP.json" "$CLIENT" "$SUMMARY" "$OUT/fidelity-cpu.txt" "$SECONDS_" <<'PY'
+import json, sys
+out, client, summary, cpu, seconds = sys.argv[1], json.loads(sys.argv[2]), json.load(open(sys.argv[3])), sys.argv[4], float(sys.argv[5])
+user, system = (float(x) for x in open(cpu).read().split()[:2])
+load = {"ttft_ms": {"p50": summary["median_ttft_ms"], "p99": summary["p99_ttft_ms"]},
+        "itl_ms": {"p50": summary["median_itl_ms"], "p99": summary["p99_itl_ms"]}}
+r = {"benchmark": "load-timing-fidelity", "streams": client["streams"], "configured_ttft_ms": 200,
+     "configured_itl_ms": 20, "independent_client": {k: client[k] for k in ("client", "ttft_ms", "itl_ms", "completed")},
+     "load_command": dict(load, completed=summary["completed"], failed=summary["failed"],
+                          cpu_seconds=round(user + system, 1), summary=sys.argv[3])}
+for m in ("ttft", "itl"):
+    for p in ("p50", "p99"):
+        r[f"{m}_{p}_difference_ms"] = round(load[m + "_ms"][p] - client[m + "_ms"][p], 2)
 json.dump(r, open(out, "w"), indent=2)
-print(f"median TTFT {r['median_ttft_ms']} ms ({r['median_ttft_error_ms']:+} vs 200), "
-      f"median ITL {r['median_itl_ms']} ms ({r['median_itl_error_ms']:+} vs 20); {out}")
+print(f"{'':<22}{'TTFT p50':>10}{'TTFT p99':>10}{'ITL p50':>10}{'ITL p99':>10}")
+print(f"{'independent client':<22}{client['ttft_ms']['p50']:>10.2f}{client['ttft_ms']['p99']:>10.2f}{client['itl_ms']['p50']:>10.2f}{client['itl_ms']['p99']:>10.2f}")
+print(f"{'load command':<22}{load['ttft_ms']['p50']:>10.2f}{load['ttft_ms']['p99']:>10.2f}{load['itl_ms']['p50']:>10.2f}{load['itl_ms']['p99']:>10.2f}")
+print(f"{'difference':<22}{r['ttft_p50_difference_ms']:>+10.2f}{r['ttft_p99_difference_ms']:>+10.2f}{r['itl_p50_difference_ms']:>+10.2f}{r['itl_p99_difference_ms']:>+10.2f}")
+print(f"load command: {summary['completed']} streams completed, {summary['failed']} failed, CPU {user + system:.1f} s over the run")
+print(f"targets: p99 TTFT within 10 ms, median within 3 ms; written: {out}")
 PY

@@ -307,7 +307,13 @@ class LoadCommandIT {
                     .toAbsolutePath()
                     .toString(),
                 "--port",
-                String.valueOf(port))
+                String.valueOf(port),
+                "--ttft-ms",
+                "50",
+                "--itl-ms",
+                "5",
+                "--reply-tokens",
+                "10")
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("server.log").toFile())
             .start();
@@ -317,7 +323,7 @@ class LoadCommandIT {
           new Thread(
               () -> {
                 try {
-                  Thread.sleep(4_000);
+                  Thread.sleep(5_000);
                   new ProcessBuilder("kill", "-STOP", String.valueOf(target.pid()))
                       .start()
                       .waitFor();
