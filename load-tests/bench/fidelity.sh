@@ -2,9 +2,13 @@
 # Timing fidelity of the load command, against an independent client on the same server.
 # The reference server (TTFT 200 ms, 20 ms per token, 50 tokens per answer) runs in a JVM of its own.
 # First the independent client (mock-server's StreamingBenchmark: raw sockets on one selector thread)
-# opens N concurrent streams; then the load command holds N streams in flight (closed model) after a
-# warm-up. Prints both TTFT and ITL distributions and the differences (target: p99 TTFT within 10 ms,
+# opens N concurrent streams, started evenly over one second; then the load command keeps about N
+# streams in flight the same way: arrivals evenly spaced at N per 1.18 s (the length of one 50-token
+# stream), after a warm-up. (A closed model would start its N streams in lockstep waves, a burst the
+# independent client never sends.) Prints both TTFT and ITL distributions and the differences (target: p99 TTFT within 10 ms,
 # median within 3 ms), and the command's own CPU time; writes reports/bench/load-fidelity-<stamp>.json.
+# SERVER_CPUS=0 CLIENT_CPUS=1 pins the server and each client to a core of its own (taskset), so that
+# what the load command's own CPU costs shows apart from the server's; LOAD_ARGS adds options.
 # Usage: load-tests/bench/fidelity.sh [streams=100] [seconds=20]
 source "$(dirname "$0")/../../mock-server/bench/common.sh"
 STREAMS=${1:-100}
@@ -13,21 +17,22 @@ LOAD_JAR="$ROOT/load-tests/target/chatglm-load.jar"
 [ -f "$LOAD_JAR" ] || { echo "build first: mvn -B -q package -DskipTests" >&2; exit 2; }
 
 PORT=$(free_port)
-java -Xmx1g -XX:+UseZGC -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms 200 --itl-ms 20 \
+${SERVER_CPUS:+taskset -c $SERVER_CPUS} java -Xmx1g -XX:+UseZGC -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms 200 --itl-ms 20 \
   --reply-tokens 50 >"$OUT/fidelity-server.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$PORT/v1/models"
 
 echo "independent client: $STREAMS streams"
-CLIENT=$(java -Xmx1g -XX:+UseZGC -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
+CLIENT=$(${CLIENT_CPUS:+taskset -c $CLIENT_CPUS} java -Xmx1g -XX:+UseZGC -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
   "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" 1000 2 nio)
 
-echo "load command: $STREAMS streams in flight for ${SECONDS_}s after a 5s warm-up"
+RATE=$(python3 -c "print(round($STREAMS / 1.18, 2))")
+echo "load command: $RATE streams/s (about $STREAMS in flight) for ${SECONDS_}s after a 5s warm-up"
 RUN_DIR="$OUT/fidelity-load-$STAMP"
 /usr/bin/time -f "%U %S" -o "$OUT/fidelity-cpu.txt" \
-  java -XX:+UseZGC -jar "$LOAD_JAR" --target "http://127.0.0.1:$PORT" --api-key "$KEY" \
-  --profile concurrency --users "$STREAMS" --duration "${SECONDS_}s" --warmup 5s --max-tokens 50 \
-  --progress 0 --report-dir "$RUN_DIR" >"$OUT/fidelity-load.log" 2>&1 || true
+  ${CLIENT_CPUS:+taskset -c $CLIENT_CPUS} java ${LOAD_JAVA_OPTS:--XX:+UseZGC} -jar "$LOAD_JAR" --target "http://127.0.0.1:$PORT" --api-key "$KEY" \
+  --profile rate --rate "$RATE" --burstiness 1000 --duration "${SECONDS_}s" --warmup 5s --max-tokens 50 \
+  --progress 0 ${LOAD_ARGS:-} --report-dir "$RUN_DIR" >"$OUT/fidelity-load.log" 2>&1 || true
 SUMMARY=$(find "$RUN_DIR" -name summary.json | head -1)
 [ -n "$SUMMARY" ] || { echo "the load command wrote no summary; see $OUT/fidelity-load.log" >&2; exit 1; }
 

@@ -16,6 +16,8 @@ import org.chatglmkit.schemas.Violation;
  * for them before the report.
  */
 final class Conformance {
+  private static final String WORKER = "chatglm-load-conformance";
+
   private final Profile profile;
   private final Metrics metrics;
   private final boolean enabled;
@@ -31,10 +33,10 @@ final class Conformance {
     this.metrics = metrics;
     this.enabled = enabled;
     this.worker =
-        background && enabled
+        background
             ? Executors.newSingleThreadExecutor(
                 task -> {
-                  Thread thread = new Thread(task, "chatglm-load-conformance");
+                  Thread thread = new Thread(task, WORKER);
                   thread.setDaemon(true);
                   return thread;
                 })
@@ -45,11 +47,28 @@ final class Conformance {
     if (!enabled) {
       return;
     }
-    if (worker == null) {
+    if (worker == null || onWorker()) {
       validate(shape, document);
     } else {
       worker.execute(() -> validate(shape, document));
     }
+  }
+
+  /** Runs {@code task} on the checks' thread (inline when there is none). */
+  void background(Runnable task) {
+    if (worker == null) {
+      task.run();
+      return;
+    }
+    try {
+      worker.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      task.run(); // after drain(): a straggler is still counted
+    }
+  }
+
+  private boolean onWorker() {
+    return Thread.currentThread().getName().equals(WORKER);
   }
 
   private void validate(Shape shape, JsonNode document) {

@@ -104,6 +104,7 @@ public final class LoadRun {
     this.tokenizer = tokenizer;
     this.workload = workload;
     this.metrics = new Metrics(config.slo());
+    // Checks and the reading of finished streams run on one thread of their own.
     this.conformance = new Conformance(open.target().profile(), metrics, config.validate(), true);
     this.streams = new StreamTracker(metrics, conformance);
     this.arrivedAt =
@@ -295,7 +296,10 @@ public final class LoadRun {
   public Session streamFinished(Session session) {
     StreamTracker.Outcome outcome =
         streams.finish(
-            session.userId(), session.isFailed(), tokenizer == null ? null : tokenizer::text);
+            session.userId(),
+            session.isFailed(),
+            tokenizer == null ? null : tokenizer::text,
+            turns(session) > 1);
     turnDone(session.userId(), outcome.ok(), outcome.answer());
     return session;
   }

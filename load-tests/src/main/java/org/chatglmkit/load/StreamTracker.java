@@ -33,6 +33,7 @@ final class StreamTracker {
     final List<Long> times = new ArrayList<>();
     final List<String> events = new ArrayList<>();
     boolean done;
+    boolean errorEvent;
 
     Stream(long sent, boolean measured, long tokenizerInput) {
       this.sent = sent;
@@ -80,7 +81,8 @@ final class StreamTracker {
         return true;
       }
       // An error event ends the stream too; the cheap test first, then the real one.
-      return data.contains("\"error\"") && parse(data).path("error").isObject();
+      stream.errorEvent = data.contains("\"error\"") && parse(data).path("error").isObject();
+      return stream.errorEvent;
     }
   }
 
@@ -96,11 +98,36 @@ final class StreamTracker {
    * @param tokenizer counts the answer's tokens on the client, or {@code null}
    */
   Outcome finish(long userId, boolean failed, ToLongFunction<String> tokenizer) {
+    return finish(userId, failed, tokenizer, true);
+  }
+
+  /**
+   * Records the stream's outcome.
+   *
+   * @param failed Gatling's verdict on the connect and the await
+   * @param tokenizer counts the answer's tokens on the client, or {@code null}
+   * @param needAnswer whether the caller needs the answer's text now (a conversation goes on); when
+   *     not, the chunks are read on the checks' thread, off the load generator's
+   * @return the outcome; without {@code needAnswer}, its answer is empty
+   */
+  Outcome finish(
+      long userId, boolean failed, ToLongFunction<String> tokenizer, boolean needAnswer) {
     long end = System.nanoTime();
     Stream stream = streams.remove(userId);
     if (stream == null) {
       return new Outcome(false, "");
     }
+    if (!needAnswer) {
+      conformance.background(() -> account(stream, end, failed, tokenizer));
+      synchronized (stream) {
+        return new Outcome(stream.done && !stream.errorEvent && !failed, "");
+      }
+    }
+    return account(stream, end, failed, tokenizer);
+  }
+
+  private Outcome account(
+      Stream stream, long end, boolean failed, ToLongFunction<String> tokenizer) {
     synchronized (stream) {
       List<Long> contentTimes = new ArrayList<>();
       StringBuilder answer = new StringBuilder();
