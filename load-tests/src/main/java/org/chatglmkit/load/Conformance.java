@@ -1,9 +1,12 @@
 package org.chatglmkit.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.chatglmkit.schemas.ChatGlmSchemas;
 import org.chatglmkit.schemas.Profile;
 import org.chatglmkit.schemas.Shape;
@@ -17,6 +20,14 @@ import org.chatglmkit.schemas.Violation;
  */
 final class Conformance {
   private static final String WORKER = "chatglm-load-conformance";
+
+  /** How many documents a run keeps to check at its end (about 300 bytes each). */
+  static final int DEFERRED_LIMIT = 250_000;
+
+  private record Deferred(Shape shape, String text) {}
+
+  private final Queue<Deferred> deferred = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger deferredCount = new AtomicInteger();
 
   private final Profile profile;
   private final Metrics metrics;
@@ -54,6 +65,26 @@ final class Conformance {
     }
   }
 
+  /**
+   * Checks a document given both parsed and as its text: in a run, kept to be checked at the end
+   * while fewer than {@link #DEFERRED_LIMIT} are waiting, else checked now.
+   */
+  void check(Shape shape, JsonNode document, String text) {
+    if (!enabled) {
+      return;
+    }
+    if (worker != null && text != null && deferredCount.incrementAndGet() <= DEFERRED_LIMIT) {
+      deferred.add(new Deferred(shape, text));
+      return;
+    }
+    check(shape, document);
+  }
+
+  /** How many documents were checked after the load ended. */
+  int deferred() {
+    return Math.min(deferredCount.get(), DEFERRED_LIMIT);
+  }
+
   /** Runs {@code task} on the checks' thread (inline when there is none). */
   void background(Runnable task) {
     if (worker == null) {
@@ -89,14 +120,21 @@ final class Conformance {
     }
   }
 
-  /** Waits (at most a minute) for the checks still queued. */
+  /** Checks what was kept for the end, and waits (at most two minutes) for every check queued. */
   void drain() {
     if (worker == null) {
       return;
     }
+    worker.execute(
+        () -> {
+          Deferred next;
+          while ((next = deferred.poll()) != null) {
+            validate(next.shape(), StreamTracker.parse(next.text()));
+          }
+        });
     worker.shutdown();
     try {
-      if (!worker.awaitTermination(60, TimeUnit.SECONDS)) {
+      if (!worker.awaitTermination(120, TimeUnit.SECONDS)) {
         worker.shutdownNow();
       }
     } catch (InterruptedException e) {

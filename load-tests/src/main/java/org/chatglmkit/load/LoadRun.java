@@ -323,7 +323,7 @@ public final class LoadRun {
       conformance.checkError(status, json, retryAfter);
       record(user, () -> metrics.failure(user.sentAt, "http-" + status));
     } else {
-      conformance.check(Shape.COMPLETION, json);
+      conformance.check(Shape.COMPLETION, json, body);
       answer = json.path("choices").path(0).path("message").path("content").asText("");
       JsonNode usage = json.path("usage");
       String text = answer;
@@ -484,6 +484,7 @@ public final class LoadRun {
     Path dir = reportDirectory();
     Report report =
         Report.of(simulation, config, target(), metrics, scheduleFigures(), workload.description());
+    report.summary().put("checked_after_the_load", conformance.deferred());
     report.write(dir);
     report.print(System.out, dir);
     current = null;

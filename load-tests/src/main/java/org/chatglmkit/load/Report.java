@@ -28,6 +28,22 @@ import org.chatglmkit.mockserver.target.Target;
 public final class Report {
   static final String[] METRICS = {"ttft", "tpot", "itl", "e2el"};
 
+  /** The counts and rates shown first, in the printed table and on the report page. */
+  static final String[] COUNTS = {
+    "completed",
+    "failed",
+    "error_rate",
+    "request_throughput",
+    "request_goodput",
+    "output_throughput",
+    "total_token_throughput",
+    "total_input_tokens",
+    "total_output_tokens",
+    "warmup_requests",
+    "buffered_streams",
+    "checked_documents"
+  };
+
   private final ObjectNode summary;
   private final List<String> breaches;
   private final List<Metrics.Sample> samples;
@@ -216,21 +232,7 @@ public final class Report {
         summary.path("target").asText(),
         summary.path("profile").asText());
     out.printf(Locale.ROOT, "%-28s %12s%n", "duration (s)", summary.path("duration").asText());
-    for (String field :
-        new String[] {
-          "completed",
-          "failed",
-          "error_rate",
-          "request_throughput",
-          "request_goodput",
-          "output_throughput",
-          "total_token_throughput",
-          "total_input_tokens",
-          "total_output_tokens",
-          "warmup_requests",
-          "buffered_streams",
-          "checked_documents"
-        }) {
+    for (String field : COUNTS) {
       out.printf(Locale.ROOT, "%-28s %12s%n", field, summary.path(field).asText());
     }
     out.printf(

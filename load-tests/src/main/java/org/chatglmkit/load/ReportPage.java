@@ -23,7 +23,6 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 final class ReportPage {
   private static final int WIDTH = 760;
   private static final int HEIGHT = 360;
-  private static final String[] METRICS = {"ttft", "itl", "tpot", "e2el"};
 
   private ReportPage() {}
 
@@ -47,19 +46,7 @@ final class ReportPage {
         .append(escape(String.join("; ", texts(summary.path("breaches")))))
         .append("</p>");
     html.append("<table>");
-    for (String field :
-        new String[] {
-          "completed",
-          "failed",
-          "error_rate",
-          "request_throughput",
-          "request_goodput",
-          "output_throughput",
-          "total_input_tokens",
-          "total_output_tokens",
-          "buffered_streams",
-          "checked_documents"
-        }) {
+    for (String field : Report.COUNTS) {
       html.append("<tr><th>")
           .append(field)
           .append("</th><td>")
@@ -68,7 +55,7 @@ final class ReportPage {
     }
     html.append("</table>");
     html.append("<table><tr><th>ms</th><th>mean</th><th>median</th><th>p90</th><th>p99</th></tr>");
-    for (String metric : METRICS) {
+    for (String metric : Report.METRICS) {
       html.append("<tr><th>").append(metric.toUpperCase(Locale.ROOT)).append("</th>");
       for (String figure : new String[] {"mean", "median", "p90", "p99"}) {
         html.append("<td>")
@@ -118,7 +105,7 @@ final class ReportPage {
               double percentile = 100 * (1 - Math.pow(10, -nines));
               return String.format(Locale.ROOT, percentile >= 99 ? "%.2f%%" : "%.0f%%", percentile);
             });
-    for (String metric : METRICS) {
+    for (String metric : Report.METRICS) {
       String encoded = summary.path("histograms_us").path(metric).asText("");
       if (encoded.isEmpty()) {
         continue;

@@ -143,10 +143,10 @@ final class StreamTracker {
         JsonNode chunk = parse(data);
         if (chunk.path("error").isObject()) {
           errorEvent = true;
-          conformance.check(Shape.ERROR, chunk);
+          conformance.check(Shape.ERROR, chunk, data);
           break;
         }
-        conformance.check(Shape.CHUNK, chunk);
+        conformance.check(Shape.CHUNK, chunk, data);
         chunks++;
         String content = chunk.path("choices").path(0).path("delta").path("content").asText("");
         if (!content.isEmpty()) {
