@@ -162,8 +162,10 @@ public record LoadConfig(
     if (text.isPresent()) {
       return Durations.parse(text.get(), "s");
     }
-    return Duration.ofSeconds(settings.whole(PREFIX + name + "-s", fallback.toSeconds()))
-        .plusNanos(fallback.toNanos() % 1_000_000_000L);
+    Optional<String> seconds = settings.text(PREFIX + name + "-s");
+    return seconds.isPresent()
+        ? Duration.ofSeconds(settings.whole(PREFIX + name + "-s", 0))
+        : fallback;
   }
 
   /** Whether the run sweeps rates step by step to find the capacity. */

@@ -322,6 +322,9 @@ public final class LoadRun {
     } else if (status != 200) {
       conformance.checkError(status, json, retryAfter);
       record(user, () -> metrics.failure(user.sentAt, "http-" + status));
+    } else if (!json.isObject()) {
+      conformance.check(Shape.COMPLETION, json);
+      record(user, () -> metrics.failure(user.sentAt, "answer-not-json"));
     } else {
       conformance.check(Shape.COMPLETION, json, body);
       answer = json.path("choices").path(0).path("message").path("content").asText("");

@@ -135,12 +135,16 @@ final class StreamTracker {
       long usageOutput = -1;
       long usageInput = -1;
       boolean errorEvent = false;
+      boolean unreadable = false;
       for (int i = 0; i < stream.events.size(); i++) {
         String data = stream.events.get(i);
         if (data.equals("[DONE]")) {
           break;
         }
         JsonNode chunk = parse(data);
+        if (!chunk.isObject()) {
+          unreadable = true;
+        }
         if (chunk.path("error").isObject()) {
           errorEvent = true;
           conformance.check(Shape.ERROR, chunk, data);
@@ -159,11 +163,13 @@ final class StreamTracker {
           usageInput = usage.path("prompt_tokens").asLong(-1);
         }
       }
-      boolean ok = !errorEvent && stream.done && !failed;
+      boolean ok = !errorEvent && !unreadable && stream.done && !failed;
       if (!stream.measured) {
         metrics.warmup();
       } else if (errorEvent) {
         metrics.failure(stream.sent, "stream-error-event");
+      } else if (unreadable) {
+        metrics.failure(stream.sent, "stream-event-not-json");
       } else if (ok) {
         metrics.streamShape(stream.sent, contentTimes);
         String text = answer.toString();

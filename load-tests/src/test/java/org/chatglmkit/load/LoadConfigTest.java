@@ -44,4 +44,42 @@ class LoadConfigTest {
     assertThatThrownBy(() -> LoadConfig.from(settings))
         .hasMessageContaining("chatglm.load.users (CHATGLM_LOAD_USERS)");
   }
+
+  @Test
+  void durationsTakeUnitsAndTheOlderWholeSecondsStillWork() {
+    assertThat(LoadConfig.from(Settings.of(Map.of("chatglm.load.duration", "1.5s"))).duration())
+        .isEqualTo(Duration.ofMillis(1_500));
+    assertThat(LoadConfig.from(Settings.of(Map.of("chatglm.load.warmup", "2m"))).warmup())
+        .isEqualTo(Duration.ofMinutes(2));
+    assertThat(LoadConfig.from(Settings.of(Map.of("chatglm.load.duration-s", "7"))).duration())
+        .isEqualTo(Duration.ofSeconds(7));
+    assertThatThrownBy(() -> LoadConfig.from(Settings.of(Map.of("chatglm.load.duration", "soon"))))
+        .hasMessageContaining("'soon' is not a duration");
+  }
+
+  @Test
+  void aSmokeAllowsNoErrorAndNoBufferedStreamUnlessToldOtherwise() {
+    LoadConfig smoke = LoadConfig.from(Settings.of(Map.of()));
+    assertThat(smoke.thresholds().errorRate()).isZero();
+    assertThat(smoke.thresholds().bufferedStreams()).isZero();
+    LoadConfig rate = LoadConfig.from(Settings.of(Map.of("chatglm.load.profile", "rate")));
+    assertThat(rate.thresholds().errorRate()).isNull();
+    assertThat(rate.thresholds().bufferedStreams()).isNull();
+    assertThat(rate.thresholds().violations()).isZero();
+  }
+
+  @Test
+  void refusesWhatCannotBeRun() {
+    assertThatThrownBy(() -> LoadConfig.from(Settings.of(Map.of("chatglm.load.profile", "fast"))))
+        .hasMessageContaining("unknown load profile 'fast'");
+    assertThatThrownBy(
+            () ->
+                LoadConfig.from(
+                    Settings.of(
+                        Map.of("chatglm.load.injectors", "2", "chatglm.load.injector-index", "2"))))
+        .hasMessageContaining("from 0 to 1");
+    assertThatThrownBy(
+            () -> LoadConfig.from(Settings.of(Map.of("chatglm.load.output-tokens", "32"))))
+        .hasMessageContaining("need input lengths");
+  }
 }

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The command as users run it: {@code java -jar target/chatglm-load.jar ...} in a process of its
@@ -362,6 +364,37 @@ class LoadCommandIT {
     } finally {
       new ProcessBuilder("kill", "-CONT", String.valueOf(target.pid())).start().waitFor();
       target.destroyForcibly().waitFor();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Misbehaving.Way.class)
+  void aServerWrongInAnUnplannedWayGetsABoundedRunAndAFailingVerdict(Misbehaving.Way way)
+      throws Exception {
+    try (Misbehaving server = new Misbehaving(way)) {
+      Run run =
+          command(
+              dir,
+              Duration.ofMinutes(1),
+              "--target",
+              server.url(),
+              "--api-key",
+              KEY,
+              "--duration",
+              "2s",
+              "--stream-timeout",
+              "3s",
+              "--report-dir",
+              dir.resolve("r").toString());
+      // Start-up, 2 s of arrivals, one stream timeout, the report.
+      assertThat(run.took()).isLessThan(Duration.ofSeconds(30));
+      assertThat(run.exit()).as(run.output()).isEqualTo(1);
+      JsonNode summary = summary(dir.resolve("r"));
+      assertThat(summary.path("completed").asLong()).isZero();
+      assertThat(summary.path("failed").asLong()).isPositive();
+      if (way == Misbehaving.Way.GARBAGE) {
+        assertThat(summary.path("violations_by_rule").size()).as(run.output()).isPositive();
+      }
     }
   }
 
