@@ -13,16 +13,21 @@ import org.chatglmkit.mockserver.core.ChatMessage;
 import org.chatglmkit.mockserver.core.Json;
 
 /**
- * Turns a conversation into prompt tokens the way the published models were trained, and names the
- * tokens that end an answer. The special tokens follow the SentencePiece vocabulary, in the order
- * of the published tokenizers: {@code [MASK] [gMASK] [sMASK] sop eop} and, for ChatGLM3, {@code
- * <|system|> <|user|> <|assistant|> <|observation|>}.
+ * Turns a conversation into prompt tokens the way the published models and their servers do, and
+ * names the tokens that end an answer. The special tokens follow the SentencePiece vocabulary, in
+ * the order of the published tokenizers: {@code [MASK] [gMASK] [sMASK] sop eop} and, for ChatGLM3,
+ * {@code <|system|> <|user|> <|assistant|> <|observation|>}.
  *
  * <ul>
- *   <li>ChatGLM3: {@code [gMASK] sop}, then per message {@code <|role|>} + "\n" + content, then
- *       {@code <|assistant|>}; the answer ends at EOS, {@code <|user|>} or {@code <|observation|>}.
- *   <li>ChatGLM2: {@code [gMASK] sop} + "[Round 1]\n\n问:…\n\n答:…\n\n" for each earlier exchange,
- *       then the last question and "答:"; system messages lead the first question. Ends at EOS.
+ *   <li>ChatGLM3 (the published {@code tokenization_chatglm.py}, {@code build_chat_input}): {@code
+ *       [gMASK] sop}, then per message {@code <|role|>}, the encoding of "\n" (the empty metadata
+ *       and its newline) and, encoded on its own, the content; then {@code <|assistant|>}. The
+ *       answer ends at EOS, {@code <|user|>} or {@code <|observation|>}.
+ *   <li>ChatGLM2 (THUDM/ChatGLM2-6B: {@code openai_api.py} and the tokenizer's {@code
+ *       build_prompt}): the last message is the query, a leading system message is put in front of
+ *       it as it is, the messages between become history when they pair up as user and assistant;
+ *       then {@code [gMASK] sop} and one encoding of "[Round 1]\n\n问：…\n\n答：…\n\n" per exchange,
+ *       "[Round n]\n\n问：" + query + "\n\n答：" (full-width colons). Ends at EOS.
  * </ul>
  */
 public final class ChatFormat {
@@ -132,7 +137,8 @@ public final class ChatFormat {
     if (version == Version.CHATGLM3) {
       for (ChatMessage message : conversation) {
         ids.add(special("<|" + message.role().toLowerCase(Locale.ROOT) + "|>"));
-        add(ids, "\n" + (message.content() == null ? "" : message.content()));
+        add(ids, "\n");
+        add(ids, message.content() == null ? "" : message.content());
       }
       ids.add(special("<|assistant|>"));
     } else {
@@ -147,29 +153,48 @@ public final class ChatFormat {
     }
   }
 
-  private static String glm2Text(List<ChatMessage> conversation) {
-    StringBuilder text = new StringBuilder();
-    StringBuilder system = new StringBuilder();
-    String question = null;
-    int round = 1;
+  /**
+   * The ChatGLM2 prompt text: what the published {@code openai_api.py} makes of the messages
+   * (query, system, history), written as the published tokenizer's {@code build_prompt} writes it.
+   */
+  static String glm2Text(List<ChatMessage> conversation) {
+    List<String> texts = new ArrayList<>();
+    List<String> roles = new ArrayList<>();
     for (ChatMessage message : conversation) {
-      String content = message.content() == null ? "" : message.content();
-      switch (message.role()) {
-        case "system" -> system.append(content).append('\n');
-        case "user" ->
-            question = (question == null ? system.toString() : question + "\n") + content;
-        default -> {
-          text.append("[Round ")
-              .append(round++)
-              .append("]\n\n问:")
-              .append(question == null ? "" : question);
-          text.append("\n\n答:").append(content).append("\n\n");
-          question = null;
-          system.setLength(0);
+      roles.add(message.role());
+      texts.add(message.content() == null ? "" : message.content());
+    }
+    String query = texts.isEmpty() ? "" : texts.remove(texts.size() - 1);
+    if (!roles.isEmpty()) {
+      roles.remove(roles.size() - 1);
+    }
+    if (!roles.isEmpty() && roles.get(0).equals("system")) {
+      query = texts.remove(0) + query;
+      roles.remove(0);
+    }
+    StringBuilder prompt = new StringBuilder();
+    int round = 0;
+    if (roles.size() % 2 == 0) {
+      for (int i = 0; i < roles.size(); i += 2) {
+        if (roles.get(i).equals("user") && roles.get(i + 1).equals("assistant")) {
+          round++;
+          prompt
+              .append("[Round ")
+              .append(round)
+              .append("]\n\n问：")
+              .append(texts.get(i))
+              .append("\n\n答：")
+              .append(texts.get(i + 1))
+              .append("\n\n");
         }
       }
     }
-    text.append("[Round ").append(round).append("]\n\n问:").append(question == null ? "" : question);
-    return text.append("\n\n答:").toString();
+    return prompt
+        .append("[Round ")
+        .append(round + 1)
+        .append("]\n\n问：")
+        .append(query)
+        .append("\n\n答：")
+        .toString();
   }
 }

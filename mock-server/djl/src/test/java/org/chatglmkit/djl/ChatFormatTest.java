@@ -39,8 +39,23 @@ class ChatFormatTest {
     return Arrays.stream(parts).flatMapToInt(Arrays::stream).toArray();
   }
 
+  /*
+   * The expected prompts are written from the published sources, not from ChatFormat:
+   * - ChatGLM3, THUDM/chatglm3-6b tokenization_chatglm.py: get_prefix_tokens() is [gMASK] sop;
+   *   build_single_message(role, metadata, message) is [<|role|>] + encode(f"{metadata}\n") +
+   *   encode(message); build_chat_input ends with <|assistant|>.
+   * - ChatGLM2, THUDM/ChatGLM2-6B openai_api.py: query = messages[-1].content; a first system
+   *   message is popped and put in front of the query (query = system.content + query); the rest
+   *   pair up as [user, assistant] history when their count is even. The tokenizer's build_prompt
+   *   (the same text as evaluation/evaluate_ceval.py) writes
+   *   "[Round {}]\n\n问：{}\n\n答：{}\n\n" per exchange and "[Round {}]\n\n问：{}\n\n答：" for the
+   *   query, with full-width colons (U+FF1A).
+   */
+  static final String ROUND = "[Round %d]\n\n\u95ee\uff1a%s\n\n\u7b54\uff1a%s\n\n";
+  static final String QUERY = "[Round %d]\n\n\u95ee\uff1a%s\n\n\u7b54\uff1a";
+
   @Test
-  void buildsTheChatGlm3PromptWithRoleTokens() {
+  void buildsTheChatGlm3PromptAsThePublishedTokenizer() {
     ChatFormat format = new ChatFormat(ChatFormat.Version.CHATGLM3, processor, VOCAB, EOS);
     List<ChatMessage> conversation =
         List.of(
@@ -48,35 +63,54 @@ class ChatFormatTest {
             new ChatMessage("user", "你好", null),
             new ChatMessage("assistant", "Hello", null),
             new ChatMessage("user", "again", null));
+    int gmask = VOCAB + 1;
+    int sop = VOCAB + 3;
+    int system = VOCAB + 5;
+    int user = VOCAB + 6;
+    int assistant = VOCAB + 7;
     int[] expected =
         concat(
-            new int[] {VOCAB + 1, VOCAB + 3, VOCAB + 5},
-            encode("\nBe brief."),
-            new int[] {VOCAB + 6},
-            encode("\n你好"),
-            new int[] {VOCAB + 7},
-            encode("\nHello"),
-            new int[] {VOCAB + 6},
-            encode("\nagain"),
-            new int[] {VOCAB + 7});
+            new int[] {gmask, sop},
+            new int[] {system},
+            encode("\n"),
+            encode("Be brief."),
+            new int[] {user},
+            encode("\n"),
+            encode("你好"),
+            new int[] {assistant},
+            encode("\n"),
+            encode("Hello"),
+            new int[] {user},
+            encode("\n"),
+            encode("again"),
+            new int[] {assistant});
     assertThat(format.prompt(conversation)).containsExactly(expected);
-    assertThat(format.stopTokens()).containsExactlyInAnyOrder(EOS, VOCAB + 6, VOCAB + 8);
+    // The two encodings differ with this tokenizer (as with the published one, whose every encode
+    // starts a new piece), so the test tells them apart.
+    assertThat(encode("\nBe brief.")).isNotEqualTo(concat(encode("\n"), encode("Be brief.")));
+    assertThat(format.stopTokens()).containsExactlyInAnyOrder(EOS, user, VOCAB + 8);
     assertThat(format.idsNeeded()).isEqualTo(VOCAB + 9);
   }
 
   @Test
-  void buildsTheChatGlm2RoundPrompt() {
+  void buildsTheChatGlm2PromptAsThePublishedServerAndTokenizer() {
     ChatFormat format = new ChatFormat(ChatFormat.Version.CHATGLM2, processor, VOCAB, EOS);
     List<ChatMessage> conversation =
         List.of(
+            new ChatMessage("system", "Be brief. ", null),
             new ChatMessage("user", "Hi", null),
             new ChatMessage("assistant", "Hello", null),
             new ChatMessage("user", "再见", null));
-    int[] expected =
-        concat(
-            new int[] {VOCAB + 1, VOCAB + 3},
-            encode("[Round 1]\n\n问:Hi\n\n答:Hello\n\n[Round 2]\n\n问:再见\n\n答:"));
-    assertThat(format.prompt(conversation)).containsExactly(expected);
+    String text = String.format(ROUND, 1, "Hi", "Hello") + String.format(QUERY, 2, "Be brief. 再见");
+    assertThat(format.prompt(conversation))
+        .containsExactly(concat(new int[] {VOCAB + 1, VOCAB + 3}, encode(text)));
     assertThat(format.stopTokens()).containsExactly(EOS);
+    // An odd number of earlier messages gives no history, as the published server does.
+    assertThat(
+            ChatFormat.glm2Text(
+                List.of(
+                    new ChatMessage("assistant", "stray", null),
+                    new ChatMessage("user", "Q", null))))
+        .isEqualTo(String.format(QUERY, 1, "Q"));
   }
 }
