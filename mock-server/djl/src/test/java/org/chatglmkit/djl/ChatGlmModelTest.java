@@ -69,6 +69,41 @@ class ChatGlmModelTest {
   }
 
   @Test
+  void aRopeRatioOfTheLongContextCheckpointsMatchesTheReferenceToo() throws Exception {
+    // ChatGLM3-6B-32K publishes rope_ratio 50 (the rotary base becomes 10000 × 50).
+    ChatGlmConfig tiny = TestModelGenerator.tiny(128);
+    ChatGlmConfig longContext =
+        new ChatGlmConfig(
+            tiny.layers(),
+            tiny.hidden(),
+            tiny.heads(),
+            tiny.kvChannels(),
+            tiny.groups(),
+            tiny.ffn(),
+            tiny.vocab(),
+            tiny.seqLength(),
+            tiny.epsilon(),
+            50.0);
+    Path model = dir.resolve("rope-50");
+    TestModelGenerator.generate(model, longContext, 7, 1, "F32");
+    assertThat(ChatGlmConfig.read(model.resolve("config.json")).ropeRatio()).isEqualTo(50.0);
+    matchesReference(model);
+    // The same weights with rope_ratio 1 give other logits once positions differ: the ratio is
+    // used.
+    Path plain = dir.resolve("rope-1");
+    TestModelGenerator.generate(plain, tiny, 7, 1, "F32");
+    ReferenceChatGlm ratio50 = new ReferenceChatGlm(model);
+    ReferenceChatGlm ratio1 = new ReferenceChatGlm(plain);
+    float[] a = null;
+    float[] b = null;
+    for (int token : PROMPT) {
+      a = ratio50.step(token);
+      b = ratio1.step(token);
+    }
+    assertThat(a).isNotEqualTo(b);
+  }
+
+  @Test
   void loadsShardedBf16AndFp16Checkpoints() throws Exception {
     for (String dtype : new String[] {"BF16", "F16"}) {
       Path model = dir.resolve("sharded-" + dtype);
