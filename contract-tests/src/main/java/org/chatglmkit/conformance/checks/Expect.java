@@ -18,7 +18,7 @@ final class Expect {
   private Expect() {}
 
   static void status(Exchange exchange, int... allowed) {
-    notStoppedByTheRun(exchange);
+    judgeable(exchange);
     Observations.saw();
     for (int status : allowed) {
       if (exchange.status() == status && exchange.failure() == null) {
@@ -31,17 +31,39 @@ final class Expect {
         exchange.request() + ": expected " + wanted + ", got " + exchange.brief());
   }
 
-  /** Aborts (not judged) when the run's own time limit, not the target, ended the exchange. */
-  static void notStoppedByTheRun(Exchange exchange) {
+  /**
+   * Aborts (not judged) when the answer says nothing about the rule: the run's own time limit, not
+   * the target, ended the exchange, or the target was still busy (429 or 529) after every retry its
+   * Retry-After allowed. A server that rate-limits is not failed for it.
+   */
+  static void judgeable(Exchange exchange) {
     if (exchange.stoppedByTimeLimit()) {
       notJudged(exchange.request(), exchange.failure());
+    }
+    if (busy(exchange)) {
+      notJudged(exchange.request(), "the target stayed busy: " + exchange.brief());
     }
   }
 
   /** The same for a stream. */
-  static void notStoppedByTheRun(StreamResult stream) {
+  static void judgeable(StreamResult stream) {
     if (stream.stoppedByTimeLimit()) {
       notJudged("POST /v1/chat/completions (stream)", stream.failure());
+    }
+    if (stream.status() == 429 || stream.status() == 529) {
+      notJudged("POST /v1/chat/completions (stream)", "the target stayed busy: " + stream.brief());
+    }
+  }
+
+  /** Whether the target answered 429 or 529 even after the retries. */
+  static boolean busy(Exchange exchange) {
+    return exchange.status() == 429 || exchange.status() == 529;
+  }
+
+  /** Aborts (not judged) a check of many answers that were all busy or cut by the time limit. */
+  static void someJudged(int judged, int all, String what) {
+    if (judged == 0 && all > 0) {
+      notJudged(what, "every answer was busy (429, 529) or cut by the run's time limit");
     }
   }
 

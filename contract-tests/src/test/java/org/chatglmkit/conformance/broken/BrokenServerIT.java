@@ -255,6 +255,11 @@ class BrokenServerIT {
                 .passes("ERR-RETRY-AFTER"),
             server("429 without Retry-After", Distortions.busy(false), "openai")
                 .fails("ERR-RETRY-AFTER"),
+            // Busy for good for one kind of request: the rule those requests probe is not judged
+            // (never failed for a 429), the rest of the run goes on.
+            server("429 for every bad temperature", Distortions.busyForBadTemperatures(), "openai")
+                .skips("REQ-TEMPERATURE")
+                .passes("ERR-RETRY-AFTER"),
             server(
                     "an error event that ends the stream",
                     Distortions.errorEventInFirstStream(false),

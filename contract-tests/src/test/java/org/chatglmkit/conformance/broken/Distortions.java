@@ -188,6 +188,35 @@ final class Distortions {
             });
   }
 
+  /**
+   * A server that rate-limits one kind of request for good: every request whose temperature is not
+   * a number from 0 to 2 gets 429 with Retry-After, however often it is retried.
+   */
+  static Distortion busyForBadTemperatures() {
+    return Distortion.none()
+        .withShortCircuit(
+            request -> {
+              JsonNode temperature;
+              try {
+                temperature = Json.MAPPER.readTree(request.body()).path("temperature");
+              } catch (IOException | RuntimeException e) {
+                return null;
+              }
+              boolean bad =
+                  !temperature.isMissingNode()
+                      && !(temperature.isNumber()
+                          && temperature.asDouble() >= 0
+                          && temperature.asDouble() <= 2);
+              if (!bad) {
+                return null;
+              }
+              Answer busy = error(429, "rate_limit_error", "slow down");
+              Map<String, String> headers = new LinkedHashMap<>(busy.headers());
+              headers.put("Retry-After", "0");
+              return new Answer(429, headers, busy.body());
+            });
+  }
+
   /** Every seventh request gets a 429, with or without Retry-After. */
   static Distortion busy(boolean retryAfter) {
     AtomicInteger count = new AtomicInteger();

@@ -59,6 +59,14 @@ public final class DjlServer implements Callable<Integer> {
               + " ${DEFAULT-VALUE}).")
   int maxQueue = DjlChatBackend.Limits.DEFAULT.maxQueue();
 
+  @Option(
+      names = "--memory-budget",
+      description =
+          "Memory for KV caches, e.g. 12g (default: what the system says is available after the"
+              + " weights, or the container's limit if lower). The batch is bounded so that every"
+              + " running sequence can grow to a full context within 80%% of it.")
+  String memoryBudget;
+
   @Mixin ServerOptions server;
 
   public static void main(String[] args) {
@@ -80,16 +88,28 @@ public final class DjlServer implements Callable<Integer> {
       System.err.println("chatglm-djl-server: " + e.getMessage());
       return 2;
     }
+    MemoryBudget budget;
+    try {
+      budget = MemoryBudget.of(checkpoint.model().config(), maxBatch, memoryBudget);
+    } catch (IllegalArgumentException e) {
+      checkpoint.close();
+      System.err.println("chatglm-djl-server: " + e.getMessage());
+      return 2;
+    }
+    if (budget.batch() < 1) {
+      checkpoint.close();
+      System.err.println("chatglm-djl-server: not even one sequence fits: " + budget.describe());
+      return 2;
+    }
     DjlChatBackend backend =
         new DjlChatBackend(
             checkpoint,
             modelName != null ? modelName : checkpoint.name(),
-            new DjlChatBackend.Limits(maxBatch, maxQueue, server.retryAfterSeconds()));
+            new DjlChatBackend.Limits(budget.batch(), maxQueue, server.retryAfterSeconds()));
     ServerConfig config =
         server.toBuilder(LatencyProfile.none()).model(backend.modelName()).build();
     ChatGlmConfig shape = checkpoint.model().config();
-    long cachePerSequence =
-        4L * 2 * shape.layers() * shape.groups() * shape.kvChannels() * shape.seqLength();
+    long cachePerSequence = MemoryBudget.perSequence(shape);
     server.serveUntilStopped(
         ReferenceServer.start(config, backend),
         "ChatGLM DJL server",
@@ -112,9 +132,10 @@ public final class DjlServer implements Callable<Integer> {
                     + " a full batch of %d",
                 checkpoint.weightBytes() / 1e6,
                 cachePerSequence / 1e6,
-                cachePerSequence * maxBatch / 1e6,
-                maxBatch),
-            "capacity: " + maxBatch + " decoding, " + maxQueue + " waiting; beyond: 529"));
+                cachePerSequence * budget.batch() / 1e6,
+                budget.batch()),
+            budget.describe(),
+            "capacity: " + budget.batch() + " decoding, " + maxQueue + " waiting; beyond: 529"));
     return 0;
   }
 }

@@ -314,4 +314,25 @@ class DjlServingIT {
     assertThat(done).as("the stream ends with [DONE]").isTrue();
     return new Stream(chunks, at.subList(0, chunks.size()));
   }
+
+  @Test
+  void theServerRefusesToStartWhenNotOneFullContextFitsItsMemoryBudget() throws Exception {
+    Process process =
+        new ProcessBuilder(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-jar",
+                Path.of("target/chatglm-djl-server.jar").toAbsolutePath().toString(),
+                "--model",
+                dir.toString(),
+                "--port",
+                "0",
+                "--memory-budget",
+                "64k")
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor()).as(output).isEqualTo(2);
+    // 2 layers × 2 groups × 16 channels × 2 × 512 positions × 4 bytes = 0.26 MB per full context.
+    assertThat(output).contains("not even one sequence fits").contains("0.3 MB per full context");
+  }
 }
