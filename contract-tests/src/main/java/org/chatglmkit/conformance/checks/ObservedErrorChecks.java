@@ -88,8 +88,12 @@ class ObservedErrorChecks {
   @Test
   @Tag("ERR-NO-500-FOR-CLIENT-ERROR")
   void noCheckMetA5xxForAClientMistake(ChatGlmClient client) {
+    // A 529 says the server was overloaded, nothing about the request: not judged here.
     List<ObservedError> mistakes =
-        client.observed().stream().filter(ObservedError::mistake).toList();
+        client.observed().stream()
+            .filter(ObservedError::mistake)
+            .filter(error -> error.status() != 529)
+            .toList();
     assumeTrue(!mistakes.isEmpty(), "no client mistake was answered with an error");
     List<String> wrong = new ArrayList<>();
     for (ObservedError error : mistakes) {

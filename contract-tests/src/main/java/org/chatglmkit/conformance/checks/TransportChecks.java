@@ -64,15 +64,20 @@ class TransportChecks {
   void neverAnswers500ToAClientMistake(RunContext run) {
     List<Exchange> answers = run.batch(RunContext.MISTAKES);
     List<String> failures = new ArrayList<>();
+    int judged = 0;
     for (int i = 0; i < answers.size(); i++) {
       Exchange answer = answers.get(i);
-      Expect.judgeable(answer);
+      if (Expect.busy(answer) || answer.stoppedByTimeLimit()) {
+        continue; // busy (429, 529) after every retry: says nothing about the mistake
+      }
+      judged++;
       Observations.saw();
       if (answer.status() >= 500) {
         failures.add(Mistake.ALL.get(i).what() + " got " + answer.brief());
       }
     }
     Expect.that(failures.isEmpty(), "no 5xx for any client mistake", String.join("; ", failures));
+    Expect.someJudged(judged, answers.size(), "the client mistakes");
   }
 
   @Test
