@@ -32,6 +32,7 @@ import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.settings.Settings;
+import org.chatglmkit.mockserver.target.ModelDiscovery;
 import org.chatglmkit.mockserver.target.OpenTarget;
 import org.chatglmkit.mockserver.target.Reachability;
 import org.chatglmkit.mockserver.target.Target;
@@ -61,6 +62,8 @@ public final class LoadRun {
   private final String simulation;
   private final LoadConfig config;
   private final OpenTarget open;
+  private final Target target;
+  private final String modelSource;
   private final ClientTokenizer tokenizer;
   private final Workload workload;
   private final Metrics metrics;
@@ -101,11 +104,22 @@ public final class LoadRun {
     this.simulation = simulation;
     this.config = config;
     this.open = open;
+    Target given = open.target();
+    Optional<String> listed =
+        given.embedded() || given.model() != null
+            ? Optional.empty()
+            : ModelDiscovery.firstListed(given, Duration.ofSeconds(10));
+    this.target = listed.map(given::withModel).orElse(given);
+    this.modelSource =
+        given.model() != null ? "given" : listed.isPresent() ? ModelDiscovery.SOURCE : "none";
+    if (listed.isPresent()) {
+      System.out.println("model: " + listed.get() + " (" + ModelDiscovery.SOURCE + ")");
+    }
     this.tokenizer = tokenizer;
     this.workload = workload;
     this.metrics = new Metrics(config.slo());
     // Checks and the reading of finished streams run on one thread of their own.
-    this.conformance = new Conformance(open.target().profile(), metrics, config.validate(), true);
+    this.conformance = new Conformance(target.profile(), metrics, config.validate(), true);
     this.streams = new StreamTracker(metrics, conformance);
     this.arrivedAt =
         new AtomicLongArray(workload.schedule() == null ? 0 : workload.schedule().length);
@@ -191,8 +205,9 @@ public final class LoadRun {
     return config;
   }
 
+  /** The target, naming the model it lists when none was given. */
   public Target target() {
-    return open.target();
+    return target;
   }
 
   public Metrics metrics() {
@@ -488,6 +503,8 @@ public final class LoadRun {
     Report report =
         Report.of(simulation, config, target(), metrics, scheduleFigures(), workload.description());
     report.summary().put("checked_after_the_load", conformance.deferred());
+    report.summary().put("model", target.model());
+    report.summary().put("model_source", modelSource);
     report.write(dir);
     report.print(System.out, dir);
     current = null;

@@ -133,6 +133,33 @@ class LoadCommandIT {
   }
 
   @Test
+  void aServerThatRequiresModelGetsTheOneItLists() throws Exception {
+    try (Proxy proxy = new Proxy(server.baseUrl(), false, "glm-served")) {
+      Run run =
+          command(
+              dir,
+              Duration.ofMinutes(2),
+              "--target",
+              proxy.url(),
+              "--api-key",
+              KEY,
+              "--duration",
+              "2s",
+              "--report-dir",
+              dir.resolve("r").toString());
+      assertThat(run.exit()).as(run.output()).isZero();
+      assertThat(run.output())
+          .contains("model: glm-served (the first model listed at GET /v1/models)");
+      assertThat(proxy.bodies).isNotEmpty();
+      for (String body : proxy.bodies) {
+        assertThat(Json.MAPPER.readTree(body).path("model").asText()).isEqualTo("glm-served");
+      }
+      assertThat(summary(dir.resolve("r")).path("model_source").asText())
+          .isEqualTo("the first model listed at GET /v1/models");
+    }
+  }
+
+  @Test
   void aBreachedThresholdExitsOne() throws Exception {
     Run run =
         command(

@@ -25,9 +25,18 @@ final class Proxy implements AutoCloseable {
   final List<String> bodies = new CopyOnWriteArrayList<>();
 
   Proxy(String upstream, boolean buffer) throws IOException {
+    this(upstream, buffer, null);
+  }
+
+  /**
+   * @param requireModel when not {@code null}, the proxy acts as servers that require {@code model}
+   *     (the official demos, vLLM): it lists this one model at {@code GET /v1/models} and answers
+   *     422 with FastAPI's {@code {"detail": ...}} to a chat request that names none
+   */
+  Proxy(String upstream, boolean buffer, String requireModel) throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
     server.setExecutor(Executors.newCachedThreadPool());
-    server.createContext("/", exchange -> forward(exchange, upstream, buffer));
+    server.createContext("/", exchange -> forward(exchange, upstream, buffer, requireModel));
     server.start();
   }
 
@@ -35,10 +44,28 @@ final class Proxy implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
-  private void forward(HttpExchange exchange, String upstream, boolean buffer) throws IOException {
+  private void forward(HttpExchange exchange, String upstream, boolean buffer, String requireModel)
+      throws IOException {
     try (exchange) {
       byte[] body = exchange.getRequestBody().readAllBytes();
-      bodies.add(new String(body, StandardCharsets.UTF_8));
+      String text = new String(body, StandardCharsets.UTF_8);
+      if (requireModel != null && exchange.getRequestURI().getPath().equals("/v1/models")) {
+        reply(
+            exchange,
+            200,
+            "{\"object\":\"list\",\"data\":[{\"id\":\""
+                + requireModel
+                + "\",\"object\":\"model\"}]}");
+        return;
+      }
+      bodies.add(text);
+      if (requireModel != null && !text.contains("\"model\"")) {
+        reply(
+            exchange,
+            422,
+            "{\"detail\":[{\"loc\":[\"body\",\"model\"],\"msg\":\"field required\"}]}");
+        return;
+      }
       HttpRequest.Builder request =
           HttpRequest.newBuilder(URI.create(upstream + exchange.getRequestURI()))
               .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
@@ -74,6 +101,13 @@ final class Proxy implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static void reply(HttpExchange exchange, int status, String json) throws IOException {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().add("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.getResponseBody().write(bytes);
   }
 
   @Override
