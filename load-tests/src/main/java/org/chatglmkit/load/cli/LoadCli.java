@@ -71,7 +71,9 @@ public final class LoadCli implements Callable<Integer> {
   @Option(
       names = "--model",
       paramLabel = "NAME",
-      description = "The model every request names (env CHATGLM_MODEL; default: none).")
+      description =
+          "The model every request names (env CHATGLM_MODEL). Default: the first model the target"
+              + " lists at GET /v1/models, if it lists any.")
   String model;
 
   @Option(
