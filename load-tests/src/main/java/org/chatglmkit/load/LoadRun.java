@@ -108,7 +108,7 @@ public final class LoadRun {
     Optional<String> listed =
         given.embedded() || given.model() != null
             ? Optional.empty()
-            : ModelDiscovery.firstListed(given, Duration.ofSeconds(10));
+            : ModelDiscovery.firstListed(given, Duration.ofSeconds(5));
     this.target = listed.map(given::withModel).orElse(given);
     this.modelSource =
         given.model() != null ? "given" : listed.isPresent() ? ModelDiscovery.SOURCE : "none";

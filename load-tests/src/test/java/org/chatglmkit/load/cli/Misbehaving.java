@@ -11,7 +11,7 @@ import java.util.concurrent.Executors;
 /**
  * A chat server on loopback that is wrong in one way, as servers met in the wild are: one that
  * streams forever, one that answers every request 422 with FastAPI's {@code {"detail": ...}}, one
- * that streams lines that are not JSON.
+ * that streams lines that are not JSON. Every path misbehaves, {@code GET /v1/models} included.
  */
 final class Misbehaving implements AutoCloseable {
   enum Way {

@@ -58,7 +58,9 @@ final class Proxy implements AutoCloseable {
                 + "\",\"object\":\"model\"}]}");
         return;
       }
-      bodies.add(text);
+      if (exchange.getRequestMethod().equals("POST")) {
+        bodies.add(text);
+      }
       if (requireModel != null && !text.contains("\"model\"")) {
         reply(
             exchange,

@@ -1,18 +1,25 @@
 package org.chatglmkit.mockserver.target;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.chatglmkit.mockserver.core.Json;
 
 /**
  * The model a target serves, for servers that require {@code model} in every request (the official
  * ChatGLM demos, vLLM, FastChat): the first one {@code GET /v1/models} lists, asked with the key as
- * {@code API-KEY} and, when that is refused, as a bearer token.
+ * {@code API-KEY} and, when that is refused, as a bearer token. A server that hangs, or sends a
+ * body that never ends, costs at most the timeout and {@link #MAX_BYTES} of reading.
  */
 public final class ModelDiscovery {
   private ModelDiscovery() {}
@@ -20,9 +27,27 @@ public final class ModelDiscovery {
   /** Where a discovered model came from, for reports. */
   public static final String SOURCE = "the first model listed at GET /v1/models";
 
+  /** The most of a model list that is read. */
+  static final int MAX_BYTES = 256 * 1024;
+
   /** The first listed model, or empty when the target lists none, refuses, or does not answer. */
   public static Optional<String> firstListed(Target target, Duration timeout) {
-    HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
+    ExecutorService pool =
+        Executors.newCachedThreadPool(
+            task -> {
+              Thread thread = new Thread(task, "chatglm-model-discovery");
+              thread.setDaemon(true);
+              return thread;
+            });
+    try {
+      return ask(
+          HttpClient.newBuilder().connectTimeout(timeout).executor(pool).build(), target, timeout);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static Optional<String> ask(HttpClient client, Target target, Duration timeout) {
     for (boolean bearer : new boolean[] {false, true}) {
       HttpRequest.Builder request =
           HttpRequest.newBuilder(URI.create(target.baseUrl() + "/v1/models")).timeout(timeout);
@@ -36,7 +61,13 @@ public final class ModelDiscovery {
       }
       try {
         HttpResponse<String> answer =
-            client.send(request.GET().build(), HttpResponse.BodyHandlers.ofString());
+            client
+                .sendAsync(
+                    request.GET().build(),
+                    info ->
+                        HttpResponse.BodySubscribers.mapping(
+                            HttpResponse.BodySubscribers.ofInputStream(), ModelDiscovery::capped))
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (answer.statusCode() == 200) {
           JsonNode id = Json.MAPPER.readTree(answer.body()).path("data").path(0).path("id");
           return id.isTextual() && !id.asText().isBlank()
@@ -54,5 +85,14 @@ public final class ModelDiscovery {
       }
     }
     return Optional.empty();
+  }
+
+  /** At most {@link #MAX_BYTES} of a body, then the stream is closed (which stops the transfer). */
+  private static String capped(InputStream in) {
+    try (in) {
+      return new String(in.readNBytes(MAX_BYTES), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
   }
 }
