@@ -17,9 +17,11 @@ import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.RunReport;
 import org.chatglmkit.mockserver.settings.Settings;
 import org.chatglmkit.mockserver.target.Reachability;
+import org.chatglmkit.mockserver.target.TargetOptions;
 import org.chatglmkit.mockserver.target.TargetSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -45,18 +47,6 @@ public final class ConformanceCli implements Callable<Integer> {
   static final long GRACE_SECONDS = 20;
 
   @Option(
-      names = "--target",
-      paramLabel = "URL",
-      description = "Server root, e.g. http://127.0.0.1:8000 (env CHATGLM_TARGET_URL).")
-  String target;
-
-  @Option(
-      names = "--api-key",
-      paramLabel = "KEY",
-      description = "A key the target accepts (env CHATGLM_API_KEY).")
-  String apiKey;
-
-  @Option(
       names = "--forbidden-key",
       paramLabel = "KEY",
       description =
@@ -78,22 +68,7 @@ public final class ConformanceCli implements Callable<Integer> {
           "Where JUnit XML, Allure results and summary.json go (default: ${DEFAULT-VALUE}).")
   Path reportDir;
 
-  @Option(
-      names = "--model",
-      paramLabel = "NAME",
-      description =
-          "The model every request names (env CHATGLM_MODEL). Default: the first model the target"
-              + " lists at GET /v1/models, if it lists any.")
-  String model;
-
-  @Option(
-      names = "--header",
-      paramLabel = "'NAME: VALUE'",
-      description =
-          "A header added to every request, for gateways and tenants; repeatable (env"
-              + " CHATGLM_HEADERS, one per line). Values of headers whose names speak of keys,"
-              + " tokens or auth are masked in every report.")
-  List<String> headers = new ArrayList<>();
+  @Mixin TargetOptions targetOptions = new TargetOptions();
 
   @Option(
       names = "--timeout-s",
@@ -191,12 +166,9 @@ public final class ConformanceCli implements Callable<Integer> {
   @Override
   public Integer call() {
     Map<String, String> parameters = new LinkedHashMap<>();
-    put(parameters, TargetSettings.URL, target);
-    put(parameters, TargetSettings.API_KEY, apiKey);
+    targetOptions.putInto(parameters);
     put(parameters, TargetSettings.FORBIDDEN_KEY, forbiddenKey);
     put(parameters, TargetSettings.PROFILE, profile);
-    put(parameters, TargetSettings.TARGET_MODEL, model);
-    put(parameters, TargetSettings.HEADERS, headers.isEmpty() ? null : String.join("\n", headers));
     put(parameters, RunContext.TIMEOUT_SECONDS, timeoutSeconds);
     put(parameters, RunContext.MAX_TIME_SECONDS, maxTimeSeconds);
     put(parameters, RunContext.CONCURRENCY, concurrency);

@@ -3,7 +3,6 @@ package org.chatglmkit.load.cli;
 import io.gatling.app.Gatling$;
 import io.gatling.shared.cli.GatlingCliOptions;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -16,9 +15,11 @@ import org.chatglmkit.load.LoadRun;
 import org.chatglmkit.load.Report;
 import org.chatglmkit.mockserver.settings.Settings;
 import org.chatglmkit.mockserver.target.Reachability;
+import org.chatglmkit.mockserver.target.TargetOptions;
 import org.chatglmkit.mockserver.target.TargetSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -49,18 +50,6 @@ public final class LoadCli implements Callable<Integer> {
   static final int USAGE = 2;
 
   @Option(
-      names = "--target",
-      paramLabel = "URL",
-      description = "Server root, e.g. http://127.0.0.1:8000 (env CHATGLM_TARGET_URL).")
-  String target;
-
-  @Option(
-      names = "--api-key",
-      paramLabel = "KEY",
-      description = "A key the target accepts (env CHATGLM_API_KEY).")
-  String apiKey;
-
-  @Option(
       names = "--api-profile",
       paramLabel = "PROFILE",
       description =
@@ -68,19 +57,7 @@ public final class LoadCli implements Callable<Integer> {
               + " turns go (history, or messages).")
   String apiProfile;
 
-  @Option(
-      names = "--model",
-      paramLabel = "NAME",
-      description =
-          "The model every request names (env CHATGLM_MODEL). Default: the first model the target"
-              + " lists at GET /v1/models, if it lists any.")
-  String model;
-
-  @Option(
-      names = "--header",
-      paramLabel = "'NAME: VALUE'",
-      description = "A header added to every request; repeatable (env CHATGLM_HEADERS).")
-  List<String> headers = new ArrayList<>();
+  @Mixin TargetOptions targetOptions = new TargetOptions();
 
   @Option(
       names = "--scenario",
@@ -344,11 +321,8 @@ public final class LoadCli implements Callable<Integer> {
   /** The options as settings, by the names the Maven path uses. */
   Map<String, String> settings() {
     Map<String, String> map = new LinkedHashMap<>();
-    put(map, TargetSettings.URL, target);
-    put(map, TargetSettings.API_KEY, apiKey);
+    targetOptions.putInto(map);
     put(map, TargetSettings.PROFILE, apiProfile);
-    put(map, TargetSettings.TARGET_MODEL, model);
-    put(map, TargetSettings.HEADERS, headers.isEmpty() ? null : String.join("\n", headers));
     put(map, TargetSettings.BACKEND, embeddedBackend);
     put(map, TargetSettings.MODEL, embeddedModel);
     String load = LoadConfig.PREFIX;

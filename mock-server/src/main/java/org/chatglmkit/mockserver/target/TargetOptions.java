@@ -1,0 +1,56 @@
+package org.chatglmkit.mockserver.target;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * The options that name a target, shared by the commands (a picocli mixin): each becomes the
+ * setting of {@link TargetSettings} it stands for, so that an option, a system property and an
+ * environment variable mean the same thing everywhere.
+ */
+public final class TargetOptions {
+  @Option(
+      names = "--target",
+      paramLabel = "URL",
+      description = "Server root, e.g. http://127.0.0.1:8000 (env CHATGLM_TARGET_URL).")
+  String target;
+
+  @Option(
+      names = "--api-key",
+      paramLabel = "KEY",
+      description = "A key the target accepts (env CHATGLM_API_KEY).")
+  String apiKey;
+
+  @Option(
+      names = "--model",
+      paramLabel = "NAME",
+      description =
+          "The model every request names (env CHATGLM_MODEL). Default: the first model the target"
+              + " lists at GET /v1/models, if it lists any.")
+  String model;
+
+  @Option(
+      names = "--header",
+      paramLabel = "'NAME: VALUE'",
+      description =
+          "A header added to every request, for gateways and tenants; repeatable (env"
+              + " CHATGLM_HEADERS, one per line). Values of headers whose names speak of keys,"
+              + " tokens or auth are masked in every report.")
+  List<String> headers = new ArrayList<>();
+
+  /** Puts the options given into {@code settings}, by the names of {@link TargetSettings}. */
+  public void putInto(Map<String, String> settings) {
+    put(settings, TargetSettings.URL, target);
+    put(settings, TargetSettings.API_KEY, apiKey);
+    put(settings, TargetSettings.TARGET_MODEL, model);
+    put(settings, TargetSettings.HEADERS, headers.isEmpty() ? null : String.join("\n", headers));
+  }
+
+  private static void put(Map<String, String> settings, String name, String value) {
+    if (value != null) {
+      settings.put(name, value);
+    }
+  }
+}
