@@ -72,6 +72,16 @@ class LoadCommandIT {
         process.exitValue(), Files.readString(log), Duration.ofNanos(System.nanoTime() - start));
   }
 
+  /** The command against {@code url} with the test key, reporting under {@code dir/r}. */
+  Run against(String url, Duration limit, String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of("--target", url, "--api-key", KEY));
+    all.addAll(List.of(args));
+    if (!all.contains("--report-dir")) {
+      all.addAll(List.of("--report-dir", dir.resolve("r").toString()));
+    }
+    return command(dir, limit, all.toArray(String[]::new));
+  }
+
   static JsonNode summary(Path reports) throws IOException {
     try (Stream<Path> files = Files.walk(reports)) {
       Path summary =
@@ -135,18 +145,7 @@ class LoadCommandIT {
   @Test
   void aServerThatRequiresModelGetsTheOneItLists() throws Exception {
     try (Proxy proxy = new Proxy(server.baseUrl(), false, "glm-served")) {
-      Run run =
-          command(
-              dir,
-              Duration.ofMinutes(2),
-              "--target",
-              proxy.url(),
-              "--api-key",
-              KEY,
-              "--duration",
-              "2s",
-              "--report-dir",
-              dir.resolve("r").toString());
+      Run run = against(proxy.url(), Duration.ofMinutes(2), "--duration", "2s");
       assertThat(run.exit()).as(run.output()).isZero();
       assertThat(run.output())
           .contains("model: glm-served (the first model listed at GET /v1/models)");
@@ -162,19 +161,13 @@ class LoadCommandIT {
   @Test
   void aBreachedThresholdExitsOne() throws Exception {
     Run run =
-        command(
-            dir,
-            Duration.ofMinutes(2),
-            "--target",
+        against(
             server.baseUrl(),
-            "--api-key",
-            KEY,
+            Duration.ofMinutes(2),
             "--duration",
             "2s",
             "--threshold",
-            "p99-ttft=5ms",
-            "--report-dir",
-            dir.resolve("r").toString());
+            "p99-ttft=5ms");
     assertThat(run.exit()).as(run.output()).isEqualTo(1);
     assertThat(run.output()).contains("FAILED: p99 TTFT").contains("above the limit 5.00ms");
   }
@@ -182,18 +175,7 @@ class LoadCommandIT {
   @Test
   void aBufferedStreamFailsTheSmoke() throws Exception {
     try (Proxy proxy = new Proxy(server.baseUrl(), true)) {
-      Run run =
-          command(
-              dir,
-              Duration.ofMinutes(2),
-              "--target",
-              proxy.url(),
-              "--api-key",
-              KEY,
-              "--duration",
-              "2s",
-              "--report-dir",
-              dir.resolve("r").toString());
+      Run run = against(proxy.url(), Duration.ofMinutes(2), "--duration", "2s");
       assertThat(run.exit()).as(run.output()).isEqualTo(1);
       assertThat(run.output()).contains("streams that arrived all at once (buffered)");
     }
@@ -208,16 +190,7 @@ class LoadCommandIT {
             + "{\"messages\":[{\"role\":\"user\",\"content\":\"ho\"}]}\n"
             + "{\"messages\":[{\"role\":\"user\",\"content\":\"no end\"}\n");
     try (Proxy proxy = new Proxy(server.baseUrl(), false)) {
-      Run run =
-          command(
-              dir,
-              Duration.ofMinutes(1),
-              "--target",
-              proxy.url(),
-              "--api-key",
-              KEY,
-              "--dataset",
-              dataset.toString());
+      Run run = against(proxy.url(), Duration.ofMinutes(1), "--dataset", dataset.toString());
       assertThat(run.exit()).as(run.output()).isEqualTo(2);
       assertThat(run.output()).contains("chatglm-load: " + dataset + ":3: not JSON");
       assertThat(proxy.bodies).isEmpty();
@@ -244,13 +217,9 @@ class LoadCommandIT {
             + " {\"id\":\"empty\",\"conversations\":[]}]\n");
     try (Proxy proxy = new Proxy(server.baseUrl(), false)) {
       Run run =
-          command(
-              dir,
-              Duration.ofMinutes(2),
-              "--target",
+          against(
               proxy.url(),
-              "--api-key",
-              KEY,
+              Duration.ofMinutes(2),
               "--dataset",
               dataset.toString(),
               "--turns",
@@ -258,9 +227,7 @@ class LoadCommandIT {
               "--rate",
               "2",
               "--duration",
-              "2s",
-              "--report-dir",
-              dir.resolve("r").toString());
+              "2s");
       assertThat(run.exit()).as(run.output()).isZero();
       List<JsonNode> second = new ArrayList<>();
       for (String body : proxy.bodies) {
@@ -299,19 +266,7 @@ class LoadCommandIT {
     Files.writeString(trace, lines);
     try (Proxy proxy = new Proxy(server.baseUrl(), false)) {
       Run run =
-          command(
-              dir,
-              Duration.ofMinutes(2),
-              "--target",
-              proxy.url(),
-              "--api-key",
-              KEY,
-              "--trace",
-              trace.toString(),
-              "--speed",
-              "2",
-              "--report-dir",
-              dir.resolve("r").toString());
+          against(proxy.url(), Duration.ofMinutes(2), "--trace", trace.toString(), "--speed", "2");
       assertThat(run.exit()).as(run.output()).isZero();
       assertThat(proxy.bodies).hasSize(6);
       List<Integer> maxTokens = new ArrayList<>();
@@ -362,13 +317,9 @@ class LoadCommandIT {
               });
       freezer.start();
       Run run =
-          command(
-              dir,
-              Duration.ofMinutes(2),
-              "--target",
+          against(
               "http://127.0.0.1:" + port,
-              "--api-key",
-              KEY,
+              Duration.ofMinutes(2),
               "--profile",
               "rate",
               "--rate",
@@ -378,9 +329,7 @@ class LoadCommandIT {
               "--stream-timeout",
               "3s",
               "--threshold",
-              "error-rate=0",
-              "--report-dir",
-              dir.resolve("r").toString());
+              "error-rate=0");
       freezer.join();
       // Start-up (a few seconds), 8 s of arrivals, at most 3 s for the last stream, the report.
       assertThat(run.took()).isLessThan(Duration.ofSeconds(40));
@@ -400,19 +349,8 @@ class LoadCommandIT {
       throws Exception {
     try (Misbehaving server = new Misbehaving(way)) {
       Run run =
-          command(
-              dir,
-              Duration.ofMinutes(1),
-              "--target",
-              server.url(),
-              "--api-key",
-              KEY,
-              "--duration",
-              "2s",
-              "--stream-timeout",
-              "3s",
-              "--report-dir",
-              dir.resolve("r").toString());
+          against(
+              server.url(), Duration.ofMinutes(1), "--duration", "2s", "--stream-timeout", "3s");
       // Start-up, 2 s of arrivals, one stream timeout, the report.
       assertThat(run.took()).isLessThan(Duration.ofSeconds(30));
       assertThat(run.exit()).as(run.output()).isEqualTo(1);
