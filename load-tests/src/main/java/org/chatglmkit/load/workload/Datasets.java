@@ -46,12 +46,46 @@ public final class Datasets {
   public record Loaded(List<Conversation> conversations, int skipped, String format) {}
 
   /**
+   * The last dataset read, by what it was read from: the command reads a dataset to check it before
+   * any load, and the run then asks for the same one (a ShareGPT dump is hundreds of megabytes).
+   */
+  private record Key(Path path, boolean multiTurn, long modified, long size) {}
+
+  private static Key lastKey;
+  private static Loaded last;
+
+  /**
    * Reads a dataset file, or the bundled prompts when {@code path} is {@code null}.
    *
    * @param multiTurn whether recorded conversations are replayed turn by turn
    * @throws DatasetException naming the file and line of the first entry that cannot be read
    */
-  public static Loaded load(Path path, boolean multiTurn) {
+  public static synchronized Loaded load(Path path, boolean multiTurn) {
+    Key key = key(path, multiTurn);
+    if (key != null && key.equals(lastKey)) {
+      return last;
+    }
+    Loaded loaded = read(path, multiTurn);
+    lastKey = key;
+    last = loaded;
+    return loaded;
+  }
+
+  private static Key key(Path path, boolean multiTurn) {
+    try {
+      return path == null
+          ? new Key(null, multiTurn, 0, 0)
+          : new Key(
+              path.toAbsolutePath(),
+              multiTurn,
+              Files.getLastModifiedTime(path).toMillis(),
+              Files.size(path));
+    } catch (IOException e) {
+      return null; // unreadable: read() says why
+    }
+  }
+
+  private static Loaded read(Path path, boolean multiTurn) {
     String name = path == null ? "the bundled prompts" : path.toString();
     try (InputStream in = open(path);
         PushbackReader reader =

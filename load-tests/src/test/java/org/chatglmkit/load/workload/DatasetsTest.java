@@ -131,4 +131,15 @@ class DatasetsTest {
     assertThatThrownBy(() -> Trace.load(backwards, 1, 1, null))
         .hasMessage(backwards + ":2: the timestamp goes back in time");
   }
+
+  @Test
+  void aDatasetReadTwiceIsParsedOnceUntilItChanges() throws Exception {
+    Path file = dir.resolve("twice.jsonl");
+    Files.writeString(file, SHAREGPT_ENTRY + "\n");
+    Datasets.Loaded first = Datasets.load(file, false);
+    assertThat(Datasets.load(file, false)).isSameAs(first);
+    assertThat(Datasets.load(file, true)).isNotSameAs(first);
+    Files.writeString(file, SHAREGPT_ENTRY + "\n" + SHAREGPT_ENTRY + "\n");
+    assertThat(Datasets.load(file, false).conversations()).hasSize(2);
+  }
 }
