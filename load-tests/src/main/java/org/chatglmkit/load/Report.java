@@ -118,6 +118,11 @@ public final class Report {
         metrics.checkedDocuments.sum());
     summary.put("warmup_requests", metrics.warmupRequests.sum());
     summary.put("buffered_streams", metrics.bufferedStreams.sum());
+    long completedStreams = metrics.completed.sum();
+    summary.put(
+        "buffered_share",
+        round(
+            completedStreams == 0 ? 0 : (double) metrics.bufferedStreams.sum() / completedStreams));
     summary.set("schedule", schedule);
     ObjectNode tokens = summary.putObject("token_counts");
     tokens.set("input_source", Json.MAPPER.valueToTree(Metrics.counts(metrics.inputSources)));
@@ -188,9 +193,9 @@ public final class Report {
     limit(breaches, "schema violations", violations, limits.violations(), "");
     limit(
         breaches,
-        "streams that arrived all at once (buffered)",
-        summary.path("buffered_streams").asDouble(),
-        limits.bufferedStreams(),
+        "share of streams that arrived all at once (buffered)",
+        summary.path("buffered_share").asDouble(),
+        limits.bufferedShare(),
         "");
     if (summary.path("completed").asLong() == 0) {
       breaches.add("no request completed");

@@ -61,10 +61,10 @@ class LoadConfigTest {
   void aSmokeAllowsNoErrorAndNoBufferedStreamUnlessToldOtherwise() {
     LoadConfig smoke = LoadConfig.from(Settings.of(Map.of()));
     assertThat(smoke.thresholds().errorRate()).isZero();
-    assertThat(smoke.thresholds().bufferedStreams()).isZero();
+    assertThat(smoke.thresholds().bufferedShare()).isEqualTo(0.5);
     LoadConfig rate = LoadConfig.from(Settings.of(Map.of("chatglm.load.profile", "rate")));
     assertThat(rate.thresholds().errorRate()).isNull();
-    assertThat(rate.thresholds().bufferedStreams()).isNull();
+    assertThat(rate.thresholds().bufferedShare()).isNull();
     assertThat(rate.thresholds().violations()).isZero();
   }
 

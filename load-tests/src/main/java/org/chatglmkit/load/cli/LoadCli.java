@@ -187,8 +187,8 @@ public final class LoadCli implements Callable<Integer> {
       paramLabel = "p99-ttft=2s,...",
       description =
           "Limits that fail the run (exit 1): p99-ttft, p99-itl, p99-e2e (times), error-rate"
-              + " (fraction), violations (count; default 0), buffered-streams (streams whose"
-              + " content came all at once; smoke default 0).")
+              + " (fraction), violations (count; default 0), buffered-share (the share of streams"
+              + " whose content came all at once; smoke default 0.5).")
   String threshold;
 
   @Option(
@@ -365,7 +365,7 @@ public final class LoadCli implements Callable<Integer> {
               threshold,
               "--threshold",
               List.of(
-                  "p99-ttft", "p99-itl", "p99-e2e", "error-rate", "violations", "buffered-streams"))
+                  "p99-ttft", "p99-itl", "p99-e2e", "error-rate", "violations", "buffered-share"))
           .forEach(
               (name, value) ->
                   map.put(

@@ -36,7 +36,7 @@ class LoadCliTest {
             "--slo",
             "ttft=500ms,tpot=0.05s,e2e=10",
             "--threshold",
-            "p99_ttft=2s,error-rate=0.01,buffered-streams=0",
+            "p99_ttft=2s,error-rate=0.01,buffered-share=0.2",
             "--no-validate");
     assertThat(settings)
         .containsEntry("chatglm.target.url", "http://127.0.0.1:9")
@@ -51,7 +51,7 @@ class LoadCliTest {
         .containsEntry("chatglm.slo.e2e-ms", "10.0")
         .containsEntry("chatglm.assert.p99-ttft-ms", "2000.0")
         .containsEntry("chatglm.assert.error-rate", "0.01")
-        .containsEntry("chatglm.assert.buffered-streams", "0.0")
+        .containsEntry("chatglm.assert.buffered-share", "0.2")
         .containsEntry("chatglm.load.validate", "false");
   }
 

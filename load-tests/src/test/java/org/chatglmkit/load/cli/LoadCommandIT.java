@@ -177,7 +177,7 @@ class LoadCommandIT {
     try (Proxy proxy = new Proxy(server.baseUrl(), true)) {
       Run run = against(proxy.url(), Duration.ofMinutes(2), "--duration", "2s");
       assertThat(run.exit()).as(run.output()).isEqualTo(1);
-      assertThat(run.output()).contains("streams that arrived all at once (buffered)");
+      assertThat(run.output()).contains("share of streams that arrived all at once (buffered)");
     }
   }
 
