@@ -57,6 +57,16 @@ public final class ChatGlmCheckpoint implements AutoCloseable {
    *     that does not fit the tokenizer
    */
   public static ChatGlmCheckpoint open(Path dir, ChatFormat.Version version) {
+    return open(dir, version, null);
+  }
+
+  /**
+   * Loads a checkpoint directory with its weight matrices held as {@code weights}.
+   *
+   * @param weights fp32, fp16 or int8, or {@code null} for {@link WeightsKind#choose}: fp32 when it
+   *     fits the memory available, else int8
+   */
+  public static ChatGlmCheckpoint open(Path dir, ChatFormat.Version version, WeightsKind weights) {
     if (System.getProperty("ai.djl.offline") == null) {
       System.setProperty("ai.djl.offline", "true"); // the natives come from Maven; never download
     }
@@ -99,12 +109,16 @@ public final class ChatGlmCheckpoint implements AutoCloseable {
         pieces[id] = processor.getToken(id);
       }
       manager = NDManager.newBaseManager("PyTorch");
-      ChatGlmWeights weights = ChatGlmWeights.load(dir, config, manager);
+      WeightsKind kind =
+          weights != null
+              ? weights
+              : WeightsKind.choose(config, MemoryBudget.of(config, 1, null).available());
+      ChatGlmWeights loaded = ChatGlmWeights.load(dir, config, kind, manager);
       return new ChatGlmCheckpoint(
           dir,
           manager,
-          weights,
-          new ChatGlmModel(config, weights, manager),
+          loaded,
+          new ChatGlmModel(config, loaded, manager),
           tokenizer,
           format,
           pieces);
@@ -200,9 +214,19 @@ public final class ChatGlmCheckpoint implements AutoCloseable {
     return id >= 0 && id < pieces.length ? pieces[id] : null;
   }
 
-  /** The weights' size in memory, in bytes (fp32). */
+  /** The weights' size in memory, in bytes. */
   public long weightBytes() {
     return weights.bytes();
+  }
+
+  /** The embedding table's size in memory, in bytes. */
+  public long embeddingBytes() {
+    return weights.embeddingBytes();
+  }
+
+  /** How the weight matrices are held. */
+  public WeightsKind weightsKind() {
+    return weights.kind();
   }
 
   /** Frees the weights and the tokenizer; safe to call more than once. */

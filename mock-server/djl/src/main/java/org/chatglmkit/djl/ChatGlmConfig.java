@@ -45,6 +45,11 @@ public record ChatGlmConfig(
     }
   }
 
+  /** The parameters of a checkpoint of this shape: the sum of its tensors' sizes. */
+  public long parameters() {
+    return TensorNames.parameters(this);
+  }
+
   /** This shape with another vocabulary size. */
   public ChatGlmConfig withVocab(int newVocab) {
     return new ChatGlmConfig(

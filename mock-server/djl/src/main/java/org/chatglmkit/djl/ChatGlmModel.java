@@ -81,8 +81,7 @@ public final class ChatGlmModel {
           ids[s * t + i] = tokens[s][i];
         }
       }
-      NDArray x = weights.get(TensorNames.EMBEDDING).get(new NDIndex("{}", step.create(ids)));
-      x.attach(step);
+      NDArray x = weights.embed(ids, step);
       NDArray[] rope = rotary(step, pasts, t);
       // A single new token may see every cached one: decode steps need no mask.
       NDArray[] masks = new NDArray[streams];
@@ -90,15 +89,23 @@ public final class ChatGlmModel {
         masks[s] = causalMask(step, pasts[s], t);
       }
       for (int layer = 0; layer < config.layers(); layer++) {
-        NDArray h = rmsNorm(x, weights.layer(layer, TensorNames.INPUT_NORM));
-        x = x.add(attention(layer, h, rope, masks, caches, t));
-        x = x.add(mlp(layer, rmsNorm(x, weights.layer(layer, TensorNames.POST_NORM))));
+        // A layer's temporaries are freed when it ends: a long prefill's, kept for the whole
+        // step, would be gigabytes at full size.
+        try (NDManager scope = step.newSubManager()) {
+          x.attach(scope);
+          NDArray h = rmsNorm(x, weights.layer(layer, TensorNames.INPUT_NORM));
+          NDArray mid = x.add(attention(layer, h, rope, masks, caches, t));
+          NDArray out =
+              mid.add(mlp(layer, rmsNorm(mid, weights.layer(layer, TensorNames.POST_NORM))));
+          out.attach(step);
+          x = out;
+        }
       }
       caches.forEach(cache -> cache.advance(t));
       NDArray lastRows = x.get(new NDIndex("{}", step.create(lastRowIndices(streams, t))));
       NDArray logits =
-          rmsNorm(lastRows, weights.get(TensorNames.FINAL_NORM))
-              .matMul(weights.get(TensorNames.OUTPUT));
+          weights.linear(
+              TensorNames.OUTPUT, rmsNorm(lastRows, weights.get(TensorNames.FINAL_NORM)));
       float[] flat = logits.toFloatArray();
       float[][] out = new float[streams][];
       for (int s = 0; s < streams; s++) {
@@ -129,7 +136,8 @@ public final class ChatGlmModel {
     int groups = config.groups();
     int kv = config.kvChannels();
     NDArray qkv =
-        h.matMul(weights.layer(layer, TensorNames.QKV_WEIGHT))
+        weights
+            .linear(layer, TensorNames.QKV_WEIGHT, h)
             .add(weights.layer(layer, TensorNames.QKV_BIAS));
     NDArray q = applyRotary(qkv.get(":, 0:" + heads * kv).reshape(rows, heads, kv), rope);
     NDArray k =
@@ -159,16 +167,16 @@ public final class ChatGlmModel {
               .reshape(t, heads * kv));
     }
     NDArray context = contexts.size() == 1 ? contexts.get(0) : NDArrays.concat(contexts, 0);
-    return context.matMul(weights.layer(layer, TensorNames.DENSE));
+    return weights.linear(layer, TensorNames.DENSE, context);
   }
 
   private NDArray mlp(int layer, NDArray h) {
     int ffn = config.ffn();
-    NDArray up = h.matMul(weights.layer(layer, TensorNames.H_TO_4H));
+    NDArray up = weights.linear(layer, TensorNames.H_TO_4H, h);
     NDArray gate = up.get(":, 0:" + ffn);
     NDArray value = up.get(":, " + ffn + ":");
     NDArray silu = gate.mul(gate.neg().exp().add(1).pow(-1));
-    return silu.mul(value).matMul(weights.layer(layer, TensorNames.FOUR_H_TO_H));
+    return weights.linear(layer, TensorNames.FOUR_H_TO_H, silu.mul(value));
   }
 
   /**

@@ -1,95 +1,113 @@
 package org.chatglmkit.djl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.chatglmkit.mockserver.core.Json;
 
 /**
  * A checkpoint's tensors, loaded from {@code model.safetensors} or the shards that {@code
- * model.safetensors.index.json} names, checked against the shapes the config implies, and held as
- * fp32 (fp16 and bf16 files are converted at load: compute on this CPU is fp32, and the converted
- * weights take twice the file's size in memory; bf16 files go through {@link Bf16Reader}).
+ * model.safetensors.index.json} names (F32, F16 or BF16), checked against the shapes the config
+ * implies, tensor by tensor, so no more than one tensor is ever held twice. Norms and biases are
+ * held as fp32. The weight matrices (the linear layers and the embedding) are held as {@link
+ * WeightsKind}: fp32 DJL arrays (linear layers transposed, [in, out]), or compact int8/fp16 {@link
+ * CompactMatrix} rows.
+ *
+ * <pre>{@code
+ * try (ChatGlmWeights weights = ChatGlmWeights.load(dir, config, WeightsKind.INT8, manager)) {
+ *   NDArray y = weights.linear(TensorNames.layer(0, TensorNames.DENSE), x);
+ * }
+ * }</pre>
  */
 public final class ChatGlmWeights implements AutoCloseable {
   private final NDManager manager;
+  private final WeightsKind kind;
   private final Map<String, NDArray> tensors;
+  private final Map<String, CompactMatrix> compact;
+  private final CompactMatrix.Scratch scratch;
 
-  private ChatGlmWeights(NDManager manager, Map<String, NDArray> tensors) {
+  private ChatGlmWeights(
+      NDManager manager,
+      WeightsKind kind,
+      Map<String, NDArray> tensors,
+      Map<String, CompactMatrix> compact) {
     this.manager = manager;
+    this.kind = kind;
     this.tensors = tensors;
+    this.compact = compact;
+    this.scratch = compact.isEmpty() ? null : new CompactMatrix.Scratch(manager);
   }
 
-  /** Loads and checks a checkpoint; a missing file or tensor, or a wrong shape, fails here. */
+  /** Loads a checkpoint as fp32. */
   public static ChatGlmWeights load(Path dir, ChatGlmConfig config, NDManager parent) {
+    return load(dir, config, WeightsKind.FP32, parent);
+  }
+
+  /**
+   * Loads and checks a checkpoint; a missing file or tensor, or a wrong shape, fails here.
+   *
+   * @param kind how the weight matrices are held
+   */
+  public static ChatGlmWeights load(
+      Path dir, ChatGlmConfig config, WeightsKind kind, NDManager parent) {
     NDManager manager = parent.newSubManager();
     Map<String, NDArray> tensors = new HashMap<>();
+    Map<String, CompactMatrix> compact = new HashMap<>();
+    Map<String, long[]> expected = TensorNames.expected(config);
     try {
-      for (Path file : files(dir)) {
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
-          in.mark(1 << 16);
-          boolean bf16 = Bf16Reader.isBf16(in.readNBytes(1 << 16));
-          in.reset();
-          NDList decoded = bf16 ? Bf16Reader.read(manager, in) : NDList.decode(manager, in);
-          for (NDArray array : decoded) {
-            String name = array.getName();
-            NDArray fp32 = array;
-            if (array.getDataType() != DataType.FLOAT32) {
-              fp32 = array.toType(DataType.FLOAT32, false);
-              array.close();
+      for (Path path : files(dir)) {
+        try (SafeTensorsFile file = SafeTensorsFile.open(path)) {
+          for (SafeTensorsFile.Entry entry : file.entries().values()) {
+            long[] shape = expected.get(entry.name());
+            if (shape == null) {
+              continue; // e.g. rotary_pos_emb.inv_freq: computed, not read
             }
-            tensors.put(name, fp32);
+            if (!Arrays.equals(entry.shape(), shape)) {
+              throw new IllegalArgumentException(
+                  "tensor "
+                      + entry.name()
+                      + " has shape "
+                      + Arrays.toString(entry.shape())
+                      + ", expected "
+                      + Arrays.toString(shape));
+            }
+            boolean matrix = TensorNames.isLinear(entry.name()) || isEmbedding(entry.name());
+            if (matrix && kind != WeightsKind.FP32) {
+              compact.put(
+                  entry.name(), CompactMatrix.read(file, entry, kind.of(entry.name()), manager));
+            } else {
+              tensors.put(entry.name(), readFp32(file, entry, manager));
+            }
           }
         }
       }
-      for (Map.Entry<String, long[]> expected : TensorNames.expected(config).entrySet()) {
-        NDArray found = tensors.get(expected.getKey());
-        if (found == null) {
+      for (Map.Entry<String, long[]> tensor : expected.entrySet()) {
+        if (!tensors.containsKey(tensor.getKey()) && !compact.containsKey(tensor.getKey())) {
           throw new IllegalArgumentException(
               "checkpoint "
                   + dir
                   + " lacks tensor "
-                  + expected.getKey()
+                  + tensor.getKey()
                   + " (expected shape "
-                  + Arrays.toString(expected.getValue())
+                  + Arrays.toString(tensor.getValue())
                   + ")");
         }
-        if (!Arrays.equals(found.getShape().getShape(), expected.getValue())) {
-          throw new IllegalArgumentException(
-              "tensor "
-                  + expected.getKey()
-                  + " has shape "
-                  + Arrays.toString(found.getShape().getShape())
-                  + ", expected "
-                  + Arrays.toString(expected.getValue()));
-        }
       }
-      // Linear layers are kept transposed ([in, out]), so every product is activations × weights
-      // and its result belongs to the step that made it, not to the weights.
-      for (String name : TensorNames.expected(config).keySet()) {
-        if (TensorNames.isLinear(name)) {
-          NDArray original = tensors.get(name);
-          NDArray view = original.transpose();
-          NDArray transposed = view.duplicate();
-          view.close();
-          original.close();
-          tensors.put(name, transposed);
-        }
-      }
-      return new ChatGlmWeights(manager, tensors);
+      return new ChatGlmWeights(manager, kind, tensors, compact);
     } catch (IOException e) {
       manager.close();
       throw new UncheckedIOException("cannot read the checkpoint in " + dir, e);
@@ -97,6 +115,30 @@ public final class ChatGlmWeights implements AutoCloseable {
       manager.close();
       throw e;
     }
+  }
+
+  private static boolean isEmbedding(String name) {
+    return name.equals(TensorNames.EMBEDDING);
+  }
+
+  /**
+   * One tensor as fp32. Linear layers are kept transposed ([in, out]), so every product is
+   * activations × weights and its result belongs to the step that made it, not to the weights.
+   */
+  private static NDArray readFp32(
+      SafeTensorsFile file, SafeTensorsFile.Entry entry, NDManager manager) throws IOException {
+    long count = entry.rows() * entry.columns();
+    float[] values = new float[Math.toIntExact(count)];
+    file.readRows(entry, 0, Math.toIntExact(entry.rows()), values);
+    NDArray array = manager.create(values, new Shape(entry.shape()));
+    if (!TensorNames.isLinear(entry.name())) {
+      return array;
+    }
+    NDArray view = array.transpose();
+    NDArray transposed = view.duplicate();
+    view.close();
+    array.close();
+    return transposed;
   }
 
   private static Set<Path> files(Path dir) throws IOException {
@@ -120,7 +162,11 @@ public final class ChatGlmWeights implements AutoCloseable {
     return files;
   }
 
-  /** A tensor; linear weights come transposed, [in, out]. */
+  public WeightsKind kind() {
+    return kind;
+  }
+
+  /** An fp32 tensor: a norm, a bias, or in fp32 mode a matrix (linear ones transposed). */
   NDArray get(String name) {
     return tensors.get(name);
   }
@@ -129,9 +175,50 @@ public final class ChatGlmWeights implements AutoCloseable {
     return tensors.get(TensorNames.layer(index, suffix));
   }
 
+  /** The embedding rows of {@code ids}, [ids, hidden], fp32, in {@code step}. */
+  NDArray embed(long[] ids, NDManager step) {
+    CompactMatrix table = compact.get(TensorNames.EMBEDDING);
+    if (table == null) {
+      NDArray rows = tensors.get(TensorNames.EMBEDDING).get(new NDIndex("{}", step.create(ids)));
+      rows.attach(step);
+      return rows;
+    }
+    NDArray rows = step.zeros(new Shape(ids.length, table.cols()));
+    ByteBuffer view = CompactMatrix.directView(rows);
+    for (int i = 0; i < ids.length; i++) {
+      table.row(Math.toIntExact(ids[i]), view, 4 * i * table.cols());
+    }
+    return rows;
+  }
+
+  /** {@code x [n, in]} through the linear layer {@code name}: [n, out], fp32. */
+  NDArray linear(String name, NDArray x) {
+    CompactMatrix matrix = compact.get(name);
+    return matrix == null ? x.matMul(tensors.get(name)) : matrix.multiply(x, scratch);
+  }
+
+  NDArray linear(int layer, String suffix, NDArray x) {
+    return linear(TensorNames.layer(layer, suffix), x);
+  }
+
   /** Bytes the weights take in memory. */
   public long bytes() {
-    return tensors.values().stream().mapToLong(a -> a.size() * 4).sum();
+    long total = tensors.values().stream().mapToLong(a -> a.size() * 4).sum();
+    for (CompactMatrix matrix : compact.values()) {
+      total += matrix.bytes();
+    }
+    return total;
+  }
+
+  /** Bytes the embedding table takes (a decode step reads one row of it). */
+  public long embeddingBytes() {
+    CompactMatrix table = compact.get(TensorNames.EMBEDDING);
+    return table != null ? table.bytes() : tensors.get(TensorNames.EMBEDDING).size() * 4;
+  }
+
+  /** The tensors held compactly, for tests. */
+  List<String> compactNames() {
+    return new ArrayList<>(compact.keySet());
   }
 
   @Override

@@ -1,16 +1,6 @@
 package org.chatglmkit.djl;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.chatglmkit.mockserver.core.ApiError;
 import org.chatglmkit.mockserver.core.ApiException;
 import org.chatglmkit.mockserver.core.ChatBackend;
@@ -18,10 +8,9 @@ import org.chatglmkit.mockserver.core.ChatRequest;
 import org.chatglmkit.mockserver.core.TokenSink;
 
 /**
- * A ChatGLM model behind the reference API. One decoder thread owns the model and runs continuous
- * batching: each step it admits waiting requests (a prefill each, up to {@code maxBatch} running),
- * then feeds the next token of every running sequence in one batched forward pass, and hands each
- * chosen token to its request's sink as soon as it is sampled. Requests beyond {@code maxBatch}
+ * A ChatGLM model behind the reference API: each request's conversation becomes a prompt in the
+ * model's chat format and a generation of the {@link DecodeLoop} (continuous batching), whose
+ * tokens become text for the request's sink as they are sampled. Requests beyond {@code maxBatch}
  * running plus {@code maxQueue} waiting are refused with 529 and {@code Retry-After}; a cancelled
  * request (its client left) leaves at the next step and its KV cache is freed.
  *
@@ -50,36 +39,20 @@ public final class DjlChatBackend implements ChatBackend {
   }
 
   private final ChatGlmCheckpoint checkpoint;
-  private final ChatGlmModel model;
   private final ChatFormat format;
-  private final Set<Integer> stopTokens;
   private final String modelName;
   private final Limits limits;
-  private final BlockingQueue<Job> waiting = new LinkedBlockingQueue<>();
-
-  /** Places in the batch and the queue; a request holds one from admission to its end. */
-  private final Semaphore places;
-
-  private final AtomicInteger cachesHeld = new AtomicInteger();
-  private final AtomicInteger running = new AtomicInteger();
-  private final AtomicInteger cancelled = new AtomicInteger();
-  private final java.util.concurrent.atomic.AtomicLong generatedTokens =
-      new java.util.concurrent.atomic.AtomicLong();
-  private final Thread decoder;
-  private volatile boolean closed;
+  private final DecodeLoop loop;
 
   /** Serves {@code checkpoint} (and closes it when closed). */
   public DjlChatBackend(ChatGlmCheckpoint checkpoint, String modelName, Limits limits) {
     this.checkpoint = checkpoint;
-    this.model = checkpoint.model();
     this.format = checkpoint.format();
-    this.stopTokens = format.stopTokens();
     this.modelName = modelName;
     this.limits = limits;
-    this.places = new Semaphore(limits.maxBatch() + limits.maxQueue());
-    this.decoder = new Thread(this::decode, "djl-decoder");
-    decoder.setDaemon(true);
-    decoder.start();
+    this.loop =
+        new DecodeLoop(
+            checkpoint.model(), format.stopTokens(), limits.maxBatch(), limits.maxQueue());
   }
 
   @Override
@@ -95,29 +68,34 @@ public final class DjlChatBackend implements ChatBackend {
     return limits;
   }
 
+  /** The decode loop that serves: its counters (running, waiting, caches held, …). */
+  public DecodeLoop loop() {
+    return loop;
+  }
+
   /** Sequences in the batch right now. */
   public int running() {
-    return running.get();
+    return loop.running();
   }
 
   /** Requests waiting for a place in the batch. */
   public int waiting() {
-    return waiting.size();
+    return loop.waiting();
   }
 
   /** Tokens generated since start, over all requests. */
   public long generatedTokens() {
-    return generatedTokens.get();
+    return loop.generatedTokens();
   }
 
   /** Generations stopped because their client went away. */
   public int cancelled() {
-    return cancelled.get();
+    return loop.cancelled();
   }
 
   /** KV caches allocated and not yet freed. */
   public int cachesHeld() {
-    return cachesHeld.get();
+    return loop.cachesHeld();
   }
 
   /**
@@ -132,7 +110,7 @@ public final class DjlChatBackend implements ChatBackend {
     synchronized (format) {
       prompt = format.prompt(request.conversation());
     }
-    int context = model.config().seqLength();
+    int context = checkpoint.model().config().seqLength();
     if (prompt.length >= context) {
       throw new ApiException(
           ApiError.invalidRequest(
@@ -144,12 +122,11 @@ public final class DjlChatBackend implements ChatBackend {
                   context),
               "messages"));
     }
-    if (closed || !places.tryAcquire()) {
+    try {
+      return loop.submit(prompt, sampling(request), new Answer(prompt.length, sink))::cancel;
+    } catch (DecodeLoop.Full e) {
       throw new ApiException(ApiError.overloaded(limits.retryAfterSeconds()));
     }
-    Job job = new Job(prompt, sampling(request), sink);
-    waiting.add(job);
-    return job::cancel;
   }
 
   /** top_p outside (0, 1] is read as its limit: ≤ 0 keeps only the likeliest token, > 1 all. */
@@ -163,202 +140,54 @@ public final class DjlChatBackend implements ChatBackend {
         request.seed());
   }
 
-  // ---- the decoder thread ----
-
-  private void decode() {
-    List<Job> batch = new ArrayList<>();
-    try {
-      while (!closed) {
-        while (batch.size() < limits.maxBatch()) {
-          Job job = batch.isEmpty() ? waiting.poll(50, TimeUnit.MILLISECONDS) : waiting.poll();
-          if (job == null) {
-            break;
-          }
-          if (job.cancelled) {
-            release(job);
-          } else if (prefill(job)) {
-            batch.add(job);
-          }
-        }
-        batch.removeIf(job -> job.cancelled && release(job));
-        running.set(batch.size());
-        if (!batch.isEmpty()) {
-          step(batch);
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      ApiError stopping = ApiError.overloaded(limits.retryAfterSeconds());
-      batch.forEach(job -> fail(job, stopping));
-      for (Job job = waiting.poll(); job != null; job = waiting.poll()) {
-        fail(job, stopping);
-      }
-      running.set(0);
-    }
-  }
-
-  /** Feeds the prompt and emits the first token; {@code false} when the job already ended. */
-  private boolean prefill(Job job) {
-    try {
-      job.cache = model.newCache();
-      cachesHeld.incrementAndGet();
-      float[] logits = model.forward(job.prompt, job.cache);
-      return emit(job, DecodeLoop.choose(logits, job.sampling, job.random));
-    } catch (RuntimeException e) {
-      fail(job, ApiError.internal("generation failed: " + e.getMessage()));
-      return false;
-    }
-  }
-
-  /** One batched decode step over every running job. */
-  private void step(List<Job> batch) {
-    int[][] tokens = new int[batch.size()][];
-    List<KvCache> caches = new ArrayList<>(batch.size());
-    for (int i = 0; i < batch.size(); i++) {
-      tokens[i] = new int[] {batch.get(i).next};
-      caches.add(batch.get(i).cache);
-    }
-    float[][] logits;
-    try {
-      logits = model.forward(tokens, caches);
-    } catch (RuntimeException e) {
-      ApiError error = ApiError.internal("generation failed: " + e.getMessage());
-      batch.forEach(job -> fail(job, error));
-      batch.clear();
-      return;
-    }
-    List<Job> still = new ArrayList<>(batch.size());
-    for (int i = 0; i < batch.size(); i++) {
-      Job job = batch.get(i);
-      if (emit(job, DecodeLoop.choose(logits[i], job.sampling, job.random))) {
-        still.add(job);
-      }
-    }
-    batch.clear();
-    batch.addAll(still);
-  }
-
   /**
-   * Hands a sampled token to the job's sink; {@code true} while the job goes on. Special tokens
-   * show no text; a token that completes no character yet shows none until the one that does.
+   * One answer's text: special tokens show none; a token that completes no character yet shows none
+   * until the one that does.
    */
-  private boolean emit(Job job, int token) {
-    if (job.cancelled) {
-      release(job);
-      return false;
+  private final class Answer implements DecodeLoop.Listener {
+    private final int promptTokens;
+    private final TokenSink sink;
+    private final Detokenizer text = new Detokenizer(checkpoint::piece);
+
+    Answer(int promptTokens, TokenSink sink) {
+      this.promptTokens = promptTokens;
+      this.sink = sink;
     }
-    if (stopTokens.contains(token)) {
-      return finish(job, "stop");
-    }
-    job.generated++;
-    generatedTokens.incrementAndGet();
-    try {
+
+    @Override
+    public boolean onToken(int token) {
       if (!format.isSpecial(token) && checkpoint.piece(token) != null) {
-        String text = job.text.push(token);
-        if (!text.isEmpty()) {
-          job.sink.onToken(text);
+        String piece = text.push(token);
+        if (!piece.isEmpty()) {
+          sink.onToken(piece); // a sink that throws (its client left) ends the generation
         }
       }
-    } catch (RuntimeException e) {
-      job.cancel();
-      release(job);
-      return false;
-    }
-    if (DecodeLoop.full(job.prompt.length, job.generated, job.sampling, model.config())) {
-      return finish(job, "length");
-    }
-    job.next = token;
-    return true;
-  }
-
-  private boolean finish(Job job, String reason) {
-    try {
-      String rest = job.text.flush();
-      if (!rest.isEmpty()) {
-        job.sink.onToken(rest);
-      }
-      job.sink.onFinish(reason, job.prompt.length, job.generated);
-    } finally {
-      release(job);
-    }
-    return false;
-  }
-
-  private void fail(Job job, ApiError error) {
-    try {
-      job.sink.onError(error);
-    } finally {
-      release(job);
-    }
-  }
-
-  /** Frees the job's cache and its place; runs once per job. Returns {@code true}. */
-  private boolean release(Job job) {
-    if (job.released) {
       return true;
     }
-    job.released = true;
-    if (job.cache != null) {
-      job.cache.close();
-      job.cache = null;
-      cachesHeld.decrementAndGet();
+
+    @Override
+    public void onEnd(DecodeLoop.Result result) {
+      if (result.finishReason().equals("cancelled")) {
+        return; // nobody is listening
+      }
+      String rest = text.flush();
+      if (!rest.isEmpty()) {
+        sink.onToken(rest);
+      }
+      sink.onFinish(result.finishReason(), promptTokens, result.tokens().size());
     }
-    places.release();
-    return true;
+
+    @Override
+    public void onFailure(String message, boolean closing) {
+      sink.onError(
+          closing ? ApiError.overloaded(limits.retryAfterSeconds()) : ApiError.internal(message));
+    }
   }
 
   /** Stops decoding: running and waiting requests get a 529, the model is freed. */
   @Override
   public void close() {
-    closed = true;
-    decoder.interrupt();
-    try {
-      decoder.join(TimeUnit.SECONDS.toMillis(30));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    loop.close();
     checkpoint.close();
-  }
-
-  /** One request: its prompt, sampling, sink, and (once running) its cache. */
-  private final class Job {
-    final int[] prompt;
-    final Sampling sampling;
-    final TokenSink sink;
-    final SplittableRandom random;
-    final Detokenizer text = new Detokenizer(checkpoint::piece);
-    volatile boolean cancelled;
-
-    volatile boolean released;
-
-    // Touched by the decoder thread only.
-    KvCache cache;
-    int next;
-    int generated;
-
-    Job(int[] prompt, Sampling sampling, TokenSink sink) {
-      this.prompt = prompt;
-      this.sampling = sampling;
-      this.sink = sink;
-      this.random =
-          new SplittableRandom(
-              sampling.seed() != null ? sampling.seed() : ThreadLocalRandom.current().nextLong());
-    }
-
-    /** Marks the job; a job still waiting gives its place back at once. */
-    void cancel() {
-      if (released) {
-        return; // already finished
-      }
-      if (!cancelled) {
-        DjlChatBackend.this.cancelled.incrementAndGet();
-      }
-      cancelled = true;
-      if (waiting.remove(this)) {
-        released = true; // the decoder never saw it
-        places.release();
-      }
-    }
   }
 }

@@ -2,6 +2,7 @@ package org.chatglmkit.djl;
 
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -48,6 +49,16 @@ public final class DjlServer implements Callable<Integer> {
   String chatFormat;
 
   @Option(
+      names = "--weights",
+      paramLabel = "fp32|fp16|int8",
+      description =
+          "How the weight matrices are held: fp32; fp16 (half the memory); int8 (a quarter: the"
+              + " layers' linear weights with a scale per row, embedding and output layer fp16)."
+              + " Compute is fp32 either way. Default: fp32 when the model and one full context fit"
+              + " 80%% of the memory available, else int8.")
+  String weights;
+
+  @Option(
       names = "--max-batch",
       description = "Sequences decoded together, each with a KV cache (default ${DEFAULT-VALUE}).")
   int maxBatch = DjlChatBackend.Limits.DEFAULT.maxBatch();
@@ -80,10 +91,13 @@ public final class DjlServer implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     server.configureLogging();
     ChatGlmCheckpoint checkpoint;
+    long started = System.nanoTime();
     try {
       checkpoint =
           ChatGlmCheckpoint.open(
-              model, chatFormat == null ? null : ChatFormat.Version.parse(chatFormat));
+              model,
+              chatFormat == null ? null : ChatFormat.Version.parse(chatFormat),
+              weights == null ? null : WeightsKind.parse(weights));
     } catch (IllegalArgumentException | UncheckedIOException e) {
       System.err.println("chatglm-djl-server: " + e.getMessage());
       return 2;
@@ -110,32 +124,50 @@ public final class DjlServer implements Callable<Integer> {
         server.toBuilder(LatencyProfile.none()).model(backend.modelName()).build();
     ChatGlmConfig shape = checkpoint.model().config();
     long cachePerSequence = MemoryBudget.perSequence(shape);
-    server.serveUntilStopped(
-        ReferenceServer.start(config, backend),
-        "ChatGLM DJL server",
-        List.of(
-            "model: " + backend.modelName() + " from " + model.toAbsolutePath(),
-            String.format(
-                Locale.ROOT,
-                "shape: %d layers, hidden %d, %d heads, %d KV groups, vocabulary %d, context %d;"
-                    + " %s chat format",
-                shape.layers(),
-                shape.hidden(),
-                shape.heads(),
-                shape.groups(),
-                shape.vocab(),
-                shape.seqLength(),
-                checkpoint.format().version()),
-            String.format(
-                Locale.ROOT,
-                "memory: weights %.1f MB (fp32); KV cache up to %.1f MB per sequence, %.1f MB for"
-                    + " a full batch of %d",
-                checkpoint.weightBytes() / 1e6,
-                cachePerSequence / 1e6,
-                cachePerSequence * budget.batch() / 1e6,
-                budget.batch()),
-            budget.describe(),
-            "capacity: " + budget.batch() + " decoding, " + maxQueue + " waiting; beyond: 529"));
+    List<String> details =
+        new ArrayList<>(
+            List.of(
+                "model: " + backend.modelName() + " from " + model.toAbsolutePath(),
+                String.format(
+                    Locale.ROOT,
+                    "shape: %d layers, hidden %d, %d heads, %d KV groups, vocabulary %d, context %d;"
+                        + " %s chat format",
+                    shape.layers(),
+                    shape.hidden(),
+                    shape.heads(),
+                    shape.groups(),
+                    shape.vocab(),
+                    shape.seqLength(),
+                    checkpoint.format().version()),
+                String.format(
+                    Locale.ROOT,
+                    "weights: %s%s, %.1f MB in memory (embedding %.1f MB; fp32 would take %.1f MB),"
+                        + " loaded in %.1f s%s",
+                    checkpoint.weightsKind().label(),
+                    weights == null ? " (chosen for the memory available)" : "",
+                    checkpoint.weightBytes() / 1e6,
+                    checkpoint.embeddingBytes() / 1e6,
+                    shape.parameters() * 4 / 1e6,
+                    (System.nanoTime() - started) / 1e9,
+                    checkpoint.weightsKind() == WeightsKind.FP32
+                        ? ""
+                        : "; products: " + MatVec.best().name()),
+                String.format(
+                    Locale.ROOT,
+                    "memory: KV cache up to %.1f MB per sequence, %.1f MB for a full batch of %d",
+                    cachePerSequence / 1e6,
+                    cachePerSequence * budget.batch() / 1e6,
+                    budget.batch()),
+                budget.describe(),
+                "capacity: "
+                    + budget.batch()
+                    + " decoding, "
+                    + maxQueue
+                    + " waiting; beyond: 529"));
+    if (checkpoint.weightsKind() != WeightsKind.FP32 && !MatVec.hint().isEmpty()) {
+      details.add("note: " + MatVec.hint());
+    }
+    server.serveUntilStopped(ReferenceServer.start(config, backend), "ChatGLM DJL server", details);
     return 0;
   }
 }

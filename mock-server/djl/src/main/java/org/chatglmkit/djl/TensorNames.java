@@ -32,6 +32,19 @@ final class TensorNames {
         || name.endsWith(FOUR_H_TO_H);
   }
 
+  /** The parameters of a checkpoint of {@code config}: the sum of its tensors' sizes. */
+  static long parameters(ChatGlmConfig config) {
+    long total = 0;
+    for (long[] shape : expected(config).values()) {
+      long count = 1;
+      for (long dim : shape) {
+        count *= dim;
+      }
+      total += count;
+    }
+    return total;
+  }
+
   /** Every tensor a checkpoint of {@code config} holds, with its shape, in file order. */
   static Map<String, long[]> expected(ChatGlmConfig config) {
     Map<String, long[]> shapes = new LinkedHashMap<>();

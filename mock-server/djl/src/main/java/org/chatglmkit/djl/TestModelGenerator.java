@@ -21,7 +21,7 @@ import org.chatglmkit.mockserver.core.Json;
  *
  * <pre>{@code
  * java -cp ... org.chatglmkit.djl.TestModelGenerator DIR [layers hidden heads kv groups ffn]
- *     [--seq-length N] [--shards N] [--dtype F32|F16|BF16] [--format chatglm3|chatglm2] [--seed S]
+ *     [--seq-length N] [--padded-vocab N] [--shards N] [--dtype F32|F16|BF16] [--format chatglm3|chatglm2] [--seed S]
  * }</pre>
  */
 public final class TestModelGenerator {
@@ -36,8 +36,9 @@ public final class TestModelGenerator {
   }
 
   /**
-   * A complete chat checkpoint of {@code shape} (whose vocabulary is replaced by the tokenizer's
-   * pieces and {@code format}'s special tokens): it loads with {@link ChatGlmCheckpoint#open}.
+   * A complete chat checkpoint of {@code shape}, whose vocabulary is the tokenizer's pieces and
+   * {@code format}'s special tokens, or {@code shape}'s when larger (a padded embedding): it loads
+   * with {@link ChatGlmCheckpoint#open}.
    *
    * @return the config written
    */
@@ -46,8 +47,10 @@ public final class TestModelGenerator {
       throws IOException {
     byte[] tokenizer = bundledTokenizer();
     int specials = format == ChatFormat.Version.CHATGLM3 ? 9 : 5;
-    ChatGlmConfig config = shape.withVocab(ChatGlmCheckpoint.countPieces(tokenizer) + specials);
-    generate(dir, config, seed, shards, dtype);
+    // As in the published files, the embedding may be padded beyond the ids the tokenizer uses.
+    int used = ChatGlmCheckpoint.countPieces(tokenizer) + specials;
+    ChatGlmConfig config = shape.withVocab(Math.max(shape.vocab(), used));
+    generate(dir, config, seed, shards, dtype, used);
     Files.write(dir.resolve("tokenizer.model"), tokenizer);
     ObjectNode json = (ObjectNode) Json.MAPPER.readTree(dir.resolve("config.json").toFile());
     json.put(
@@ -71,6 +74,17 @@ public final class TestModelGenerator {
 
   public static void generate(Path dir, ChatGlmConfig config, long seed, int shards, String dtype)
       throws IOException {
+    generate(dir, config, seed, shards, dtype, config.vocab());
+  }
+
+  /**
+   * Writes a checkpoint whose embedding and output rows from {@code usedIds} on are zero: padding
+   * that no token maps to, and that a greedy choice never picks over the real ids (a trained model
+   * learns as much; random rows would win most choices in a vocabulary padded 64-fold).
+   */
+  public static void generate(
+      Path dir, ChatGlmConfig config, long seed, int shards, String dtype, int usedIds)
+      throws IOException {
     Files.createDirectories(dir);
     ObjectNode json = config.toJson();
     json.put(
@@ -91,27 +105,19 @@ public final class TestModelGenerator {
           shards == 1
               ? "model.safetensors"
               : String.format("model-%05d-of-%05d.safetensors", shard + 1, shards);
-      Map<String, SafeTensorsWriter.Tensor> tensors = new LinkedHashMap<>();
+      Map<String, long[]> tensors = new LinkedHashMap<>();
       for (String name :
           names.subList(shard * perShard, Math.min(names.size(), (shard + 1) * perShard))) {
-        long[] shape = shapes.get(name);
+        tensors.put(name, shapes.get(name));
+        weightMap.put(name, file);
         long count = 1;
-        for (long dim : shape) {
+        for (long dim : shapes.get(name)) {
           count *= dim;
         }
-        float[] values = new float[Math.toIntExact(count)];
-        boolean norm = name.endsWith("layernorm.weight");
-        for (int i = 0; i < values.length; i++) {
-          values[i] =
-              norm
-                  ? (float) (1 + 0.1 * (2 * random.nextDouble() - 1))
-                  : (float) (0.02 * gaussian(random));
-        }
-        tensors.put(name, new SafeTensorsWriter.Tensor(shape, values));
-        weightMap.put(name, file);
         totalBytes += count * (dtype.equals("F32") ? 4 : 2);
       }
-      SafeTensorsWriter.write(dir.resolve(file), tensors, dtype);
+      SafeTensorsWriter.write(
+          dir.resolve(file), tensors, dtype, name -> values(name, config, usedIds, random));
     }
     if (shards > 1) {
       index.putObject("metadata").put("total_size", totalBytes);
@@ -119,6 +125,29 @@ public final class TestModelGenerator {
           .writerWithDefaultPrettyPrinter()
           .writeValue(dir.resolve("model.safetensors.index.json").toFile(), index);
     }
+  }
+
+  /**
+   * A tensor's random values: norms 1 ± 0.1, the rest normal with σ 0.02, except the embedding and
+   * output rows of unused ids, which are zero.
+   */
+  private static SafeTensorsWriter.Values values(
+      String name, ChatGlmConfig config, int usedIds, SplittableRandom random) {
+    if (name.endsWith("layernorm.weight")) {
+      return (chunk, n) -> {
+        for (int i = 0; i < n; i++) {
+          chunk[i] = (float) (1 + 0.1 * (2 * random.nextDouble() - 1));
+        }
+      };
+    }
+    boolean padded = name.equals(TensorNames.EMBEDDING) || name.equals(TensorNames.OUTPUT);
+    long usedValues = padded ? (long) usedIds * config.hidden() : Long.MAX_VALUE;
+    long[] at = {0};
+    return (chunk, n) -> {
+      for (int i = 0; i < n; i++, at[0]++) {
+        chunk[i] = at[0] < usedValues ? (float) (0.02 * gaussian(random)) : 0f;
+      }
+    };
   }
 
   private static double gaussian(SplittableRandom random) {
@@ -131,12 +160,13 @@ public final class TestModelGenerator {
     if (args.length == 0 || args[0].startsWith("-")) {
       System.err.println(
           "usage: generate-test-model.sh DIR [layers hidden heads kv groups ffn] [--seq-length N]"
-              + " [--shards N] [--dtype F32|F16|BF16] [--format chatglm3|chatglm2] [--seed S]");
+              + " [--padded-vocab N] [--shards N] [--dtype F32|F16|BF16] [--format chatglm3|chatglm2] [--seed S]");
       System.exit(2);
     }
     List<Integer> numbers = new ArrayList<>();
     int shards = 1;
     int seqLength = 2048;
+    int paddedVocab = 0;
     String dtype = "F32";
     ChatFormat.Version format = ChatFormat.Version.CHATGLM3;
     long seed = 42;
@@ -144,6 +174,7 @@ public final class TestModelGenerator {
       switch (args[i]) {
         case "--shards" -> shards = Integer.parseInt(args[++i]);
         case "--seq-length" -> seqLength = Integer.parseInt(args[++i]);
+        case "--padded-vocab" -> paddedVocab = Integer.parseInt(args[++i]);
         case "--dtype" -> dtype = args[++i];
         case "--format" -> format = ChatFormat.Version.parse(args[++i]);
         case "--seed" -> seed = Long.parseLong(args[++i]);
@@ -159,11 +190,11 @@ public final class TestModelGenerator {
                 numbers.get(3),
                 numbers.get(4),
                 numbers.get(5),
-                0,
+                paddedVocab,
                 seqLength,
                 1e-5,
                 1.0)
-            : tiny(0).withSeqLength(seqLength);
+            : tiny(paddedVocab).withSeqLength(seqLength);
     ChatGlmConfig written = generateChat(Path.of(args[0]), shape, format, seed, shards, dtype);
     System.out.println("wrote " + written + " (" + format + ", " + dtype + ") to " + args[0]);
   }

@@ -20,6 +20,7 @@ class DecodeLoopTest {
   static NDManager manager;
   static ChatGlmWeights weights;
   static ChatGlmModel model;
+  static DecodeLoop loop;
 
   @BeforeAll
   static void load() throws Exception {
@@ -28,10 +29,12 @@ class DecodeLoopTest {
     ChatGlmConfig config = ChatGlmConfig.read(dir.resolve("config.json"));
     weights = ChatGlmWeights.load(dir, config, manager);
     model = new ChatGlmModel(config, weights, manager);
+    loop = new DecodeLoop(model, Set.of(), 4, 8);
   }
 
   @AfterAll
   static void close() {
+    loop.close();
     weights.close();
     manager.close();
   }
@@ -39,8 +42,7 @@ class DecodeLoopTest {
   @Test
   void greedyDecodingFollowsTheReferenceModelTokenForToken() throws Exception {
     List<Integer> streamed = new ArrayList<>();
-    DecodeLoop.Result result =
-        new DecodeLoop(model, Set.of()).run(PROMPT, Sampling.greedy(8), t -> streamed.add(t));
+    DecodeLoop.Result result = loop.generate(PROMPT, Sampling.greedy(8), t -> streamed.add(t));
     assertThat(result.finishReason()).isEqualTo("length");
     assertThat(result.tokens()).hasSize(8).isEqualTo(streamed);
     ReferenceChatGlm reference = new ReferenceChatGlm(dir);
@@ -58,14 +60,33 @@ class DecodeLoopTest {
   }
 
   @Test
+  void aLongPromptIsPrefilledInChunksWithTheSameAnswer() {
+    // 200 tokens: two chunks of prefill in the loop, one forward pass here.
+    int[] prompt = new int[200];
+    for (int i = 0; i < prompt.length; i++) {
+      prompt[i] = (i * 37 + 5) % 128;
+    }
+    assertThat(prompt.length).isGreaterThan(DecodeLoop.PREFILL_CHUNK);
+    List<Integer> expected = new ArrayList<>();
+    try (KvCache cache = model.newCache()) {
+      float[] logits = model.forward(prompt, cache);
+      for (int i = 0; i < 6; i++) {
+        int next = DecodeLoop.choose(logits, Sampling.greedy(1), new SplittableRandom(0));
+        expected.add(next);
+        logits = model.forward(new int[] {next}, cache);
+      }
+    }
+    assertThat(loop.generate(prompt, Sampling.greedy(6), t -> true).tokens()).isEqualTo(expected);
+  }
+
+  @Test
   void aBatchGivesEachSequenceWhatItGetsAlone() {
     int[][] prompts = {PROMPT, {9, 8}, {100, 1, 2, 3, 4, 5}, {77}};
-    DecodeLoop loop = new DecodeLoop(model, Set.of());
-    List<DecodeLoop.Result> batched = loop.runBatch(prompts, Sampling.greedy(6));
+    List<DecodeLoop.Result> batched = loop.generateAll(prompts, Sampling.greedy(6));
     for (int s = 0; s < prompts.length; s++) {
       assertThat(batched.get(s).tokens())
           .as("sequence %d", s)
-          .isEqualTo(loop.run(prompts[s], Sampling.greedy(6), t -> true).tokens());
+          .isEqualTo(loop.generate(prompts[s], Sampling.greedy(6), t -> true).tokens());
       assertThat(batched.get(s).finishReason()).isEqualTo("length");
     }
   }
@@ -94,27 +115,85 @@ class DecodeLoopTest {
 
   @Test
   void stopsAtAStopTokenAndWhenTheListenerLeaves() {
-    int first =
-        new DecodeLoop(model, Set.of()).run(PROMPT, Sampling.greedy(1), t -> true).tokens().get(0);
-    DecodeLoop.Result stopped =
-        new DecodeLoop(model, Set.of(first)).run(PROMPT, Sampling.greedy(8), t -> true);
-    assertThat(stopped.finishReason()).isEqualTo("stop");
-    assertThat(stopped.tokens()).isEmpty();
-    DecodeLoop.Result cancelled =
-        new DecodeLoop(model, Set.of()).run(PROMPT, Sampling.greedy(8), t -> false);
+    int first = loop.generate(PROMPT, Sampling.greedy(1), t -> true).tokens().get(0);
+    try (DecodeLoop stopping = new DecodeLoop(model, Set.of(first), 1, 0)) {
+      DecodeLoop.Result stopped = stopping.generate(PROMPT, Sampling.greedy(8), t -> true);
+      assertThat(stopped.finishReason()).isEqualTo("stop");
+      assertThat(stopped.tokens()).isEmpty();
+    }
+    DecodeLoop.Result cancelled = loop.generate(PROMPT, Sampling.greedy(8), t -> false);
     assertThat(cancelled.finishReason()).isEqualTo("cancelled");
     assertThat(cancelled.tokens()).hasSize(1);
+    assertThat(loop.cachesHeld()).isZero();
   }
 
   @Test
   void seededSamplingIsReproducibleAndVaries() {
     Sampling seeded = new Sampling(1.0, 0.9, 12, 1234L);
-    DecodeLoop loop = new DecodeLoop(model, Set.of());
-    List<Integer> a = loop.run(PROMPT, seeded, t -> true).tokens();
-    List<Integer> b = loop.run(PROMPT, seeded, t -> true).tokens();
-    List<Integer> c = loop.run(PROMPT, new Sampling(1.0, 0.9, 12, 99L), t -> true).tokens();
+    List<Integer> a = loop.generate(PROMPT, seeded, t -> true).tokens();
+    List<Integer> b = loop.generate(PROMPT, seeded, t -> true).tokens();
+    List<Integer> c = loop.generate(PROMPT, new Sampling(1.0, 0.9, 12, 99L), t -> true).tokens();
     assertThat(a).isEqualTo(b);
     assertThat(c).isNotEqualTo(a);
+  }
+
+  @Test
+  void aFullLoopRefusesAndACancelledWaitingGenerationLeavesAtOnce() throws Exception {
+    // One running, one waiting: a third is refused. The waiting one, cancelled, ends without a
+    // token and gives its place back.
+    try (DecodeLoop small = new DecodeLoop(model, Set.of(), 1, 1)) {
+      java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      var running =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () ->
+                  small.generate(
+                      PROMPT,
+                      Sampling.greedy(3),
+                      t -> {
+                        holding.countDown();
+                        try {
+                          return release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                          return false;
+                        }
+                      }));
+      assertThat(holding.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      List<DecodeLoop.Result> ended = new ArrayList<>();
+      DecodeLoop.Handle waiting =
+          small.submit(
+              PROMPT,
+              Sampling.greedy(3),
+              new DecodeLoop.Listener() {
+                @Override
+                public boolean onToken(int token) {
+                  return true;
+                }
+
+                @Override
+                public void onEnd(DecodeLoop.Result result) {
+                  ended.add(result);
+                }
+
+                @Override
+                public void onFailure(String message, boolean closing) {}
+              });
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> small.generate(PROMPT, Sampling.greedy(3), t -> true))
+          .isInstanceOf(DecodeLoop.Full.class);
+      waiting.cancel();
+      assertThat(ended)
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.finishReason()).isEqualTo("cancelled");
+                assertThat(r.tokens()).isEmpty();
+              });
+      release.countDown();
+      assertThat(running.get(10, java.util.concurrent.TimeUnit.SECONDS).tokens()).hasSize(3);
+      assertThat(small.generate(PROMPT, Sampling.greedy(2), t -> true).tokens()).hasSize(2);
+      assertThat(small.cachesHeld()).isZero();
+    }
   }
 
   @Test

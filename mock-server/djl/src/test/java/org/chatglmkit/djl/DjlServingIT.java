@@ -82,9 +82,10 @@ class DjlServingIT {
     try (ChatGlmCheckpoint checkpoint = ChatGlmCheckpoint.open(dir, null)) {
       ChatFormat format = checkpoint.format();
       int[] prompt = format.prompt(List.of(new ChatMessage("user", content, null)));
-      DecodeLoop.Result result =
-          new DecodeLoop(checkpoint.model(), format.stopTokens())
-              .run(prompt, Sampling.greedy(80), token -> true);
+      DecodeLoop.Result result;
+      try (DecodeLoop loop = new DecodeLoop(checkpoint.model(), format.stopTokens(), 1, 0)) {
+        result = loop.generate(prompt, Sampling.greedy(80), token -> true);
+      }
       Detokenizer text = new Detokenizer(checkpoint::piece);
       StringBuilder out = new StringBuilder();
       for (int token : result.tokens()) {

@@ -1,0 +1,232 @@
+package org.chatglmkit.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+import org.chatglmkit.mockserver.core.Json;
+
+/**
+ * Where the compact-weight products come from: one ChatGLM3-6B MLP matrix (13,696 outputs × 4,096
+ * inputs) multiplied by 1 and 4 activation rows (decode steps) and by 128 (a prefill), in each way
+ * considered, best of several runs:
+ *
+ * <ul>
+ *   <li>{@code fp32 djl}: the fp32 matrix, PyTorch's product (the baseline);
+ *   <li>{@code int8|fp16 djl blocks of B rows}: compact weights, each block of B output rows
+ *       widened to fp32 by PyTorch ({@code toType}) just before its product, row-major [out, in];
+ *   <li>{@code int8 djl blocks of B columns}: the same with the matrix stored [in, out] and blocks
+ *       of output columns (the scale then multiplies the product);
+ *   <li>{@code int8|fp16 java scalar|vector}: {@link MatVec} on all cores;
+ *   <li>{@code int8 widen + djl blocks}: the prefill path of {@link CompactMatrix}.
+ * </ul>
+ *
+ * <p>Prints a table and writes {@code reports/bench/djl-matvec-<timestamp>.json}. Arguments: {@code
+ * [output-file]}.
+ */
+public final class MatVecBenchmark {
+  private static final int ROWS = 13696;
+  private static final int COLS = 4096;
+  private static final int REPEATS = 7;
+
+  private MatVecBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    List<Map<String, Object>> results = new ArrayList<>();
+    SplittableRandom random = new SplittableRandom(1);
+    try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+      float[] weights = new float[ROWS * COLS];
+      for (int i = 0; i < weights.length; i++) {
+        weights[i] = (float) (0.02 * random.nextGaussian());
+      }
+      NDArray fp32Transposed =
+          manager.create(weights, new Shape(ROWS, COLS)).transpose().duplicate();
+      ByteBuffer int8 = ByteBuffer.allocateDirect(ROWS * COLS).order(ByteOrder.LITTLE_ENDIAN);
+      float[] scales = new float[ROWS];
+      for (int r = 0; r < ROWS; r++) {
+        scales[r] = CompactMatrix.quantizeRow(weights, r * COLS, COLS, int8, r * COLS);
+      }
+      ByteBuffer fp16 = ByteBuffer.allocateDirect(2 * ROWS * COLS).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < weights.length; i++) {
+        fp16.putShort(2 * i, Half.fromFloat(weights[i]));
+      }
+      NDArray int8Rows =
+          manager.create(int8.duplicate().rewind(), new Shape(ROWS, COLS), DataType.INT8);
+      NDArray int8Columns = int8Rows.transpose().duplicate();
+      NDArray scaleArray = manager.create(scales);
+      NDArray fp16Rows =
+          manager.create(weights, new Shape(ROWS, COLS)).toType(DataType.FLOAT16, false);
+      weights = null;
+      MatVec vector = MatVec.best();
+      MatVec scalar = new ScalarMatVec();
+      for (int n : new int[] {1, 4, 128}) {
+        float[] x = new float[n * COLS];
+        for (int i = 0; i < x.length; i++) {
+          x[i] = (float) random.nextDouble(-1, 1);
+        }
+        Shape shape = new Shape(n, COLS);
+        float[] y = new float[n * ROWS];
+        Map<String, Double> times = new LinkedHashMap<>();
+        times.put(
+            "fp32 djl", time(manager, scope -> scope.create(x, shape).matMul(fp32Transposed)));
+        for (int block : new int[] {64, 256, 1024, 4096}) {
+          times.put(
+              "int8 djl blocks of " + block + " rows",
+              time(
+                  manager,
+                  scope -> rowBlocks(scope.create(x, shape), int8Rows, block).mul(scaleArray)));
+          times.put(
+              "fp16 djl blocks of " + block + " rows",
+              time(manager, scope -> rowBlocks(scope.create(x, shape), fp16Rows, block)));
+        }
+        times.put(
+            "int8 djl blocks of 1024 columns",
+            time(
+                manager,
+                scope -> columnBlocks(scope.create(x, shape), int8Columns, 1024).mul(scaleArray)));
+        if (n <= 4) {
+          times.put(
+              "int8 java scalar",
+              time(
+                  manager,
+                  scope ->
+                      parallel(p -> scalar.int8(int8, scales, ROWS, COLS, x, n, y, p[0], p[1]))));
+        }
+        times.put(
+            "int8 java vector",
+            time(
+                manager,
+                scope ->
+                    parallel(p -> vector.int8(int8, scales, ROWS, COLS, x, n, y, p[0], p[1]))));
+        times.put(
+            "fp16 java vector",
+            time(
+                manager,
+                scope -> parallel(p -> vector.fp16(fp16, ROWS, COLS, x, n, y, p[0], p[1]))));
+        times.put(
+            "int8 widen + djl blocks of 256 rows",
+            time(
+                manager,
+                scope -> widenedBlocks(scope.create(x, shape), int8, scales, vector, 256)));
+        double baseline = times.get("fp32 djl");
+        System.out.printf(Locale.ROOT, "%n%d activation row(s), %d × %d weights:%n", n, ROWS, COLS);
+        for (Map.Entry<String, Double> entry : times.entrySet()) {
+          System.out.printf(
+              Locale.ROOT,
+              "  %-38s %9.2f ms  %5.2f× fp32%n",
+              entry.getKey(),
+              entry.getValue(),
+              entry.getValue() / baseline);
+          Map<String, Object> row = new LinkedHashMap<>();
+          row.put("rows", n);
+          row.put("method", entry.getKey());
+          row.put("ms", Math.round(entry.getValue() * 100) / 100.0);
+          row.put("over_fp32", Math.round(entry.getValue() / baseline * 100) / 100.0);
+          results.add(row);
+        }
+      }
+      System.out.println("\nkernel: " + vector.name());
+    }
+    Path out =
+        Path.of(
+            args.length > 0
+                ? args[0]
+                : "reports/bench/djl-matvec-" + System.currentTimeMillis() + ".json");
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), results);
+    System.out.println("written: " + out);
+  }
+
+  private static NDArray rowBlocks(NDArray x, NDArray rows, int block) {
+    NDList parts = new NDList();
+    for (int first = 0; first < ROWS; first += block) {
+      try (NDManager scratch = x.getManager().newSubManager()) {
+        NDArray slice = rows.get(first + ":" + Math.min(ROWS, first + block));
+        slice.attach(scratch);
+        NDArray part = x.matMul(slice.toType(DataType.FLOAT32, false).transpose());
+        part.attach(x.getManager());
+        parts.add(part);
+      }
+    }
+    return NDArrays.concat(parts, 1);
+  }
+
+  private static NDArray columnBlocks(NDArray x, NDArray columns, int block) {
+    NDList parts = new NDList();
+    for (int first = 0; first < ROWS; first += block) {
+      try (NDManager scratch = x.getManager().newSubManager()) {
+        NDArray slice = columns.get(":, " + first + ":" + Math.min(ROWS, first + block));
+        slice.attach(scratch);
+        NDArray part = x.matMul(slice.toType(DataType.FLOAT32, false));
+        part.attach(x.getManager());
+        parts.add(part);
+      }
+    }
+    return NDArrays.concat(parts, 1);
+  }
+
+  private static NDArray widenedBlocks(
+      NDArray x, ByteBuffer int8, float[] scales, MatVec kernel, int block) {
+    NDManager step = x.getManager();
+    NDArray widened = step.zeros(new Shape(block * COLS));
+    ByteBuffer view = CompactMatrix.directView(widened);
+    NDList parts = new NDList();
+    for (int first = 0; first < ROWS; first += block) {
+      int count = Math.min(block, ROWS - first);
+      int start = first;
+      IntStream.range(0, count)
+          .parallel()
+          .forEach(
+              r ->
+                  kernel.widenInt8(
+                      int8, (start + r) * COLS, COLS, scales[start + r], view, 4 * r * COLS));
+      try (NDManager scratch = step.newSubManager()) {
+        NDArray weights = widened.get("0:" + count * COLS);
+        weights.attach(scratch);
+        NDArray part = x.matMul(weights.reshape(count, COLS).transpose());
+        part.attach(step);
+        parts.add(part);
+      }
+    }
+    return NDArrays.concat(parts, 1);
+  }
+
+  private static Object parallel(java.util.function.Consumer<int[]> range) {
+    int parts = 2 * Runtime.getRuntime().availableProcessors();
+    IntStream.range(0, parts)
+        .parallel()
+        .forEach(p -> range.accept(new int[] {p * ROWS / parts, (p + 1) * ROWS / parts}));
+    return null;
+  }
+
+  /** Best time of {@link #REPEATS} runs, in ms; NDArrays made by a run are freed after it. */
+  private static double time(NDManager manager, Function<NDManager, Object> run) {
+    double best = Double.MAX_VALUE;
+    for (int i = 0; i < REPEATS; i++) {
+      try (NDManager scope = manager.newSubManager()) {
+        long start = System.nanoTime();
+        Object result = run.apply(scope);
+        if (result instanceof NDArray array) {
+          array.attach(scope);
+          array.toFloatArray(); // the product is done when its values are read
+        }
+        best = Math.min(best, (System.nanoTime() - start) / 1e6);
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,182 @@
+package org.chatglmkit.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The int8 and fp16 kernels against sums in double, and fp16 widening bit by bit. */
+class MatVecTest {
+  private static final List<MatVec> KERNELS = List.of(new ScalarMatVec(), MatVec.best());
+
+  @Test
+  void theTestsRunTheVectorKernel() {
+    // Surefire starts the JVM with --add-modules jdk.incubator.vector; without it these tests
+    // would check the scalar kernel twice.
+    assertThat(MatVec.best()).isInstanceOf(VectorMatVec.class);
+    assertThat(MatVec.hint()).isEmpty();
+  }
+
+  @Test
+  void int8ProductsEqualSumsInDouble() {
+    SplittableRandom random = new SplittableRandom(1);
+    // Widths that are and are not multiples of the vector length; 1 to 6 activation rows (the
+    // kernel takes them four at a time, then one by one).
+    for (int cols : new int[] {5, 16, 64, 96, 100, 4096}) {
+      for (int n : new int[] {1, 2, 4, 6}) {
+        int rows = 7;
+        ByteBuffer w = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+        float[] scales = new float[rows];
+        for (int i = 0; i < rows * cols; i++) {
+          w.put(i, (byte) (random.nextInt(255) - 127));
+        }
+        for (int r = 0; r < rows; r++) {
+          scales[r] = (float) random.nextDouble(0.001, 0.1);
+        }
+        float[] x = randomFloats(random, n * cols);
+        double[] expected = new double[n * rows];
+        for (int s = 0; s < n; s++) {
+          for (int r = 0; r < rows; r++) {
+            double sum = 0;
+            for (int c = 0; c < cols; c++) {
+              sum += (double) x[s * cols + c] * w.get(r * cols + c);
+            }
+            expected[s * rows + r] = sum * scales[r];
+          }
+        }
+        for (MatVec kernel : KERNELS) {
+          float[] y = new float[n * rows];
+          // Two row ranges, as the parallel split calls it.
+          kernel.int8(w, scales, rows, cols, x, n, y, 0, 3);
+          kernel.int8(w, scales, rows, cols, x, n, y, 3, rows);
+          assertClose(y, expected, kernel.name() + " int8 cols " + cols + " n " + n);
+        }
+      }
+    }
+  }
+
+  @Test
+  void fp16ProductsEqualSumsInDouble() {
+    SplittableRandom random = new SplittableRandom(2);
+    for (int cols : new int[] {5, 16, 96, 100, 4096}) {
+      for (int n : new int[] {1, 3, 5}) {
+        int rows = 5;
+        ByteBuffer w = ByteBuffer.allocateDirect(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+        double[] weights = new double[rows * cols];
+        for (int i = 0; i < rows * cols; i++) {
+          short half = Half.fromFloat((float) (random.nextGaussian() * 0.05));
+          w.putShort(2 * i, half);
+          weights[i] = Half.toFloat(half);
+        }
+        float[] x = randomFloats(random, n * cols);
+        double[] expected = new double[n * rows];
+        for (int s = 0; s < n; s++) {
+          for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+              expected[s * rows + r] += x[s * cols + c] * weights[r * cols + c];
+            }
+          }
+        }
+        for (MatVec kernel : KERNELS) {
+          float[] y = new float[n * rows];
+          kernel.fp16(w, rows, cols, x, n, y, 0, rows);
+          assertClose(y, expected, kernel.name() + " fp16 cols " + cols + " n " + n);
+        }
+      }
+    }
+  }
+
+  @Test
+  void everyFiniteHalfWidensExactlyInBothKernels() {
+    // All 63,488 finite halves (both signs, subnormals and zeros included) as a 992 × 64 matrix;
+    // multiplying by a one-hot row picks one column, so each product is one widened weight.
+    int cols = 64;
+    short[] halves = new short[2 * 0x7C00];
+    for (int i = 0; i < 0x7C00; i++) {
+      halves[2 * i] = (short) i;
+      halves[2 * i + 1] = (short) (i | 0x8000);
+    }
+    int rows = halves.length / cols;
+    ByteBuffer w = ByteBuffer.allocateDirect(2 * halves.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < halves.length; i++) {
+      w.putShort(2 * i, halves[i]);
+    }
+    for (MatVec kernel : KERNELS) {
+      for (int column = 0; column < cols; column++) {
+        float[] x = new float[cols];
+        x[column] = 1;
+        float[] y = new float[rows];
+        kernel.fp16(w, rows, cols, x, 1, y, 0, rows);
+        for (int r = 0; r < rows; r++) {
+          float expected = Half.toFloat(halves[r * cols + column]);
+          assertThat(Float.floatToIntBits(y[r] + 0f))
+              .as("%s: half %04x", kernel.name(), halves[r * cols + column] & 0xFFFF)
+              .isEqualTo(Float.floatToIntBits(expected + 0f));
+        }
+      }
+    }
+  }
+
+  @Test
+  void widenedRowsEqualTheWeights() {
+    SplittableRandom random = new SplittableRandom(3);
+    for (int cols : new int[] {5, 16, 100}) {
+      ByteBuffer int8 = ByteBuffer.allocateDirect(2 * cols).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer fp16 = ByteBuffer.allocateDirect(4 * cols).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < 2 * cols; i++) {
+        int8.put(i, (byte) (random.nextInt(255) - 127));
+        fp16.putShort(2 * i, Half.fromFloat((float) random.nextGaussian()));
+      }
+      for (MatVec kernel : KERNELS) {
+        ByteBuffer out = ByteBuffer.allocateDirect(4 * (cols + 3)).order(ByteOrder.nativeOrder());
+        kernel.widenInt8(int8, cols, cols, 0.5f, out, 12); // the second row, 3 floats in
+        for (int c = 0; c < cols; c++) {
+          assertThat(out.getFloat(12 + 4 * c)).isEqualTo(0.5f * int8.get(cols + c));
+        }
+        kernel.widenFp16(fp16, 2 * cols, cols, out, 12);
+        for (int c = 0; c < cols; c++) {
+          assertThat(out.getFloat(12 + 4 * c))
+              .isEqualTo(Half.toFloat(fp16.getShort(2 * (cols + c))));
+        }
+      }
+    }
+  }
+
+  @Test
+  void halvesConvertAsIeeeSays() {
+    assertThat(Half.toFloat((short) 0x3C00)).isEqualTo(1f);
+    assertThat(Half.toFloat((short) 0xC000)).isEqualTo(-2f);
+    assertThat(Half.toFloat((short) 0x7BFF)).isEqualTo(65504f);
+    assertThat(Half.toFloat((short) 0x0001)).isEqualTo(0x1p-24f); // smallest subnormal
+    assertThat(Half.toFloat((short) 0x0400)).isEqualTo(0x1p-14f); // smallest normal
+    assertThat(Half.toFloat((short) 0x7C00)).isEqualTo(Float.POSITIVE_INFINITY);
+    assertThat(Half.toFloat((short) 0x7E00)).isNaN();
+    for (int bits = 0; bits < 0x10000; bits++) {
+      if ((bits & 0x7FFF) < 0x7C00) {
+        assertThat(Half.fromFloat(Half.toFloat((short) bits)) & 0xFFFF)
+            .as("round trip of %04x", bits)
+            .isEqualTo(bits);
+      }
+    }
+  }
+
+  private static float[] randomFloats(SplittableRandom random, int count) {
+    float[] values = new float[count];
+    for (int i = 0; i < count; i++) {
+      values[i] = (float) random.nextDouble(-1, 1);
+    }
+    return values;
+  }
+
+  private static void assertClose(float[] actual, double[] expected, String what) {
+    for (int i = 0; i < actual.length; i++) {
+      assertThat((double) actual[i])
+          .as("%s, element %d", what, i)
+          .isCloseTo(
+              expected[i], org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(expected[i]))));
+    }
+  }
+}

@@ -1,0 +1,343 @@
+package org.chatglmkit.djl.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.chatglmkit.djl.ChatFormat;
+import org.chatglmkit.djl.ChatGlmConfig;
+import org.chatglmkit.djl.TestModelGenerator;
+import org.chatglmkit.mockserver.core.Json;
+
+/**
+ * The DJL server at a given size, measured from outside: a ChatGLM-shaped checkpoint is generated
+ * into DIR (once), then for each weights kind the server jar is started on it as its own process
+ * and driven over HTTP with streamed chat completions:
+ *
+ * <ul>
+ *   <li>{@code load_seconds}: from the process's start to its listening banner;
+ *   <li>{@code prefill_tokens_per_s}: a long prompt's {@code prompt_tokens} over its time to first
+ *       token (the third of three runs);
+ *   <li>{@code decode_tokens_per_s_1_stream}: one stream's tokens after the first over the time
+ *       they took;
+ *   <li>{@code decode_tokens_per_s_batched}: 4 streams at once, tokens that arrived while all four
+ *       were decoding over that window (the prefills, one after another, are outside it);
+ *   <li>{@code peak_rss_mb}: the server's {@code VmHWM} at the end;
+ *   <li>{@code bandwidth_bound_tokens_per_s}: a copy bandwidth measured here against the weight
+ *       bytes a decoded token reads (every stored matrix but the embedding, of which one row).
+ * </ul>
+ *
+ * <p>Arguments: {@code DIR full|small KINDS OUT [decode-tokens]}, KINDS e.g. {@code int8,fp16}.
+ * Prints one JSON object per kind and writes the list to OUT.
+ */
+public final class ServerBenchmark {
+  private static final String KEY = "chatglm-dev-key";
+  private static final int STREAMS = 4;
+
+  /** ChatGLM3-6B: 28 layers, hidden 4096, 32 heads of 128, 2 KV groups, ffn 13696. */
+  static final ChatGlmConfig FULL =
+      new ChatGlmConfig(28, 4096, 32, 128, 2, 13696, 65024, 8192, 1e-5, 1.0);
+
+  /** About 100M parameters, where fp32 fits anywhere. */
+  static final ChatGlmConfig SMALL =
+      new ChatGlmConfig(8, 768, 12, 64, 2, 2048, 32000, 2048, 1e-5, 1.0);
+
+  private ServerBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args[0]);
+    boolean full = args[1].equals("full");
+    List<String> kinds = List.of(args[2].split(","));
+    Path out = Path.of(args[3]);
+    int decodeTokens = args.length > 4 ? Integer.parseInt(args[4]) : full ? 24 : 64;
+    if (!Files.exists(dir.resolve("config.json"))) {
+      long start = System.nanoTime();
+      System.out.println("generating a " + args[1] + "-size bf16 checkpoint into " + dir + " …");
+      TestModelGenerator.generateChat(
+          dir, full ? FULL : SMALL, ChatFormat.Version.CHATGLM3, 42, full ? 7 : 2, "BF16");
+      System.out.printf(Locale.ROOT, "generated in %.0f s%n", (System.nanoTime() - start) / 1e9);
+    } else {
+      System.out.println("reusing the checkpoint in " + dir);
+    }
+    double bandwidth = copyBandwidthBytesPerSecond();
+    List<Map<String, Object>> results = new ArrayList<>();
+    for (String kind : kinds) {
+      Map<String, Object> result = measure(dir, kind, decodeTokens, bandwidth);
+      System.out.println(Json.MAPPER.writeValueAsString(result));
+      results.add(result);
+    }
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), results);
+    System.out.println("written: " + out);
+  }
+
+  private static Map<String, Object> measure(
+      Path dir, String kind, int decodeTokens, double bandwidth) throws Exception {
+    Path jar = Path.of("mock-server/djl/target/chatglm-djl-server.jar");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                java,
+                "--add-modules",
+                "jdk.incubator.vector",
+                "-jar",
+                jar.toString(),
+                "--model",
+                dir.toString(),
+                "--weights",
+                kind,
+                "--port",
+                "0",
+                "--max-batch",
+                String.valueOf(STREAMS))
+            .redirectErrorStream(true);
+    long started = System.nanoTime();
+    Process server = builder.start();
+    try {
+      BufferedReader lines =
+          new BufferedReader(
+              new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+      String base = null;
+      double weightMegabytes = -1;
+      double embeddingMegabytes = -1;
+      List<String> banner = new ArrayList<>();
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        banner.add(line);
+        Matcher url = Pattern.compile("listening on (http://\\S+)").matcher(line);
+        if (url.find()) {
+          base = url.group(1);
+        }
+        Matcher weights = Pattern.compile("weights: .*?([\\d.]+) MB in memory").matcher(line);
+        if (weights.find()) {
+          weightMegabytes = Double.parseDouble(weights.group(1));
+        }
+        Matcher embedding = Pattern.compile("embedding ([\\d.]+) MB").matcher(line);
+        if (embedding.find()) {
+          embeddingMegabytes = Double.parseDouble(embedding.group(1));
+        }
+        if (line.contains("capacity:")) {
+          break;
+        }
+      }
+      if (base == null || weightMegabytes < 0) {
+        throw new IllegalStateException("the server did not start:\n" + String.join("\n", banner));
+      }
+      double loadSeconds = (System.nanoTime() - started) / 1e9;
+      String url = base;
+      drain(lines);
+      HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+      String longPrompt = words(200);
+      stream(client, base, longPrompt, 1); // two warm-ups: the JIT compiles the kernels
+      stream(client, base, longPrompt, 1);
+      Stream prefill = stream(client, base, longPrompt, 1);
+      stream(client, base, words(8), 4); // warm-up of the decode path
+      Stream one = stream(client, base, words(8), decodeTokens);
+      List<CompletableFuture<Stream>> runs = new ArrayList<>();
+      for (int s = 0; s < STREAMS; s++) {
+        String prompt = words(8 + s);
+        runs.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return stream(client, url, prompt, decodeTokens);
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                }));
+      }
+      List<Stream> batch = new ArrayList<>();
+      for (CompletableFuture<Stream> run : runs) {
+        batch.add(run.get());
+      }
+      double bytesPerToken = (weightMegabytes - embeddingMegabytes) * 1e6;
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("weights", kind);
+      result.put("parameters", parameters(dir));
+      result.put("weight_mb_in_memory", weightMegabytes);
+      result.put("load_seconds", round(loadSeconds, 1));
+      result.put("peak_rss_mb", peakRssMegabytes(server.pid()));
+      result.put("prefill_tokens", prefill.promptTokens);
+      result.put("prefill_tokens_per_s", round(prefill.promptTokens / prefill.ttftSeconds(), 2));
+      result.put("decode_tokens", one.times.size());
+      result.put("decode_tokens_per_s_1_stream", round(one.decodeRate(), 3));
+      result.put("decode_tokens_per_s_batched", round(batchedRate(batch), 3));
+      result.put("batched_streams", STREAMS);
+      result.put("batched_over_1_stream", round(batchedRate(batch) / one.decodeRate(), 2));
+      result.put("copy_bandwidth_gb_per_s", round(bandwidth / 1e9, 2));
+      result.put("bandwidth_bound_tokens_per_s", round(bandwidth / bytesPerToken, 3));
+      result.put(
+          "share_of_bound_1_stream", round(one.decodeRate() / (bandwidth / bytesPerToken), 3));
+      result.put("seconds_per_token_1_stream", round(1 / one.decodeRate(), 4));
+      return result;
+    } finally {
+      server.destroy();
+      if (!server.waitFor(30, TimeUnit.SECONDS)) {
+        server.destroyForcibly();
+      }
+    }
+  }
+
+  /** One streamed answer: when the request went out, and when each content chunk came. */
+  private static final class Stream {
+    long sent;
+    final List<Long> times = new ArrayList<>();
+    int promptTokens;
+    int completionTokens;
+
+    double ttftSeconds() {
+      return (times.get(0) - sent) / 1e9;
+    }
+
+    double decodeRate() {
+      return (times.size() - 1) / ((times.get(times.size() - 1) - times.get(0)) / 1e9);
+    }
+  }
+
+  /** Content chunks that arrived while every stream was past its first and before its last. */
+  private static double batchedRate(List<Stream> streams) {
+    long from = streams.stream().mapToLong(s -> s.times.get(0)).max().orElseThrow();
+    long to = streams.stream().mapToLong(s -> s.times.get(s.times.size() - 1)).min().orElseThrow();
+    if (to <= from) {
+      throw new IllegalStateException("the streams never decoded together");
+    }
+    long tokens =
+        streams.stream()
+            .mapToLong(s -> s.times.stream().filter(t -> t > from && t <= to).count())
+            .sum();
+    return tokens / ((to - from) / 1e9);
+  }
+
+  private static Stream stream(HttpClient client, String base, String prompt, int maxTokens)
+      throws IOException, InterruptedException {
+    String body =
+        Json.MAPPER.writeValueAsString(
+            Map.of(
+                "messages",
+                List.of(Map.of("role", "user", "content", prompt)),
+                "stream",
+                true,
+                "stream_options",
+                Map.of("include_usage", true),
+                "temperature",
+                0,
+                "max_tokens",
+                maxTokens));
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+            .header("Authorization", "Bearer " + KEY)
+            .header("Content-Type", "application/json")
+            .timeout(Duration.ofMinutes(30))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+    Stream stream = new Stream();
+    stream.sent = System.nanoTime();
+    HttpResponse<java.util.stream.Stream<String>> response =
+        client.send(request, HttpResponse.BodyHandlers.ofLines());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("HTTP " + response.statusCode());
+    }
+    response
+        .body()
+        .forEach(
+            line -> {
+              long now = System.nanoTime();
+              if (!line.startsWith("data:") || line.contains("[DONE]")) {
+                return;
+              }
+              try {
+                JsonNode chunk = Json.MAPPER.readTree(line.substring(5));
+                String content =
+                    chunk.path("choices").path(0).path("delta").path("content").asText("");
+                if (!content.isEmpty()) {
+                  stream.times.add(now);
+                }
+                if (chunk.path("usage").isObject()) {
+                  stream.promptTokens = chunk.path("usage").path("prompt_tokens").asInt();
+                  stream.completionTokens = chunk.path("usage").path("completion_tokens").asInt();
+                }
+              } catch (IOException e) {
+                throw new IllegalStateException("not JSON: " + line, e);
+              }
+            });
+    if (stream.times.size() < Math.min(2, maxTokens)) {
+      throw new IllegalStateException(
+          "a stream of " + stream.times.size() + " chunks for max_tokens " + maxTokens);
+    }
+    return stream;
+  }
+
+  /** A prompt of about {@code count} words. */
+  private static String words(int count) {
+    String[] words = {"the", "model", "answers", "a", "question", "about", "time", "and", "light"};
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < count; i++) {
+      text.append(i == 0 ? "" : " ").append(words[(i * 7 + count) % words.length]);
+    }
+    return text.toString();
+  }
+
+  private static void drain(BufferedReader lines) {
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                while (lines.readLine() != null) {
+                  // the server's later output is not needed
+                }
+              } catch (IOException e) {
+                // the server stopped
+              }
+            });
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private static long parameters(Path dir) {
+    return ChatGlmConfig.read(dir.resolve("config.json")).parameters();
+  }
+
+  /** Bytes per second of a large array copy (read + write counted once, as a decode step reads). */
+  static double copyBandwidthBytesPerSecond() {
+    float[] source = new float[64 * 1024 * 1024];
+    float[] target = new float[source.length];
+    double best = 0;
+    for (int i = 0; i < 5; i++) {
+      long start = System.nanoTime();
+      System.arraycopy(source, 0, target, 0, source.length);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      best = Math.max(best, source.length * 4.0 / seconds);
+    }
+    return best;
+  }
+
+  private static long peakRssMegabytes(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+      }
+    }
+    return -1;
+  }
+
+  private static double round(double value, int digits) {
+    double scale = Math.pow(10, digits);
+    return Math.round(value * scale) / scale;
+  }
+}
