@@ -1,5 +1,6 @@
 package org.chatglmkit.djl;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -81,6 +82,7 @@ public final class DecodeLoop implements AutoCloseable {
    */
   static final int PREFILL_CHUNK = 256;
 
+  private final int prefillChunk;
   private final ChatGlmModel model;
   private final Set<Integer> stopTokens;
   private final int maxBatch;
@@ -97,9 +99,16 @@ public final class DecodeLoop implements AutoCloseable {
   private volatile boolean closed;
 
   public DecodeLoop(ChatGlmModel model, Set<Integer> stopTokens, int maxBatch, int maxQueue) {
-    if (maxBatch < 1 || maxQueue < 0) {
-      throw new IllegalArgumentException("max batch ≥ 1, max queue ≥ 0");
+    this(model, stopTokens, maxBatch, maxQueue, PREFILL_CHUNK);
+  }
+
+  /** A loop that prefills {@code prefillChunk} prompt tokens per forward pass. */
+  DecodeLoop(
+      ChatGlmModel model, Set<Integer> stopTokens, int maxBatch, int maxQueue, int prefillChunk) {
+    if (maxBatch < 1 || maxQueue < 0 || prefillChunk < 1) {
+      throw new IllegalArgumentException("max batch ≥ 1, max queue ≥ 0, prefill chunk ≥ 1");
     }
+    this.prefillChunk = prefillChunk;
     this.model = model;
     this.stopTokens = Set.copyOf(stopTokens);
     this.maxBatch = maxBatch;
@@ -244,17 +253,21 @@ public final class DecodeLoop implements AutoCloseable {
   }
 
   /**
-   * Feeds the prompt, {@link #PREFILL_CHUNK} tokens at a time, and takes the first token; {@code
-   * false} when the job already ended.
+   * Feeds the prompt, a chunk ({@link #PREFILL_CHUNK} tokens unless told) at a time, and takes the
+   * first token; {@code false} when the job already ended.
    */
   private boolean prefill(Job job) {
     try {
       job.cache = model.newCache();
       cachesHeld.incrementAndGet();
       float[] logits = null;
-      for (int from = 0; from < job.prompt.length; from += PREFILL_CHUNK) {
+      for (int from = 0; from < job.prompt.length; from += prefillChunk) {
+        if (closed) {
+          fail(job, "the server is stopping", true);
+          return false;
+        }
         int[] chunk =
-            Arrays.copyOfRange(job.prompt, from, Math.min(job.prompt.length, from + PREFILL_CHUNK));
+            Arrays.copyOfRange(job.prompt, from, Math.min(job.prompt.length, from + prefillChunk));
         logits = model.forward(chunk, job.cache);
       }
       return accept(job, choose(logits, job.sampling, job.random));
@@ -360,16 +373,35 @@ public final class DecodeLoop implements AutoCloseable {
     return generated >= sampling.maxTokens() || promptLength + generated >= config.seqLength();
   }
 
-  /** Stops decoding: running and waiting generations fail with {@code closing}. */
-  @Override
-  public void close() {
+  /**
+   * Stops decoding: running and waiting generations fail with {@code closing}. Waits for the
+   * forward pass under way, if any (a decode step, or one prefill chunk), so that the model may be
+   * freed afterwards: freeing weights that a pass still reads would crash the JVM.
+   *
+   * @return whether the decoder stopped within {@code wait}; if not, the model must stay allocated
+   */
+  public boolean stop(Duration wait) {
     closed = true;
     decoder.interrupt();
-    try {
-      decoder.join(TimeUnit.SECONDS.toMillis(30));
-    } catch (InterruptedException e) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    boolean interrupted = false;
+    while (decoder.isAlive() && System.nanoTime() < deadline) {
+      try {
+        decoder.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      } catch (InterruptedException e) {
+        interrupted = true; // the caller must not free the model under a running pass
+      }
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
     }
+    return !decoder.isAlive();
+  }
+
+  /** {@link #stop} waiting up to 10 minutes (a prefill chunk of a large model on a slow CPU). */
+  @Override
+  public void close() {
+    stop(Duration.ofMinutes(10));
   }
 
   static int choose(float[] logits, Sampling sampling, SplittableRandom random) {

@@ -1,5 +1,6 @@
 package org.chatglmkit.djl;
 
+import java.time.Duration;
 import java.util.Locale;
 import org.chatglmkit.mockserver.core.ApiError;
 import org.chatglmkit.mockserver.core.ApiException;
@@ -184,10 +185,17 @@ public final class DjlChatBackend implements ChatBackend {
     }
   }
 
-  /** Stops decoding: running and waiting requests get a 529, the model is freed. */
+  /**
+   * Stops decoding: running and waiting requests get a 529, and the model is freed once the pass
+   * under way has ended (if it does not end within 10 minutes, the model is left to the process's
+   * exit rather than freed under it).
+   */
   @Override
   public void close() {
-    loop.close();
-    checkpoint.close();
+    if (loop.stop(Duration.ofMinutes(10))) {
+      checkpoint.close();
+    } else {
+      System.err.println("chatglm-djl: the decoder did not stop; the model stays allocated");
+    }
   }
 }

@@ -11,8 +11,8 @@ import java.nio.ByteBuffer;
  * compact size and every sum is computed in float.
  *
  * <p>Two implementations: {@link VectorMatVec} (Java's Vector API, when the JVM was started with
- * {@code --add-modules jdk.incubator.vector}) and {@link ScalarMatVec} (plain Java, about 6× slower
- * here). {@link #best()} picks the first that works.
+ * {@code --add-modules jdk.incubator.vector}) and {@link ScalarMatVec} (plain Java, 3.4× slower for
+ * one row here: {@code bench/matvec.sh}). {@link #best()} picks the first that works.
  */
 interface MatVec {
   void int8(

@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorOperators.Associative;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -26,6 +27,7 @@ final class VectorMatVec implements MatVec {
   private static final VectorSpecies<Short> S =
       ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(F.length() * 16));
   private static final int L = F.length();
+  private static final Associative ADD = VectorOperators.ADD;
 
   private VectorMatVec() {}
 
@@ -70,7 +72,21 @@ final class VectorMatVec implements MatVec {
       float[] y,
       int from,
       int to) {
-    for (int r = from; r < to; r++) {
+    int r = from;
+    if (n >= 4) {
+      // Two weight rows at a time: each activation chunk loaded serves eight sums.
+      for (; r + 2 <= to; r += 2) {
+        int s = 0;
+        for (; s + 4 <= n; s += 4) {
+          int8Rows4x2(w, r, rows, cols, x, s, y, scales[r], scales[r + 1]);
+        }
+        for (; s < n; s++) {
+          y[s * rows + r] = scales[r] * int8Row(w, r * cols, cols, x, s * cols);
+          y[s * rows + r + 1] = scales[r + 1] * int8Row(w, (r + 1) * cols, cols, x, s * cols);
+        }
+      }
+    }
+    for (; r < to; r++) {
       int s = 0;
       for (; s + 4 <= n; s += 4) {
         int8Rows4(w, r, rows, cols, x, s, y, scales[r]);
@@ -84,7 +100,20 @@ final class VectorMatVec implements MatVec {
   @Override
   public void fp16(
       ByteBuffer w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
-    for (int r = from; r < to; r++) {
+    int r = from;
+    if (n >= 4) {
+      for (; r + 2 <= to; r += 2) {
+        int s = 0;
+        for (; s + 4 <= n; s += 4) {
+          fp16Rows4x2(w, r, rows, cols, x, s, y);
+        }
+        for (; s < n; s++) {
+          y[s * rows + r] = fp16Row(w, 2 * r * cols, cols, x, s * cols);
+          y[s * rows + r + 1] = fp16Row(w, 2 * (r + 1) * cols, cols, x, s * cols);
+        }
+      }
+    }
+    for (; r < to; r++) {
       int s = 0;
       for (; s + 4 <= n; s += 4) {
         fp16Rows4(w, r, rows, cols, x, s, y);
@@ -109,6 +138,104 @@ final class VectorMatVec implements MatVec {
       sum += x[xs + c] * w.get(base + c);
     }
     return sum;
+  }
+
+  /** Weight rows {@code r, r+1} times activation rows {@code s … s+3}: eight sums. */
+  private static void int8Rows4x2(
+      ByteBuffer w,
+      int r,
+      int rows,
+      int cols,
+      float[] x,
+      int s,
+      float[] y,
+      float scale0,
+      float scale1) {
+    int base = r * cols;
+    int bound = cols - cols % L;
+    int x0 = s * cols;
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector b2 = FloatVector.zero(F);
+    FloatVector b3 = FloatVector.zero(F);
+    for (int c = 0; c < bound; c += L) {
+      FloatVector w0 = int8Chunk(w, base + c);
+      FloatVector w1 = int8Chunk(w, base + cols + c);
+      FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+      FloatVector v1 = FloatVector.fromArray(F, x, x0 + cols + c);
+      FloatVector v2 = FloatVector.fromArray(F, x, x0 + 2 * cols + c);
+      FloatVector v3 = FloatVector.fromArray(F, x, x0 + 3 * cols + c);
+      a0 = w0.fma(v0, a0);
+      a1 = w0.fma(v1, a1);
+      a2 = w0.fma(v2, a2);
+      a3 = w0.fma(v3, a3);
+      b0 = w1.fma(v0, b0);
+      b1 = w1.fma(v1, b1);
+      b2 = w1.fma(v2, b2);
+      b3 = w1.fma(v3, b3);
+    }
+    int next = base + cols;
+    y[s * rows + r] = scale0 * (a0.reduceLanes(ADD) + int8Tail(w, base, bound, cols, x, x0));
+    y[(s + 1) * rows + r] =
+        scale0 * (a1.reduceLanes(ADD) + int8Tail(w, base, bound, cols, x, x0 + cols));
+    y[(s + 2) * rows + r] =
+        scale0 * (a2.reduceLanes(ADD) + int8Tail(w, base, bound, cols, x, x0 + 2 * cols));
+    y[(s + 3) * rows + r] =
+        scale0 * (a3.reduceLanes(ADD) + int8Tail(w, base, bound, cols, x, x0 + 3 * cols));
+    y[s * rows + r + 1] = scale1 * (b0.reduceLanes(ADD) + int8Tail(w, next, bound, cols, x, x0));
+    y[(s + 1) * rows + r + 1] =
+        scale1 * (b1.reduceLanes(ADD) + int8Tail(w, next, bound, cols, x, x0 + cols));
+    y[(s + 2) * rows + r + 1] =
+        scale1 * (b2.reduceLanes(ADD) + int8Tail(w, next, bound, cols, x, x0 + 2 * cols));
+    y[(s + 3) * rows + r + 1] =
+        scale1 * (b3.reduceLanes(ADD) + int8Tail(w, next, bound, cols, x, x0 + 3 * cols));
+  }
+
+  /** As {@link #int8Rows4x2}, fp16 weights. */
+  private static void fp16Rows4x2(
+      ByteBuffer w, int r, int rows, int cols, float[] x, int s, float[] y) {
+    int base = 2 * r * cols;
+    int bound = cols - cols % L;
+    int x0 = s * cols;
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector b2 = FloatVector.zero(F);
+    FloatVector b3 = FloatVector.zero(F);
+    for (int c = 0; c < bound; c += L) {
+      FloatVector w0 = fp16Chunk(w, base + 2 * c);
+      FloatVector w1 = fp16Chunk(w, base + 2 * (cols + c));
+      FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+      FloatVector v1 = FloatVector.fromArray(F, x, x0 + cols + c);
+      FloatVector v2 = FloatVector.fromArray(F, x, x0 + 2 * cols + c);
+      FloatVector v3 = FloatVector.fromArray(F, x, x0 + 3 * cols + c);
+      a0 = w0.fma(v0, a0);
+      a1 = w0.fma(v1, a1);
+      a2 = w0.fma(v2, a2);
+      a3 = w0.fma(v3, a3);
+      b0 = w1.fma(v0, b0);
+      b1 = w1.fma(v1, b1);
+      b2 = w1.fma(v2, b2);
+      b3 = w1.fma(v3, b3);
+    }
+    int next = base + 2 * cols;
+    y[s * rows + r] = a0.reduceLanes(ADD) + fp16Tail(w, base, bound, cols, x, x0);
+    y[(s + 1) * rows + r] = a1.reduceLanes(ADD) + fp16Tail(w, base, bound, cols, x, x0 + cols);
+    y[(s + 2) * rows + r] = a2.reduceLanes(ADD) + fp16Tail(w, base, bound, cols, x, x0 + 2 * cols);
+    y[(s + 3) * rows + r] = a3.reduceLanes(ADD) + fp16Tail(w, base, bound, cols, x, x0 + 3 * cols);
+    y[s * rows + r + 1] = b0.reduceLanes(ADD) + fp16Tail(w, next, bound, cols, x, x0);
+    y[(s + 1) * rows + r + 1] = b1.reduceLanes(ADD) + fp16Tail(w, next, bound, cols, x, x0 + cols);
+    y[(s + 2) * rows + r + 1] =
+        b2.reduceLanes(ADD) + fp16Tail(w, next, bound, cols, x, x0 + 2 * cols);
+    y[(s + 3) * rows + r + 1] =
+        b3.reduceLanes(ADD) + fp16Tail(w, next, bound, cols, x, x0 + 3 * cols);
   }
 
   /** Weight row {@code r} times activation rows {@code s … s+3}, each weight chunk read once. */

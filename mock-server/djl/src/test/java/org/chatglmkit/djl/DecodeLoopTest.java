@@ -61,12 +61,28 @@ class DecodeLoopTest {
 
   @Test
   void aLongPromptIsPrefilledInChunksWithTheSameAnswer() {
-    // 200 tokens: two chunks of prefill in the loop, one forward pass here.
+    // 200 tokens: four chunks of 64 (the last one short) in the loop, one forward pass here.
     int[] prompt = new int[200];
     for (int i = 0; i < prompt.length; i++) {
       prompt[i] = (i * 37 + 5) % 128;
     }
-    assertThat(prompt.length).isGreaterThan(DecodeLoop.PREFILL_CHUNK);
+    float[] whole;
+    float[] chunked;
+    try (KvCache a = model.newCache();
+        KvCache b = model.newCache()) {
+      whole = model.forward(prompt, a);
+      chunked = null;
+      for (int from = 0; from < prompt.length; from += 64) {
+        chunked =
+            model.forward(
+                java.util.Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + 64)), b);
+      }
+      assertThat(b.length()).isEqualTo(a.length());
+    }
+    for (int i = 0; i < whole.length; i++) {
+      assertThat((double) chunked[i])
+          .isCloseTo(whole[i], org.assertj.core.data.Offset.offset(1e-4));
+    }
     List<Integer> expected = new ArrayList<>();
     try (KvCache cache = model.newCache()) {
       float[] logits = model.forward(prompt, cache);
@@ -76,7 +92,10 @@ class DecodeLoopTest {
         logits = model.forward(new int[] {next}, cache);
       }
     }
-    assertThat(loop.generate(prompt, Sampling.greedy(6), t -> true).tokens()).isEqualTo(expected);
+    try (DecodeLoop chunks = new DecodeLoop(model, Set.of(), 1, 0, 64)) {
+      assertThat(chunks.generate(prompt, Sampling.greedy(6), t -> true).tokens())
+          .isEqualTo(expected);
+    }
   }
 
   @Test
@@ -194,6 +213,43 @@ class DecodeLoopTest {
       assertThat(small.generate(PROMPT, Sampling.greedy(2), t -> true).tokens()).hasSize(2);
       assertThat(small.cachesHeld()).isZero();
     }
+  }
+
+  @Test
+  void stoppingWaitsForThePassUnderWayAndFailsWhatIsLeft() throws Exception {
+    // The running generation's listener holds the decoder mid-step: stop() may not return (and
+    // the model may not be freed) before the decoder is out of it.
+    DecodeLoop stopping = new DecodeLoop(model, Set.of(), 1, 4);
+    java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+    List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    DecodeLoop.Listener holding =
+        new DecodeLoop.Listener() {
+          @Override
+          public boolean onToken(int token) {
+            inside.countDown();
+            long until = System.nanoTime() + 300_000_000L; // deaf to the stop's interrupt
+            while (System.nanoTime() < until) {
+              java.util.concurrent.locks.LockSupport.parkNanos(until - System.nanoTime());
+            }
+            return true;
+          }
+
+          @Override
+          public void onEnd(DecodeLoop.Result result) {}
+
+          @Override
+          public void onFailure(String message, boolean closing) {
+            failures.add(closing + ": " + message);
+          }
+        };
+    stopping.submit(PROMPT, Sampling.greedy(50), holding);
+    stopping.submit(PROMPT, Sampling.greedy(50), holding); // waits for the batch of one
+    assertThat(inside.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(stopping.stop(java.time.Duration.ofMillis(50))).isFalse();
+    assertThat(stopping.stop(java.time.Duration.ofSeconds(10))).isTrue();
+    assertThat(failures)
+        .containsExactly("true: the server is stopping", "true: the server is stopping");
+    assertThat(stopping.cachesHeld()).isZero();
   }
 
   @Test
