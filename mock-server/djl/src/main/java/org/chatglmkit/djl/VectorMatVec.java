@@ -18,6 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * four activation rows, so each weight is read from memory once per step however many sequences the
  * batch holds. fp16 is widened with integer operations: the half's exponent and mantissa moved into
  * a float's places, times 2^112.
+ *
+ * <p>The int8 and fp16 loops are written out twice on purpose: a shared loop that took the chunk
+ * loader as a function would leave the JIT a call it does not inline, and vector operations it does
+ * not inline run as objects, tens of times slower.
  */
 final class VectorMatVec implements MatVec {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

@@ -152,6 +152,41 @@ class ChatGlmModelTest {
   }
 
   @Test
+  void aDamagedShardFailsWithItsNameAndWhatIsWrong() throws Exception {
+    ChatGlmConfig config = TestModelGenerator.tiny(128);
+    for (WeightsKind kind : WeightsKind.values()) {
+      Path model = dir.resolve("damaged-" + kind.label());
+      TestModelGenerator.generate(model, config, 7, 2, "BF16");
+      Path shard = model.resolve("model-00002-of-00002.safetensors");
+      byte[] whole = Files.readAllBytes(shard);
+      // Truncated (a download cut short): the header promises bytes the file lacks.
+      Files.write(shard, java.util.Arrays.copyOf(whole, whole.length - 100));
+      assertThatThrownBy(() -> ChatGlmWeights.load(model, config, kind, manager))
+          .hasMessageContaining("cannot read the checkpoint")
+          .rootCause()
+          .hasMessageContaining("model-00002-of-00002.safetensors")
+          .hasMessageContaining("does not fit its shape or the file");
+      // Not a safetensors file at all.
+      Files.writeString(shard, "<html>rate limited</html>");
+      assertThatThrownBy(() -> ChatGlmWeights.load(model, config, kind, manager))
+          .rootCause()
+          .hasMessageContaining("is not a safetensors file");
+      // A dtype this loader does not read (an int8 export, say).
+      String header = new String(whole, 8, 200, java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertThat(header).contains("\"BF16\"");
+      byte[] retyped = whole.clone();
+      int at =
+          new String(retyped, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("\"BF16\"");
+      System.arraycopy(
+          "\"I8\"  ".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, retyped, at, 6);
+      Files.write(shard, retyped);
+      assertThatThrownBy(() -> ChatGlmWeights.load(model, config, kind, manager))
+          .rootCause()
+          .hasMessageContaining("is I8 (F32, F16 or BF16 expected)");
+    }
+  }
+
+  @Test
   void refusesAContextLongerThanSeqLength() throws Exception {
     Path model = dir.resolve("short");
     ChatGlmConfig config = new ChatGlmConfig(1, 64, 4, 16, 2, 96, 128, 8, 1e-5, 1.0);
