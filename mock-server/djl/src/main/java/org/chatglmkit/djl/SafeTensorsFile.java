@@ -7,7 +7,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.chatglmkit.mockserver.core.Json;
@@ -92,9 +91,7 @@ final class SafeTensorsFile implements AutoCloseable {
       JsonNode header = Json.MAPPER.readTree(headerBytes.array());
       long dataStart = 8 + headerLength;
       Map<String, Entry> entries = new LinkedHashMap<>();
-      Iterator<Map.Entry<String, JsonNode>> fields = header.fields();
-      while (fields.hasNext()) {
-        Map.Entry<String, JsonNode> field = fields.next();
+      for (Map.Entry<String, JsonNode> field : header.properties()) {
         if (field.getKey().equals("__metadata__")) {
           continue;
         }
