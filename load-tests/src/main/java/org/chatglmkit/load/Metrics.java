@@ -125,19 +125,34 @@ public final class Metrics {
 
   /**
    * Counts a stream as buffered (held back whole by the server or a proxy, then sent at once) when
-   * it carried at least three content events and all of them came within 2% of its time to first
-   * token (at least 1 ms): a model that streams spends far longer between its first and last token
-   * than a socket takes to deliver a buffered body.
+   * it carried at least three content events, nine gaps in ten between them were under half a
+   * millisecond, and all of them came within 10% of its time to first token (at least 1 ms). A
+   * model that streams spends far longer between its first and last token than a socket takes to
+   * deliver a buffered body. Judging by most gaps rather than the whole span keeps a buffered body
+   * buffered when the client itself paused while reading it (a collection or a compilation, a few
+   * gaps of several milliseconds on a busy machine); requiring tiny gaps keeps a short answer after
+   * a long prefill, paced at a few milliseconds, from counting as buffered.
    */
   void streamShape(long sent, List<Long> contentTimes) {
-    if (contentTimes.size() < 3) {
-      return;
-    }
-    long ttft = contentTimes.get(0) - sent;
-    long span = contentTimes.get(contentTimes.size() - 1) - contentTimes.get(0);
-    if (span <= Math.max(1_000_000, ttft / 50)) {
+    if (buffered(sent, contentTimes)) {
       bufferedStreams.increment();
     }
+  }
+
+  static boolean buffered(long sent, List<Long> contentTimes) {
+    int events = contentTimes.size();
+    if (events < 3) {
+      return false;
+    }
+    long ttft = contentTimes.get(0) - sent;
+    long span = contentTimes.get(events - 1) - contentTimes.get(0);
+    int tiny = 0;
+    for (int i = 1; i < events; i++) {
+      if (contentTimes.get(i) - contentTimes.get(i - 1) < 500_000) {
+        tiny++;
+      }
+    }
+    return tiny * 10 >= (events - 1) * 9 && span <= Math.max(1_000_000, ttft / 10);
   }
 
   /** A request sent during the warm-up: answered and checked, not measured. */

@@ -34,6 +34,45 @@ class MetricsTest {
     assertThat(metrics.inputTokens.sum()).isEqualTo(12);
   }
 
+  /** Content events {@code gaps} ms apart (in order), the first {@code ttft} ms after sending. */
+  static List<Long> events(double ttft, double... gaps) {
+    List<Long> times = new java.util.ArrayList<>();
+    double at = ttft;
+    times.add((long) (at * MS));
+    for (double gap : gaps) {
+      at += gap;
+      times.add((long) (at * MS));
+    }
+    return times;
+  }
+
+  @Test
+  void aBodyThatArrivedAtOnceIsBufferedEvenWhenTheClientPausedWhileReadingIt() {
+    double[] together = new double[49];
+    java.util.Arrays.fill(together, 0.05);
+    assertThat(Metrics.buffered(0, events(500, together))).isTrue();
+    // the same body, read by a client that paused twice (a collection, a compilation)
+    together[10] = 8;
+    together[30] = 12;
+    assertThat(Metrics.buffered(0, events(500, together))).isTrue();
+  }
+
+  @Test
+  void aStreamThatReallyStreamsIsNotBuffered() {
+    double[] paced = new double[49];
+    java.util.Arrays.fill(paced, 20);
+    assertThat(Metrics.buffered(0, events(200, paced))).as("paced at 20 ms").isFalse();
+    // a server that flushes five events at a time: bunched, not held back whole
+    double[] bunched = new double[49];
+    for (int i = 0; i < bunched.length; i++) {
+      bunched[i] = i % 5 == 4 ? 100 : 0.05;
+    }
+    assertThat(Metrics.buffered(0, events(200, bunched))).as("five per flush").isFalse();
+    // a short answer after a long prefill, paced at 5 ms
+    assertThat(Metrics.buffered(0, events(2000, 5, 5, 5))).as("short answer").isFalse();
+    assertThat(Metrics.buffered(0, events(100, 0.01))).as("two events tell nothing").isFalse();
+  }
+
   @Test
   void oneTokenHasNoTpotAndAnUnstreamedAnswerNoItl() {
     Metrics metrics = new Metrics(new LoadConfig.Slo(null, 10.0, null));

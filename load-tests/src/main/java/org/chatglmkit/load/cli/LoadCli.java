@@ -288,7 +288,8 @@ public final class LoadCli implements Callable<Integer> {
         config.profile(),
         Durations.format(config.duration()),
         config.warmup().isZero() ? "" : " after " + Durations.format(config.warmup()) + " warm-up");
-    int gatling;
+    int gatling = -1;
+    String gatlingReportProblem = null;
     try {
       gatling =
           Gatling$.MODULE$.fromArgs(
@@ -299,7 +300,12 @@ public final class LoadCli implements Callable<Integer> {
                 reportDir.toString()
               });
     } catch (RuntimeException e) {
-      return usage("the run failed: " + e);
+      if (LoadRun.lastReport().isEmpty()) {
+        return usage("the run failed: " + e);
+      }
+      // The run ended and its verdict is written; only Gatling's own HTML report is missing
+      // (Gatling refuses to write one when no request ended, as against a server that hangs).
+      gatlingReportProblem = String.valueOf(e.getMessage());
     }
     Optional<Report> report = LoadRun.lastReport();
     if (report.isEmpty()) {
@@ -308,9 +314,13 @@ public final class LoadCli implements Callable<Integer> {
     List<String> breaches = report.get().breaches();
     System.out.println();
     System.out.println(
-        "Gatling's table above counts three entries per stream (opening it, the wait for its"
-            + " events, closing it), timed by Gatling's own rules; TTFT, ITL, TPOT and E2E are the"
-            + " figures printed before it, in summary.json and report.html.");
+        gatlingReportProblem == null
+            ? "Gatling's table above counts three entries per stream (opening it, the wait for its"
+                + " events, closing it), timed by Gatling's own rules; TTFT, ITL, TPOT and E2E are"
+                + " the figures printed before it, in summary.json and report.html."
+            : "Gatling wrote no report of its own (\""
+                + gatlingReportProblem
+                + "\"); the run's figures and verdict are in summary.json and report.html.");
     System.out.println(
         breaches.isEmpty()
             ? "chatglm-load: PASSED"

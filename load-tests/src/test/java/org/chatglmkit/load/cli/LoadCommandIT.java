@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.chatglmkit.load.Merge;
 import org.chatglmkit.mockserver.core.Json;
@@ -303,16 +305,19 @@ class LoadCommandIT {
             .start();
     try {
       waitForPort(port);
+      // The target freezes once the command reports answers, however long it takes to start on a
+      // busy machine: a fixed delay froze it, on one CI run, before the first arrival.
+      AtomicReference<Exception> freezing = new AtomicReference<>();
       Thread freezer =
           new Thread(
               () -> {
                 try {
-                  Thread.sleep(5_000);
+                  awaitCompletions(dir, Duration.ofSeconds(90));
                   new ProcessBuilder("kill", "-STOP", String.valueOf(target.pid()))
                       .start()
                       .waitFor();
                 } catch (Exception e) {
-                  throw new IllegalStateException(e);
+                  freezing.set(e);
                 }
               });
       freezer.start();
@@ -329,8 +334,11 @@ class LoadCommandIT {
               "--stream-timeout",
               "3s",
               "--threshold",
-              "error-rate=0");
+              "error-rate=0",
+              "--progress",
+              "1s");
       freezer.join();
+      assertThat(freezing.get()).as("freezing the target").isNull();
       // Start-up (a few seconds), 8 s of arrivals, at most 3 s for the last stream, the report.
       assertThat(run.took()).isLessThan(Duration.ofSeconds(40));
       assertThat(run.exit()).as(run.output()).isEqualTo(1);
@@ -471,6 +479,23 @@ class LoadCommandIT {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     }
+  }
+
+  /** Waits until the command running in {@code dir} reports completed requests. */
+  static void awaitCompletions(Path dir, Duration limit) throws Exception {
+    Pattern completed = Pattern.compile("completed [1-9]");
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path log : files.filter(p -> p.getFileName().toString().startsWith("run")).toList()) {
+          if (completed.matcher(Files.readString(log)).find()) {
+            return;
+          }
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the command reported no completed request in " + limit);
   }
 
   static void waitForPort(int port) throws InterruptedException {

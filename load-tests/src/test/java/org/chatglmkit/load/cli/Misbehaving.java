@@ -6,21 +6,25 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 
 /**
  * A chat server on loopback that is wrong in one way, as servers met in the wild are: one that
  * streams forever, one that answers every request 422 with FastAPI's {@code {"detail": ...}}, one
- * that streams lines that are not JSON. Every path misbehaves, {@code GET /v1/models} included.
+ * that streams lines that are not JSON, one that reads each request and never answers. Every path
+ * misbehaves, {@code GET /v1/models} included.
  */
 final class Misbehaving implements AutoCloseable {
   enum Way {
     STREAMS_FOREVER,
     DETAIL_422,
-    GARBAGE
+    GARBAGE,
+    HANGS
   }
 
   private final HttpServer server;
+  private final CountDownLatch closed = new CountDownLatch(1);
 
   Misbehaving(Way way) throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
@@ -33,7 +37,7 @@ final class Misbehaving implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
-  private static void answer(HttpExchange exchange, Way way) throws IOException {
+  private void answer(HttpExchange exchange, Way way) throws IOException {
     try (exchange) {
       exchange.getRequestBody().readAllBytes();
       switch (way) {
@@ -71,6 +75,7 @@ final class Misbehaving implements AutoCloseable {
           }
           out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         }
+        case HANGS -> closed.await();
       }
     } catch (IOException | InterruptedException e) {
       // the client went away: that is how a run ends a stream that never does
@@ -79,6 +84,7 @@ final class Misbehaving implements AutoCloseable {
 
   @Override
   public void close() {
+    closed.countDown();
     server.stop(0);
   }
 }
