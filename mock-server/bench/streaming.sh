@@ -6,24 +6,25 @@
 # collector, a young pause of 7-20 ms in the measured second delays every token due during it, and
 # those tokens are the p99 (parallel collector: TTFT p99 +10 to +31 ms; G1: +29 ms).
 # The client is raw sockets on one selector thread (CLIENT=jdk: the JDK's HTTP client instead).
-# Usage: [CLIENT=nio|jdk] streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000] [warmups=2]
+# Usage: [CLIENT=nio|jdk] streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000] [warmups=4]
 source "$(dirname "$0")/common.sh"
 STREAMS=${1:-500}
 TTFT=${2:-200}
 ITL=${3:-20}
 TOKENS=${4:-50}
 RAMP=${5:-1000}
-WARMUPS=${6:-2}
+WARMUPS=${6:-4}
 
 PORT=$(free_port)
 java -Xmx1g ${SERVER_JAVA_OPTS:--XX:+UseZGC} -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms "$TTFT" --itl-ms "$ITL" \
   --reply-tokens "$TOKENS" >"$OUT/streaming-server.log" 2>&1 &
-PIDS+=($!)
+SERVER_PID=$!
+PIDS+=($SERVER_PID)
 wait_for "http://127.0.0.1:$PORT/v1/models"
 
 echo "measuring: $STREAMS streams, ttft=${TTFT}ms itl=${ITL}ms, $TOKENS tokens each (after $WARMUPS warm-up rounds in the same client JVM)"
 RESULT=$(java -Xmx1g ${CLIENT_JAVA_OPTS:--XX:+UseZGC} -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
-  "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" "$RAMP" "$WARMUPS" "${CLIENT:-nio}")
+  "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" "$RAMP" "$WARMUPS" "${CLIENT:-nio}" "$SERVER_PID")
 
 python3 - "$OUT/streaming-$STAMP.json" "$TTFT" "$ITL" "$TOKENS" "$RESULT" <<'PY'
 import json, sys
@@ -39,6 +40,11 @@ print(f"{'':<6}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>9}  configured")
 for name, conf in (("ttft", ttft), ("itl", itl)):
     x = r[name + "_ms"]
     print(f"{name:<6}{x['p50']:>9.2f}{x['p90']:>9.2f}{x['p99']:>9.2f}{x['max']:>9.2f}  {conf:.0f} ms")
+for name in ("client_start_lag", "connect", "headers"):
+    x = r[name + "_ms"]
+    print(f"{name:<17}p50 {x['p50']:.2f}  p90 {x['p90']:.2f}  p99 {x['p99']:.2f}  max {x['max']:.2f} ms")
+print(f"CPU over the measured round (cores of 2): client {r['client_cpu_cores']:.2f} ({r['client_kernel_cores']:.2f} in the kernel), "
+      f"server {r['server_cpu_cores']:.2f} ({r['server_kernel_cores']:.2f} in the kernel)")
 print(f"p99 above configured: ttft +{r['ttft_p99_over_configured_ms']} ms, itl +{r['itl_p99_over_configured_ms']} ms (target: within 10 ms)")
 print(f"written: {out}")
 PY

@@ -4,67 +4,141 @@ import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
- * The API core that every server adapter calls: key check, body parsing and validation, fault
- * choice. Adapters only move bytes.
+ * The API core: from one HTTP call (method, path, headers, body) to the whole {@link Answer}: key
+ * check, body limit, parsing and validation (once), fault choice, the completion or the stream's
+ * schedule. Adapters only move bytes.
  *
  * <pre>{@code
- * ChatService.Call call = service.accept(request::getHeader, body); // throws ApiException
+ * Answer answer = service.decide(new ChatService.Incoming("POST", path, request::getHeader, body));
  * }</pre>
  */
 public final class ChatService {
+  public static final String CHAT_PATH = "/v1/chat/completions";
+  public static final String MODELS_PATH = "/v1/models";
+
   private final ChatBackend backend;
   private final AccessPolicy access;
   private final FaultPolicy faults;
   private final LatencyProfile latency;
+  private final long bodyLimit;
   private final RequestParser parser = new RequestParser();
 
+  /**
+   * @param bodyLimit the largest body accepted, in bytes; a larger one is refused with 413
+   */
   public ChatService(
-      ChatBackend backend, AccessPolicy access, FaultPolicy faults, LatencyProfile latency) {
+      ChatBackend backend,
+      AccessPolicy access,
+      FaultPolicy faults,
+      LatencyProfile latency,
+      long bodyLimit) {
     this.backend = backend;
     this.access = access;
     this.faults = faults;
     this.latency = latency;
-  }
-
-  /** An accepted chat request and what to do with it. */
-  public record Call(ChatRequest request, CallInfo info, Optional<FaultKind> fault) {}
-
-  /**
-   * Checks the key, parses and validates the body and picks a fault.
-   *
-   * @throws ApiException with the error to answer
-   */
-  public Call accept(UnaryOperator<String> header, byte[] body) {
-    authorize(header);
-    ChatRequest request = parser.parse(body, header.apply("Content-Type"));
-    Optional<FaultKind> fault = faults.pick(header.apply(FaultKind.HEADER));
-    return new Call(request, CallInfo.next(backend.modelName()), fault);
+    this.bodyLimit = bodyLimit;
   }
 
   /**
-   * The unstreamed answer to an accepted call: the fault's error or reset, or the completion with
-   * the delay {@code latency} gives it (plus the stall, for a stalled call).
+   * One HTTP call as the core sees it.
    *
-   * @param fault the fault to play, or {@code null}
-   * @throws ApiException when the backend refuses the request
+   * @param method the HTTP method
+   * @param url the path with its query, as received
+   * @param header a header's first value by name (case-insensitive), or {@code null}
+   * @param body the body; longer than the limit means it was cut there and is refused
    */
-  public PlainAnswer answer(Call call, FaultKind fault, LatencyProfile latency) {
+  public record Incoming(String method, String url, UnaryOperator<String> header, byte[] body) {
+
+    /** The path without its query. */
+    public String path() {
+      int query = url.indexOf('?');
+      return query < 0 ? url : url.substring(0, query);
+    }
+  }
+
+  /**
+   * What a stub of yours sets for a chat call, or {@link #NONE}.
+   *
+   * @param fault the fault to play instead of the one the header or the rates pick, or {@code null}
+   * @param latency the latency profile instead of the server's, or {@code null}
+   */
+  public record Overrides(FaultKind fault, LatencyProfile latency) {
+    public static final Overrides NONE = new Overrides(null, null);
+  }
+
+  /** An accepted chat request and the identity its answer carries. */
+  public record Call(ChatRequest request, CallInfo info) {}
+
+  /** The whole answer to {@code incoming}, by the route its method and path take. */
+  public Answer decide(Incoming incoming) {
+    return decide(incoming, Answer.Route.of(incoming.method(), incoming.path()), Overrides.NONE);
+  }
+
+  /**
+   * The whole answer to {@code incoming} on {@code route} (a stub of yours may route a call
+   * anywhere). Never throws for anything a client sends: every refusal is an {@link
+   * Answer.Refused}.
+   */
+  public Answer decide(Incoming incoming, Answer.Route route, Overrides overrides) {
+    if (incoming.body().length > bodyLimit) {
+      return new Answer.Refused(route, ApiError.tooLarge(bodyLimit));
+    }
+    try {
+      return switch (route) {
+        case NOT_FOUND ->
+            new Answer.Refused(
+                route,
+                ApiError.notFound("no such path: " + incoming.method() + " " + incoming.url()));
+        case CHAT_WRONG_METHOD ->
+            new Answer.Refused(
+                route,
+                ApiError.methodNotAllowed(
+                    "method " + incoming.method() + " is not allowed here; use POST", "POST"));
+        case MODELS -> {
+          authorize(incoming.header());
+          yield new Answer.Completed(route, modelList(), 0);
+        }
+        case CHAT -> chat(incoming, overrides);
+      };
+    } catch (ApiException e) {
+      return new Answer.Refused(route, e.error());
+    }
+  }
+
+  private Answer chat(Incoming incoming, Overrides overrides) {
+    authorize(incoming.header());
+    ChatRequest request = parser.parse(incoming.body(), incoming.header().apply("Content-Type"));
+    FaultKind fault =
+        overrides.fault() != null
+            ? overrides.fault()
+            : faults.pick(incoming.header().apply(FaultKind.HEADER)).orElse(null);
+    LatencyProfile profile = overrides.latency() != null ? overrides.latency() : latency;
+    Call call = new Call(request, CallInfo.next(backend.modelName()));
     if (fault == FaultKind.RESET) {
-      return PlainAnswer.ofReset();
+      return new Answer.Reset(Answer.Route.CHAT);
     }
-    if (fault != null && fault != FaultKind.STALL) {
-      return PlainAnswer.ofError(faults.errorFor(fault));
+    boolean streamFault = fault == FaultKind.STALL || fault == FaultKind.STREAM_ERROR;
+    if (fault != null && (!streamFault || (fault == FaultKind.STREAM_ERROR && !request.stream()))) {
+      // an unstreamed answer has no middle to break: its stream-error is a plain 500
+      return new Answer.Refused(Answer.Route.CHAT, faults.errorFor(fault));
     }
-    Completion completion = backend.complete(call.request());
-    long delay = latency.totalMillis(completion.completionTokens());
+    if (request.stream()) {
+      return new Answer.Streamed(
+          call,
+          new StreamPlan(profile, request.includeUsage(), fault, faults.stallMillis()),
+          backend);
+    }
+    Completion completion = backend.complete(request);
+    long delay = profile.totalMillis(completion.completionTokens());
     if (fault == FaultKind.STALL) {
       delay += faults.stallMillis();
     }
-    return new PlainAnswer(null, false, completion, delay);
+    return new Answer.Completed(
+        Answer.Route.CHAT, Responses.completion(call.info(), completion), delay);
   }
 
-  /** Checks only the key (for endpoints without a body). */
-  public void authorize(UnaryOperator<String> header) {
+  /** Checks only the key. */
+  private void authorize(UnaryOperator<String> header) {
     Optional<ApiError> denied = access.check(header);
     if (denied.isPresent()) {
       throw new ApiException(denied.get());
@@ -81,6 +155,10 @@ public final class ChatService {
 
   public LatencyProfile latency() {
     return latency;
+  }
+
+  public long bodyLimit() {
+    return bodyLimit;
   }
 
   /** The body of {@code GET /v1/models}. */

@@ -1,5 +1,6 @@
 package org.chatglmkit.mockserver.core;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** Renders answers: the completion JSON, stream chunks and server-sent-event frames. */
@@ -58,6 +59,42 @@ public final class Responses {
       usage(body, usage[0], usage[1]);
     }
     return "data: " + body + "\n\n";
+  }
+
+  /**
+   * The start of every content chunk of one answer, up to its delta's fields: computed once per
+   * stream, so that each token's frame is one string append rather than a JSON tree.
+   */
+  public static String chunkPrefix(CallInfo call) {
+    StringBuilder prefix = new StringBuilder("data: {\"id\":");
+    appendQuoted(prefix, call.id());
+    prefix.append(",\"object\":\"chat.completion.chunk\",\"created\":").append(call.created());
+    prefix.append(",\"model\":");
+    appendQuoted(prefix, call.model());
+    return prefix.append(",\"choices\":[{\"index\":0,\"delta\":{").toString();
+  }
+
+  /**
+   * One content chunk as an SSE frame, the same text as {@link #chunkFrame} gives for it.
+   *
+   * @param prefix the answer's {@link #chunkPrefix}
+   * @param first whether this chunk opens the answer (its delta carries the role)
+   */
+  public static String contentFrame(String prefix, String content, boolean first) {
+    StringBuilder frame = new StringBuilder(prefix.length() + content.length() + 64);
+    frame.append(prefix);
+    if (first) {
+      frame.append("\"role\":\"assistant\",");
+    }
+    frame.append("\"content\":");
+    appendQuoted(frame, content);
+    return frame.append("},\"finish_reason\":null}]}\n\n").toString();
+  }
+
+  private static void appendQuoted(StringBuilder out, String text) {
+    out.append('"');
+    JsonStringEncoder.getInstance().quoteAsString(text, out);
+    out.append('"');
   }
 
   /** An error inside a stream that has already answered 200. */

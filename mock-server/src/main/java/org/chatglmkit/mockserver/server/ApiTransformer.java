@@ -10,17 +10,19 @@ import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import java.util.stream.Collectors;
+import org.chatglmkit.mockserver.core.Answer;
 import org.chatglmkit.mockserver.core.ApiError;
 import org.chatglmkit.mockserver.core.ApiException;
 import org.chatglmkit.mockserver.core.ChatService;
-import org.chatglmkit.mockserver.core.Completion;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.LatencyProfile;
-import org.chatglmkit.mockserver.core.PlainAnswer;
 import org.chatglmkit.mockserver.core.Responses;
 
 /**
- * The WireMock face of the API: stubs that name this transformer get their answer from the core.
+ * The WireMock face of the API: stubs that name this transformer get the core's {@link Answer},
+ * translated into a WireMock response. It serves while a stub of yours exists (the front handler
+ * answers directly otherwise); a stream comes as one body, since WireMock cannot send events one by
+ * one.
  *
  * <p>Transformer parameters: {@code operation} ({@code chat}, {@code models}, {@code not-found},
  * {@code method-not-allowed}); for {@code chat}, optionally {@code fault} (a {@link FaultKind}
@@ -57,70 +59,79 @@ public final class ApiTransformer implements ResponseDefinitionTransformerV2 {
   public ResponseDefinition transform(ServeEvent event) {
     LoggedRequest request = event.getRequest();
     Parameters parameters = event.getTransformerParameters();
-    String route = request.getMethod() + " " + request.getUrl();
+    Answer.Route route =
+        switch (parameters.getString("operation", "chat")) {
+          case "models" -> Answer.Route.MODELS;
+          case "not-found" -> Answer.Route.NOT_FOUND;
+          case "method-not-allowed" -> Answer.Route.CHAT_WRONG_METHOD;
+          default -> Answer.Route.CHAT;
+        };
+    ChatService.Overrides overrides;
     try {
-      return switch (parameters.getString("operation", "chat")) {
-        case "models" -> {
-          service.authorize(request::getHeader);
-          yield json(200, service.modelList()).build();
-        }
-        case "not-found" -> error(ApiError.notFound("no such path: " + route));
-        case "method-not-allowed" ->
-            error(
-                ApiError.methodNotAllowed(
-                    "method " + request.getMethod() + " is not allowed here; use POST"));
-        default -> chat(request, parameters);
-      };
+      overrides = overrides(parameters);
+    } catch (IllegalArgumentException e) {
+      return error(ApiError.internal("stub " + NAME + ": " + e.getMessage()));
+    }
+    Answer answer =
+        service.decide(
+            new ChatService.Incoming(
+                request.getMethod().getName(),
+                request.getUrl(),
+                request::getHeader,
+                request.getBody()),
+            route,
+            overrides);
+    return definition(answer);
+  }
+
+  private ChatService.Overrides overrides(Parameters parameters) {
+    FaultKind fault =
+        parameters.containsKey("fault") ? FaultKind.parse(parameters.getString("fault")) : null;
+    LatencyProfile latency = null;
+    if (parameters.containsKey("ttftMs") || parameters.containsKey("itlMs")) {
+      LatencyProfile server = service.latency();
+      latency =
+          new LatencyProfile(
+              parameters.getInt("ttftMs", (int) server.ttftMillis()),
+              parameters.getInt("itlMs", (int) server.itlMillis()),
+              server.jitterMillis());
+    }
+    return new ChatService.Overrides(fault, latency);
+  }
+
+  /** The answer as WireMock sends it. */
+  static ResponseDefinition definition(Answer answer) {
+    if (answer instanceof Answer.Refused refused) {
+      return error(refused.error());
+    }
+    if (answer instanceof Answer.Reset) {
+      return responseDefinition().withFault(Fault.CONNECTION_RESET_BY_PEER).build();
+    }
+    if (answer instanceof Answer.Completed completed) {
+      return delayed(json(200, completed.json()), completed.dueMillis());
+    }
+    Answer.Whole whole;
+    try {
+      whole = ((Answer.Streamed) answer).whole();
     } catch (ApiException e) {
       return error(e.error());
     }
+    return delayed(
+        responseDefinition()
+            .withStatus(200)
+            .withHeader("Content-Type", Responses.EVENT_STREAM)
+            .withBody(whole.body()),
+        whole.dueMillis());
   }
 
-  private ResponseDefinition chat(LoggedRequest request, Parameters parameters) {
-    ChatService.Call call = service.accept(request::getHeader, request.getBody());
-    FaultKind fault =
-        parameters.containsKey("fault")
-            ? FaultKind.parse(parameters.getString("fault"))
-            : call.fault().orElse(null);
-    LatencyProfile latency =
-        new LatencyProfile(
-            parameters.getInt("ttftMs", (int) service.latency().ttftMillis()),
-            parameters.getInt("itlMs", (int) service.latency().itlMillis()),
-            service.latency().jitterMillis());
-    PlainAnswer answer = service.answer(call, fault, latency);
-    if (answer.reset()) {
-      return responseDefinition().withFault(Fault.CONNECTION_RESET_BY_PEER).build();
-    }
-    if (answer.error() != null) {
-      return error(answer.error());
-    }
-    ResponseDefinitionBuilder builder =
-        call.request().stream()
-            ? bufferedStream(call, answer.completion())
-            : json(200, Responses.completion(call.info(), answer.completion()));
-    // No delay at all when none is due: a zero delay still sends the answer through WireMock's
-    // scheduler, a thread hop per request.
-    return answer.delayMillis() > 0
-        ? builder.withFixedDelay((int) Math.min(Integer.MAX_VALUE, answer.delayMillis())).build()
+  /**
+   * No delay at all when none is due: a zero delay still sends the answer through WireMock's
+   * scheduler, a thread hop per request.
+   */
+  private static ResponseDefinition delayed(ResponseDefinitionBuilder builder, long dueMillis) {
+    return dueMillis > 0
+        ? builder.withFixedDelay((int) Math.min(Integer.MAX_VALUE, dueMillis)).build()
         : builder.build();
-  }
-
-  /** A whole stream in one body: only for stubs of yours that route streams here. */
-  private static ResponseDefinitionBuilder bufferedStream(
-      ChatService.Call call, Completion completion) {
-    StringBuilder body = new StringBuilder();
-    for (int i = 0; i < completion.tokens().size(); i++) {
-      body.append(
-          Responses.chunkFrame(call.info(), completion.tokens().get(i), i == 0, null, null));
-    }
-    body.append(
-        Responses.chunkFrame(
-            call.info(), null, completion.tokens().isEmpty(), completion.finishReason(), null));
-    body.append(Responses.DONE_FRAME);
-    return responseDefinition()
-        .withStatus(200)
-        .withHeader("Content-Type", Responses.EVENT_STREAM)
-        .withBody(body.toString());
   }
 
   private static ResponseDefinitionBuilder json(int status, String body) {
@@ -132,12 +143,7 @@ public final class ApiTransformer implements ResponseDefinitionTransformerV2 {
 
   static ResponseDefinition error(ApiError error) {
     ResponseDefinitionBuilder builder = json(error.status(), error.toJson());
-    if (error.retryAfterSeconds() != null) {
-      builder.withHeader("Retry-After", String.valueOf(error.retryAfterSeconds()));
-    }
-    if (error.status() == 405) {
-      builder.withHeader("Allow", "POST");
-    }
+    error.headers().forEach(builder::withHeader);
     return builder.build();
   }
 

@@ -10,13 +10,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import org.chatglmkit.mockserver.core.Answer;
 import org.chatglmkit.mockserver.core.ApiError;
 import org.chatglmkit.mockserver.core.ApiException;
 import org.chatglmkit.mockserver.core.ChatBackend.Generation;
 import org.chatglmkit.mockserver.core.ChatService;
-import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.Json;
-import org.chatglmkit.mockserver.core.PlainAnswer;
 import org.chatglmkit.mockserver.core.Responses;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -26,15 +25,19 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Sits in front of WireMock's handlers. It enforces the body limit on every non-admin request,
- * serves {@code stream: true} chat requests itself as paced server-sent events (WireMock cannot
- * stream event by event), answers unstreamed chat requests itself while WireMock holds nothing but
- * the API's stubs and the journal is off, and hands everything else, body intact, to WireMock.
+ * Sits in front of WireMock's handlers and writes the core's {@link Answer}s. While WireMock holds
+ * nothing but the API's own stubs, every API call is decided by the core and written here (and
+ * journaled, when the journal is on, as WireMock would have). While a stub of yours exists, calls
+ * go to WireMock, body intact, so that your stub can match, except chat calls that ask to stream:
+ * WireMock cannot send events one by one, so those are decided and paced here. The body limit holds
+ * for every call but the admin API's.
  */
 final class ChatFrontHandler extends Handler.Wrapper {
-  static final String CHAT_PATH = "/v1/chat/completions";
+  private static final Logger LOG = LoggerFactory.getLogger(ChatFrontHandler.class);
 
   /** The most of an oversized body read and dropped before the 413 is sent. */
   static final long DRAIN_LIMIT = 16L * 1024 * 1024;
@@ -43,68 +46,167 @@ final class ChatFrontHandler extends Handler.Wrapper {
 
   private final ChatService service;
   private final ScheduledExecutorService scheduler;
-  private final long bodyLimit;
   private final AtomicInteger activeStreams;
-  private final BooleanSupplier answerDirectly;
+  private final BooleanSupplier onlyApiStubs;
+  private final DirectJournal journal;
   private final boolean admin;
 
+  /**
+   * @param onlyApiStubs whether WireMock holds only the API's stubs (see {@link StubWatch})
+   * @param journal where calls answered here are journaled, or {@code null} when the journal is off
+   */
   ChatFrontHandler(
       Handler wireMock,
       ChatService service,
       ScheduledExecutorService scheduler,
-      long bodyLimit,
       AtomicInteger activeStreams,
-      BooleanSupplier answerDirectly,
+      BooleanSupplier onlyApiStubs,
+      DirectJournal journal,
       boolean admin) {
     super(wireMock);
-    this.admin = admin;
-    this.answerDirectly = answerDirectly;
-    this.activeStreams = activeStreams;
     this.service = service;
     this.scheduler = scheduler;
-    this.bodyLimit = bodyLimit;
+    this.activeStreams = activeStreams;
+    this.onlyApiStubs = onlyApiStubs;
+    this.journal = journal;
+    this.admin = admin;
   }
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    try {
+      return route(request, response, callback);
+    } catch (RuntimeException e) {
+      // A fault of the server's own, never a client's: a JSON 500 rather than Jetty's HTML page.
+      LOG.warn("internal error answering {} {}", request.getMethod(), request.getHttpURI(), e);
+      if (!response.isCommitted()) {
+        writeError(
+            response, callback, ApiError.internal("internal error: " + e.getClass().getName()));
+      } else {
+        callback.failed(e);
+      }
+      return true;
+    }
+  }
+
+  private boolean route(Request request, Response response, Callback callback) throws Exception {
     String path = Request.getPathInContext(request);
-    if (!admin && path.startsWith("/__admin")) {
+    if (path.startsWith("/__admin")) {
+      if (admin) {
+        return super.handle(request, response, callback);
+      }
       writeError(response, callback, ApiError.notFound("no such path: " + path));
       return true;
     }
-    if (path.startsWith("/__admin") || !hasBody(request)) {
-      return super.handle(request, response, callback);
-    }
-    if (request.getLength() > bodyLimit) {
+    long limit = service.bodyLimit();
+    if (request.getLength() > limit) {
       drain(request);
-      writeError(response, callback, ApiError.tooLarge(bodyLimit));
+      refuse(request, new byte[0], response, callback, ApiError.tooLarge(limit));
       return true;
     }
     byte[] body;
     try {
-      body =
-          Content.Source.asInputStream(request)
-              .readNBytes((int) Math.min(Integer.MAX_VALUE - 8, bodyLimit + 1));
+      body = hasBody(request) ? readBody(request, limit) : new byte[0];
     } catch (IOException e) {
       writeError(response, callback, ApiError.invalidRequest("unreadable body", null));
       return true;
     }
-    if (body.length > bodyLimit) {
+    if (body.length > limit) {
       drain(request);
-      writeError(response, callback, ApiError.tooLarge(bodyLimit));
+      refuse(request, new byte[0], response, callback, ApiError.tooLarge(limit));
       return true;
     }
-    if (CHAT_PATH.equals(path) && "POST".equals(request.getMethod())) {
-      if (asksToStream(body)) {
-        stream(request, response, callback, body);
-        return true;
+    if (onlyApiStubs.getAsBoolean()) {
+      ChatService.Incoming incoming = incoming(request, body);
+      Answer answer = service.decide(incoming);
+      if (journal != null) {
+        journal.record(request, body, answer);
       }
-      if (answerDirectly.getAsBoolean()) {
-        answer(request, response, callback, body);
-        return true;
+      write(answer, request, response, callback);
+      return true;
+    }
+    if (Answer.Route.of(request.getMethod(), path) == Answer.Route.CHAT && asksToStream(body)) {
+      Answer answer = service.decide(incoming(request, body));
+      if (journal != null) {
+        journal.record(request, body, answer);
       }
+      write(answer, request, response, callback);
+      return true;
     }
     return super.handle(new ReplayedRequest(request, body), response, callback);
+  }
+
+  private static ChatService.Incoming incoming(Request request, byte[] body) {
+    return new ChatService.Incoming(
+        request.getMethod(),
+        request.getHttpURI().getPathQuery(),
+        name -> request.getHeaders().get(name),
+        body);
+  }
+
+  private void refuse(
+      Request request, byte[] body, Response response, Callback callback, ApiError error) {
+    if (journal != null) {
+      journal.record(
+          request,
+          body,
+          new Answer.Refused(
+              Answer.Route.of(request.getMethod(), request.getHttpURI().getPath()), error));
+    }
+    writeError(response, callback, error);
+  }
+
+  /** Writes {@code answer}: at once, when it is due, or event by event. */
+  private void write(Answer answer, Request request, Response response, Callback callback) {
+    if (answer instanceof Answer.Refused refused) {
+      writeError(response, callback, refused.error());
+    } else if (answer instanceof Answer.Reset) {
+      reset(request, callback);
+    } else if (answer instanceof Answer.Completed completed) {
+      complete(completed, request, response, callback);
+    } else if (answer instanceof Answer.Streamed streamed) {
+      stream(streamed, request, response, callback);
+    }
+  }
+
+  /** A completed answer, due relative to the request's arrival (parsing and queueing included). */
+  private void complete(
+      Answer.Completed completed, Request request, Response response, Callback callback) {
+    Runnable write =
+        () -> {
+          response.setStatus(200);
+          response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.JSON);
+          Content.Sink.write(response, true, completed.json(), callback);
+        };
+    long dueIn =
+        TimeUnit.MILLISECONDS.toNanos(completed.dueMillis())
+            - (System.nanoTime() - request.getBeginNanoTime());
+    if (completed.dueMillis() > 0 && dueIn > 0) {
+      scheduler.schedule(write, dueIn, TimeUnit.NANOSECONDS);
+    } else {
+      write.run();
+    }
+  }
+
+  private void stream(
+      Answer.Streamed streamed, Request request, Response response, Callback callback) {
+    StreamSession session = new StreamSession(response, callback, scheduler, activeStreams);
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.EVENT_STREAM);
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+    Generation generation;
+    try {
+      generation = streamed.start(request.getBeginNanoTime(), session);
+    } catch (ApiException e) {
+      writeError(response, callback, e.error());
+      return;
+    }
+    session.open(generation);
+  }
+
+  private static byte[] readBody(Request request, long limit) throws IOException {
+    return Content.Source.asInputStream(request)
+        .readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
   }
 
   /**
@@ -130,104 +232,8 @@ final class ChatFrontHandler extends Handler.Wrapper {
   }
 
   /**
-   * Checks a streamed call; answers it at once (error, injected error, reset) and returns {@code
-   * null}, or returns it to be streamed, with a stall or stream-error still to be played out.
-   */
-  private ChatService.Call acceptStream(
-      Request request, Response response, Callback callback, byte[] body) {
-    ChatService.Call call;
-    try {
-      call = service.accept(name -> request.getHeaders().get(name), body);
-    } catch (ApiException e) {
-      writeError(response, callback, e.error());
-      return null;
-    }
-    FaultKind fault = call.fault().orElse(null);
-    if (fault == FaultKind.RESET) {
-      reset(request, callback);
-      return null;
-    }
-    if (fault != null && fault != FaultKind.STALL && fault != FaultKind.STREAM_ERROR) {
-      writeError(response, callback, service.faults().errorFor(fault));
-      return null;
-    }
-    return call;
-  }
-
-  /**
-   * An unstreamed answer without WireMock in between (see {@link StubWatch}): the same core, the
-   * same faults and the same delay as the {@code chatglm-api} transformer, the delay waited on the
-   * scheduler rather than on a thread.
-   */
-  private void answer(Request request, Response response, Callback callback, byte[] body) {
-    ChatService.Call call;
-    PlainAnswer answer;
-    try {
-      call = service.accept(name -> request.getHeaders().get(name), body);
-      answer = service.answer(call, call.fault().orElse(null), service.latency());
-    } catch (ApiException e) {
-      writeError(response, callback, e.error());
-      return;
-    }
-    if (answer.reset()) {
-      reset(request, callback);
-      return;
-    }
-    if (answer.error() != null) {
-      writeError(response, callback, answer.error());
-      return;
-    }
-    String json = Responses.completion(call.info(), answer.completion());
-    Runnable write =
-        () -> {
-          response.setStatus(200);
-          response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.JSON);
-          Content.Sink.write(response, true, json, callback);
-        };
-    // Due relative to the request's arrival, so time spent parsing and queueing is not added.
-    long dueIn =
-        TimeUnit.MILLISECONDS.toNanos(answer.delayMillis())
-            - (System.nanoTime() - request.getBeginNanoTime());
-    if (answer.delayMillis() > 0 && dueIn > 0) {
-      scheduler.schedule(write, dueIn, TimeUnit.NANOSECONDS);
-    } else {
-      write.run();
-    }
-  }
-
-  private void stream(Request request, Response response, Callback callback, byte[] body) {
-    ChatService.Call call = acceptStream(request, response, callback, body);
-    if (call == null) {
-      return;
-    }
-    FaultKind fault = call.fault().orElse(null);
-    response.setStatus(200);
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.EVENT_STREAM);
-    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-    StreamSession session =
-        new StreamSession(
-            response,
-            callback,
-            scheduler,
-            call.info(),
-            service.latency(),
-            call.request().includeUsage(),
-            fault,
-            service.faults().stallMillis(),
-            activeStreams,
-            request.getBeginNanoTime());
-    Generation generation;
-    try {
-      generation = service.backend().generate(call.request(), session);
-    } catch (ApiException e) {
-      writeError(response, callback, e.error());
-      return;
-    }
-    session.open(generation);
-  }
-
-  /**
-   * Whether a body is a JSON object with {@code "stream": true}; anything else goes to WireMock.
+   * Whether a body is a JSON object with {@code "stream": true}: read only while a stub of yours
+   * exists, to keep paced streams here.
    */
   private static boolean asksToStream(byte[] body) {
     if (!contains(body, STREAM_KEY)) {
@@ -261,9 +267,7 @@ final class ChatFrontHandler extends Handler.Wrapper {
   static void writeError(Response response, Callback callback, ApiError error) {
     response.setStatus(error.status());
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.JSON);
-    if (error.retryAfterSeconds() != null) {
-      response.getHeaders().put(HttpHeader.RETRY_AFTER, error.retryAfterSeconds());
-    }
+    error.headers().forEach(response.getHeaders()::put);
     Content.Sink.write(response, true, error.toJson(), callback);
   }
 

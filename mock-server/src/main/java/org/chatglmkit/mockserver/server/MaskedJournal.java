@@ -63,6 +63,11 @@ final class MaskedJournal implements Stores {
         : Keys.mask(trimmed);
   }
 
+  /** Records a serve event that did not pass through WireMock (see {@link DirectJournal}). */
+  void record(ServeEvent event) {
+    journal.add(event);
+  }
+
   @Override
   public RequestJournalStore getRequestJournalStore() {
     return journal;

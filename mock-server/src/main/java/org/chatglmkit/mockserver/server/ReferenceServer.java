@@ -9,9 +9,11 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.common.Slf4jNotifier;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.security.TokenAuthenticator;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -22,6 +24,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.chatglmkit.mockserver.backend.DeterministicBackend;
 import org.chatglmkit.mockserver.core.AccessPolicy;
+import org.chatglmkit.mockserver.core.Answer;
 import org.chatglmkit.mockserver.core.ChatBackend;
 import org.chatglmkit.mockserver.core.ChatService;
 
@@ -38,6 +41,15 @@ public final class ReferenceServer implements AutoCloseable {
   /** Priority of the API stubs; stubs of yours (default priority 5) win over them. */
   public static final int API_PRIORITY = 10;
 
+  /**
+   * Threads that release due stream events and write them (each write is a socket write, so one
+   * thread would cap every stream together at one core).
+   */
+  static final int PACER_THREADS = 2;
+
+  /** The listen backlog (the kernel caps it at {@code net.core.somaxconn}). */
+  static final int ACCEPT_QUEUE = 4096;
+
   /** The most requests the journal keeps; the oldest go first. */
   public static final int JOURNAL_ENTRIES = 10_000;
 
@@ -47,6 +59,7 @@ public final class ReferenceServer implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final AtomicInteger activeStreams = new AtomicInteger();
   private final StubWatch stubWatch = new StubWatch();
+  private final DirectJournal directJournal;
 
   private ReferenceServer(ServerConfig config, ChatBackend backend) {
     this.config = config;
@@ -56,10 +69,11 @@ public final class ReferenceServer implements AutoCloseable {
             backend,
             new AccessPolicy(config.apiKeys(), config.forbiddenKeys()),
             config.faults(),
-            config.latency());
+            config.latency(),
+            config.bodyLimitBytes());
     ScheduledThreadPoolExecutor pacer =
         new ScheduledThreadPoolExecutor(
-            1,
+            PACER_THREADS,
             runnable -> {
               Thread thread = Executors.defaultThreadFactory().newThread(runnable);
               thread.setName("sse-pacer");
@@ -68,11 +82,18 @@ public final class ReferenceServer implements AutoCloseable {
             });
     pacer.setRemoveOnCancelPolicy(true);
     this.scheduler = pacer;
+    // The journal bounds itself (see MaskedJournal); WireMock's own bound costs O(n) per request.
+    MaskedJournal[] stores = new MaskedJournal[1];
+    this.directJournal =
+        config.requestJournal() ? new DirectJournal(event -> stores[0].record(event)) : null;
     WireMockConfiguration options =
         options()
             .bindAddress(config.host())
             .port(config.port())
             .containerThreads(config.containerThreads())
+            // Java's default listen backlog is 50: a burst of new connections beyond it has its
+            // SYNs dropped and retried a second later, which a client sees as a 1 s TTFT.
+            .jettyAcceptQueueSize(ACCEPT_QUEUE)
             .asynchronousResponseEnabled(true)
             .asynchronousResponseThreads(4)
             .notifier(new Slf4jNotifier(false))
@@ -84,13 +105,13 @@ public final class ReferenceServer implements AutoCloseable {
                             handler,
                             service,
                             scheduler,
-                            config.bodyLimitBytes(),
                             activeStreams,
-                            () -> !config.requestJournal() && stubWatch.onlyApiStubs(),
+                            stubWatch::onlyApiStubs,
+                            directJournal,
                             config.admin())))
             .withRootDirectory(rootDirectory(config).toString());
-    // The journal bounds itself (see MaskedJournal); WireMock's own bound costs O(n) per request.
-    options.withStores(new MaskedJournal(options.filesRoot(), JOURNAL_ENTRIES));
+    stores[0] = new MaskedJournal(options.filesRoot(), JOURNAL_ENTRIES);
+    options.withStores(stores[0]);
     if (config.adminToken() != null) {
       options.adminAuthenticator(new TokenAuthenticator(config.adminToken()));
     }
@@ -114,22 +135,34 @@ public final class ReferenceServer implements AutoCloseable {
     return server;
   }
 
+  /** The API as WireMock stubs, one per route, for stubs of yours to sit beside. */
   private void addApiStubs() {
-    stubWatch.apiStub(
-        wireMock.stubFor(
-            post(urlPathEqualTo(ChatFrontHandler.CHAT_PATH))
-                .atPriority(API_PRIORITY)
-                .willReturn(api("chat"))));
-    stubWatch.apiStub(
-        wireMock.stubFor(
-            get(urlPathEqualTo("/v1/models")).atPriority(API_PRIORITY).willReturn(api("models"))));
-    stubWatch.apiStub(
-        wireMock.stubFor(
-            any(urlPathEqualTo(ChatFrontHandler.CHAT_PATH))
-                .atPriority(API_PRIORITY + 1)
-                .willReturn(api("method-not-allowed"))));
-    stubWatch.apiStub(
-        wireMock.stubFor(any(anyUrl()).atPriority(Integer.MAX_VALUE).willReturn(api("not-found"))));
+    apiStub(
+        Answer.Route.CHAT,
+        post(urlPathEqualTo(ChatService.CHAT_PATH))
+            .atPriority(API_PRIORITY)
+            .willReturn(api("chat")));
+    apiStub(
+        Answer.Route.MODELS,
+        get(urlPathEqualTo(ChatService.MODELS_PATH))
+            .atPriority(API_PRIORITY)
+            .willReturn(api("models")));
+    apiStub(
+        Answer.Route.CHAT_WRONG_METHOD,
+        any(urlPathEqualTo(ChatService.CHAT_PATH))
+            .atPriority(API_PRIORITY + 1)
+            .willReturn(api("method-not-allowed")));
+    apiStub(
+        Answer.Route.NOT_FOUND,
+        any(anyUrl()).atPriority(Integer.MAX_VALUE).willReturn(api("not-found")));
+  }
+
+  private void apiStub(Answer.Route route, MappingBuilder stub) {
+    StubMapping added = wireMock.stubFor(stub);
+    stubWatch.apiStub(added);
+    if (directJournal != null) {
+      directJournal.stub(route, added);
+    }
   }
 
   private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder api(

@@ -8,184 +8,119 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.chatglmkit.mockserver.core.ApiError;
-import org.chatglmkit.mockserver.core.CallInfo;
 import org.chatglmkit.mockserver.core.ChatBackend.Generation;
-import org.chatglmkit.mockserver.core.FaultKind;
-import org.chatglmkit.mockserver.core.LatencyProfile;
-import org.chatglmkit.mockserver.core.Responses;
-import org.chatglmkit.mockserver.core.TokenSink;
+import org.chatglmkit.mockserver.core.EventSchedule;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
 
 /**
- * One server-sent-event stream: receives tokens from the backend, releases each when the latency
- * profile says it is due, and writes it without holding a thread (Jetty's asynchronous writes,
+ * Writes one server-sent-event stream: takes each frame the core's {@link EventSchedule} decided,
+ * holds it until it is due, and writes it without holding a thread (Jetty's asynchronous writes,
  * chained by {@link IteratingCallback}). A failed write (the client left) cancels the generation.
  */
-final class StreamSession extends IteratingCallback implements TokenSink {
-  /** Injected stream faults strike after this many content events. */
-  static final int FAULT_AFTER_TOKENS = 3;
-
+final class StreamSession extends IteratingCallback implements EventSchedule.Events {
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
   private record Frame(ByteBuffer bytes, boolean last) {}
 
-  private record Timed(long dueNanos, Runnable action) {}
+  private record Timed(long dueNanos, Frame frame) {}
 
   private final Response response;
   private final Callback done;
   private final ScheduledExecutorService scheduler;
-  private final CallInfo info;
-  private final LatencyProfile latency;
-  private final boolean includeUsage;
-  private final FaultKind fault;
-  private final long stallMillis;
-
-  /** When the request arrived ({@link System#nanoTime()}); tokens are due relative to it. */
-  private final long startNanos;
-
-  private final Queue<Frame> frames = new ConcurrentLinkedQueue<>();
-  private final Queue<Timed> due = new ArrayDeque<>();
   private final AtomicInteger activeStreams;
+  private final Queue<Frame> ready = new ConcurrentLinkedQueue<>();
+  private final Queue<Timed> waiting = new ArrayDeque<>();
 
   private volatile boolean ended;
-  private volatile boolean struck;
   private volatile Generation generation;
   private boolean lastQueued;
-  private int produced;
-  private long lastDueNanos;
+
+  /** Whether a timer is armed for the head of {@link #waiting} (guarded by {@code waiting}). */
+  private boolean armed;
 
   StreamSession(
       Response response,
       Callback done,
       ScheduledExecutorService scheduler,
-      CallInfo info,
-      LatencyProfile latency,
-      boolean includeUsage,
-      FaultKind fault,
-      long stallMillis,
-      AtomicInteger activeStreams,
-      long arrivedNanos) {
-    this.startNanos = arrivedNanos;
-    this.activeStreams = activeStreams;
+      AtomicInteger activeStreams) {
     this.response = response;
     this.done = done;
     this.scheduler = scheduler;
-    this.info = info;
-    this.latency = latency;
-    this.includeUsage = includeUsage;
-    this.fault = fault;
-    this.stallMillis = stallMillis;
+    this.activeStreams = activeStreams;
   }
 
   /** Sends the 200 and the stream headers now, before the first token. */
   void open(Generation generation) {
     this.generation = generation;
     activeStreams.incrementAndGet();
-    offer(EMPTY, false);
-  }
-
-  @Override
-  public void onToken(String text) {
-    int index = produced++;
-    String frame = Responses.chunkFrame(info, text, index == 0, null, null);
-    at(
-        dueOf(index),
-        () -> {
-          if (fault != null && index == FAULT_AFTER_TOKENS) {
-            strike();
-          } else {
-            offer(frame, false);
-          }
-        });
-  }
-
-  @Override
-  public void onFinish(String finishReason, int promptTokens, int completionTokens) {
-    int[] usage = includeUsage ? new int[] {promptTokens, completionTokens} : null;
-    int pieces = produced;
-    String last = Responses.chunkFrame(info, null, pieces == 0, finishReason, usage);
-    at(
-        lastDueNanos,
-        () -> {
-          if (fault != null && pieces <= FAULT_AFTER_TOKENS) {
-            strike();
-          } else {
-            offer(last, false);
-            offer(Responses.DONE_FRAME, true);
-          }
-        });
-  }
-
-  @Override
-  public void onError(ApiError error) {
-    at(lastDueNanos, () -> offer(Responses.errorFrame(error), true));
-  }
-
-  /** The injected fault: an error event, or silence until the stall limit. */
-  private void strike() {
-    struck = true;
-    if (fault == FaultKind.STALL) {
-      scheduler.schedule(() -> offer(EMPTY, true), stallMillis, TimeUnit.MILLISECONDS);
-    } else {
-      offer(Responses.errorFrame(ApiError.internal("injected fault: " + fault.id())), true);
-    }
-  }
-
-  private long dueOf(int index) {
-    long due = Math.max(lastDueNanos, startNanos + latency.dueNanos(index));
-    lastDueNanos = due;
-    return due;
+    offer(new Frame(EMPTY, false));
   }
 
   /**
-   * Runs {@code action} when {@code dueNanos} comes. Actions run in the order they were added, even
-   * when two are due at the same moment (the last token and the final chunk): each timer tick
-   * drains every action that is due, in order.
+   * Holds a frame until it is due. Frames come in order with due times that never go back, so the
+   * session keeps them in a queue with one timer at a time, armed for the queue's head: the pacer's
+   * work queue holds one task per stream rather than one per token, and each tick writes every
+   * frame that is due, in order (the last token and the final chunk are due at the same moment).
    */
-  private void at(long dueNanos, Runnable action) {
-    synchronized (due) {
-      due.add(new Timed(dueNanos, action));
+  @Override
+  public void at(long dueNanos, String frame, boolean last) {
+    ByteBuffer bytes =
+        frame.isEmpty() ? EMPTY : ByteBuffer.wrap(frame.getBytes(StandardCharsets.UTF_8));
+    boolean arm;
+    synchronized (waiting) {
+      waiting.add(new Timed(dueNanos, new Frame(bytes, last)));
+      arm = !armed;
+      armed = true;
     }
-    scheduler.schedule(
-        this::runDue, Math.max(0, dueNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    if (arm) {
+      armFor(dueNanos);
+    }
   }
 
-  private void runDue() {
+  private void armFor(long dueNanos) {
+    scheduler.schedule(
+        this::releaseDue, Math.max(0, dueNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+  }
+
+  /** Writes every frame that is due, then arms the timer for the next one, if any. */
+  private synchronized void releaseDue() {
     long now = System.nanoTime();
+    long next;
     while (true) {
-      Timed next;
-      synchronized (due) {
-        next = due.peek();
-        if (next == null || next.dueNanos() > now) {
+      Timed head;
+      synchronized (waiting) {
+        head = waiting.peek();
+        if (head == null) {
+          armed = false;
           return;
         }
-        due.poll();
+        if (head.dueNanos() > now) {
+          next = head.dueNanos();
+          break;
+        }
+        waiting.poll();
       }
-      if (!ended && !struck) {
-        next.action().run();
+      if (!ended) {
+        offer(head.frame());
       }
     }
+    armFor(next);
   }
 
-  private void offer(String frame, boolean last) {
-    offer(ByteBuffer.wrap(frame.getBytes(StandardCharsets.UTF_8)), last);
-  }
-
-  private synchronized void offer(ByteBuffer bytes, boolean last) {
+  private synchronized void offer(Frame frame) {
     if (lastQueued) {
       return;
     }
-    lastQueued = last;
-    frames.add(new Frame(bytes, last));
+    lastQueued = frame.last();
+    ready.add(frame);
     iterate();
   }
 
   @Override
   protected Action process() {
-    Frame frame = frames.poll();
+    Frame frame = ready.poll();
     if (frame == null) {
       return ended ? Action.SUCCEEDED : Action.IDLE;
     }

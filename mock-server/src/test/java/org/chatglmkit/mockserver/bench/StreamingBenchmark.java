@@ -40,7 +40,15 @@ public final class StreamingBenchmark {
   /** Timestamps of one stream: request sent, then each data event. */
   private static final class Timings implements Flow.Subscriber<String> {
     final long sentNanos = System.nanoTime();
+    final long plannedNanos;
+    long connectedNanos;
+    long headersNanos;
     final List<Long> events = new ArrayList<>();
+
+    Timings(long plannedNanos) {
+      this.plannedNanos = plannedNanos;
+    }
+
     boolean done;
 
     /** Raw response bytes not yet split into events (the socket client). */
@@ -60,6 +68,7 @@ public final class StreamingBenchmark {
           return;
         }
         headersRead = true;
+        headersNanos = now;
         pending.delete(0, end + 4);
       }
       int end;
@@ -113,15 +122,28 @@ public final class StreamingBenchmark {
             .connectTimeout(Duration.ofSeconds(10))
             .build();
     // Warm-up rounds in the same JVM, so the measured round meets compiled code on both sides.
+    long serverPid = args.length > 6 ? Long.parseLong(args[6]) : -1;
     for (int i = 0; i <= warmups; i++) {
       long start = System.nanoTime();
+      double clientCpu = clientCpuSeconds();
+      double serverCpu = cpuSeconds(serverPid);
+      double serverSystem = systemSeconds(serverPid);
+      double clientSystem = systemSeconds(ProcessHandle.current().pid());
       List<Timings> timings =
           jdk
               ? jdkRound(client, url, key, streams, rampMillis)
               : socketRound(url, key, streams, rampMillis);
       if (i == warmups) {
+        double wall = (System.nanoTime() - start) / 1e9;
         System.out.println(
-            summary(timings, (System.nanoTime() - start) / 1e9, jdk ? "jdk" : "nio"));
+            summary(
+                timings,
+                wall,
+                jdk ? "jdk" : "nio",
+                (clientCpuSeconds() - clientCpu) / wall,
+                (systemSeconds(ProcessHandle.current().pid()) - clientSystem) / wall,
+                (cpuSeconds(serverPid) - serverCpu) / wall,
+                (systemSeconds(serverPid) - serverSystem) / wall));
       }
     }
   }
@@ -155,11 +177,12 @@ public final class StreamingBenchmark {
       while (finished < streams && System.nanoTime() < deadline) {
         while (timings.size() < streams
             && System.nanoTime() >= start + dueOffset(timings.size(), streams, rampMillis)) {
-          Timings stream = new Timings();
+          Timings stream = new Timings(start + dueOffset(timings.size(), streams, rampMillis));
           SocketChannel channel = SocketChannel.open();
           channel.configureBlocking(false);
           channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
           if (channel.connect(address)) {
+            stream.connectedNanos = System.nanoTime();
             send(channel, request);
             channel.register(selector, SelectionKey.OP_READ, stream);
           } else {
@@ -181,6 +204,7 @@ public final class StreamingBenchmark {
           SocketChannel channel = (SocketChannel) ready.channel();
           if (ready.isConnectable()) {
             channel.finishConnect();
+            stream.connectedNanos = System.nanoTime();
             send(channel, request);
             ready.interestOps(SelectionKey.OP_READ);
             continue;
@@ -237,7 +261,7 @@ public final class StreamingBenchmark {
               .header("API-KEY", key)
               .POST(HttpRequest.BodyPublishers.ofString(BODY))
               .build();
-      Timings stream = new Timings();
+      Timings stream = new Timings(due);
       timings.add(stream);
       futures.add(client.sendAsync(request, HttpResponse.BodyHandlers.fromLineSubscriber(stream)));
     }
@@ -245,9 +269,73 @@ public final class StreamingBenchmark {
     return timings;
   }
 
+  /** This JVM's CPU time so far, all threads, in seconds. */
+  private static double clientCpuSeconds() {
+    return ((com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+            .getProcessCpuTime()
+        / 1e9;
+  }
+
+  /** Another process's CPU time so far (user + system, from /proc), or NaN. */
+  private static double cpuSeconds(long pid) {
+    return cpuSeconds(pid, true);
+  }
+
+  /** Another process's CPU time so far in the kernel (system, from /proc), or NaN. */
+  private static double systemSeconds(long pid) {
+    return cpuSeconds(pid, false);
+  }
+
+  private static double cpuSeconds(long pid, boolean withUser) {
+    if (pid < 0) {
+      return Double.NaN;
+    }
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5)), in clock ticks
+      return ((withUser ? Long.parseLong(fields[11]) : 0) + Long.parseLong(fields[12])) / 100.0;
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  /** Percentiles of {@code values} (ms) as a JSON object. */
+  private static String percentiles(double[] values) {
+    double[] sorted = Arrays.stream(values).filter(v -> !Double.isNaN(v)).sorted().toArray();
+    return String.format(
+        Locale.ROOT,
+        "{\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f}",
+        pct(sorted, 50),
+        pct(sorted, 90),
+        pct(sorted, 99),
+        sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1]);
+  }
+
   /** The figures of a round as one JSON line. */
-  private static String summary(List<Timings> timings, double wallSeconds, String client) {
+  private static String summary(
+      List<Timings> timings,
+      double wallSeconds,
+      String client,
+      double clientCores,
+      double clientSystemCores,
+      double serverCores,
+      double serverSystemCores) {
     int streams = timings.size();
+    double[] startLag = new double[streams];
+    double[] connect = new double[streams];
+    double[] headers = new double[streams];
+    for (int i = 0; i < streams; i++) {
+      Timings stream = timings.get(i);
+      startLag[i] = (stream.sentNanos - stream.plannedNanos) / 1e6;
+      connect[i] =
+          stream.connectedNanos == 0
+              ? Double.NaN
+              : (stream.connectedNanos - stream.sentNanos) / 1e6;
+      headers[i] =
+          stream.headersNanos == 0 ? Double.NaN : (stream.headersNanos - stream.sentNanos) / 1e6;
+    }
     double[] ttft = new double[streams];
     List<Double> gaps = new ArrayList<>();
     int complete = 0;
@@ -269,7 +357,10 @@ public final class StreamingBenchmark {
         Locale.ROOT,
         "{\"client\": \"%s\", \"streams\": %d, \"completed\": %d, \"content_events\": %d, \"wall_s\": %.2f,"
             + " \"ttft_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},"
-            + " \"itl_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f}}",
+            + " \"itl_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},"
+            + " \"client_start_lag_ms\": %s, \"connect_ms\": %s, \"headers_ms\": %s,"
+            + " \"client_cpu_cores\": %.2f, \"client_kernel_cores\": %.2f,"
+            + " \"server_cpu_cores\": %.2f, \"server_kernel_cores\": %.2f}",
         client,
         streams,
         complete,
@@ -282,7 +373,14 @@ public final class StreamingBenchmark {
         pct(itl, 50),
         pct(itl, 90),
         pct(itl, 99),
-        itl.length == 0 ? Double.NaN : itl[itl.length - 1]);
+        itl.length == 0 ? Double.NaN : itl[itl.length - 1],
+        percentiles(startLag),
+        percentiles(connect),
+        percentiles(headers),
+        clientCores,
+        clientSystemCores,
+        serverCores,
+        serverSystemCores);
   }
 
   private static double pct(double[] sorted, double percentile) {

@@ -1,14 +1,18 @@
 package org.chatglmkit.mockserver.server;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import java.io.IOException;
 import java.net.http.HttpResponse;
+import java.util.List;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.junit.jupiter.api.AfterAll;
@@ -16,9 +20,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * With the journal off and no stub of the user's, unstreamed chat is answered by the front handler
- * (WireMock would add its Matched-Stub-Id header); the answer is the same, and a user stub takes
- * over the moment it is added.
+ * While WireMock holds only the API's stubs, every API call is answered by the front handler
+ * (WireMock would add its Matched-Stub-Id header), journal on or off; the answer is the same as
+ * through WireMock, the journal records it as WireMock would, and a user stub takes over the moment
+ * it is added.
  */
 class DirectAnswerIT {
   private static final String BODY =
@@ -44,14 +49,74 @@ class DirectAnswerIT {
   @Test
   void answersTheSameWithoutWireMockInBetween() throws Exception {
     HttpResponse<String> fast = new Http(direct.baseUrl()).post(BODY);
-    HttpResponse<String> viaWireMock = new Http(journaled.baseUrl()).post(BODY);
+    HttpResponse<String> fastJournaled = new Http(journaled.baseUrl()).post(BODY);
+    // A stub of yours that names the API transformer sends the call through WireMock.
+    StubMapping throughWireMock =
+        journaled
+            .wireMock()
+            .stubFor(
+                post(urlPathEqualTo("/v1/chat/completions"))
+                    .atPriority(1)
+                    .withHeader("X-Route", equalTo("wiremock"))
+                    .willReturn(aResponse().withTransformers(ApiTransformer.NAME)));
+    HttpResponse<String> viaWireMock;
+    try {
+      Http http = new Http(journaled.baseUrl());
+      viaWireMock =
+          http.send(http.chat(BODY).header("API-KEY", Http.KEY).header("X-Route", "wiremock"));
+    } finally {
+      journaled.wireMock().removeStub(throughWireMock);
+    }
     assertThat(fast.headers().firstValue("Matched-Stub-Id")).isEmpty();
+    assertThat(fastJournaled.headers().firstValue("Matched-Stub-Id")).isEmpty();
     assertThat(viaWireMock.headers().firstValue("Matched-Stub-Id")).isPresent();
-    assertThat(fast.statusCode()).isEqualTo(200);
-    assertThat(fast.headers().firstValue("Content-Type")).hasValue("application/json");
     String content = "\"content\"";
-    assertThat(fast.body().substring(fast.body().indexOf(content)))
-        .isEqualTo(viaWireMock.body().substring(viaWireMock.body().indexOf(content)));
+    for (HttpResponse<String> answer : List.of(fast, fastJournaled, viaWireMock)) {
+      assertThat(answer.statusCode()).isEqualTo(200);
+      assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/json");
+      assertThat(answer.body().substring(answer.body().indexOf(content)))
+          .isEqualTo(fast.body().substring(fast.body().indexOf(content)));
+    }
+  }
+
+  @Test
+  void journalsWhatItAnswersDirectlyAsWireMockWould() throws Exception {
+    journaled.wireMock().resetRequests();
+    Http http = new Http(journaled.baseUrl());
+    assertThat(http.post(BODY).statusCode()).isEqualTo(200);
+    List<Http.Event> events =
+        http.stream(
+            http.chat(Http.body("stream me", "\"stream\": true")).header("API-KEY", Http.KEY));
+    assertThat(events.get(events.size() - 1).data()).isEqualTo("[DONE]");
+    assertThat(http.send(http.chat(BODY)).statusCode()).isEqualTo(401);
+    assertThat(http.get("/v1/nothing").statusCode()).isEqualTo(404);
+
+    List<ServeEvent> journal = journaled.wireMock().getAllServeEvents();
+    assertThat(journal).hasSize(4);
+    // newest first
+    assertThat(journal.get(0).getRequest().getUrl()).isEqualTo("/v1/nothing");
+    assertThat(journal.get(0).getResponse().getStatus()).isEqualTo(404);
+    assertThat(journal.get(1).getResponse().getStatus()).isEqualTo(401);
+    assertThat(journal.get(2).getRequest().getBodyAsString()).contains("stream me");
+    assertThat(journal.get(2).getResponse().getHeaders().getHeader("Content-Type").firstValue())
+        .isEqualTo("text/event-stream");
+    assertThat(journal.get(3).getResponse().getBodyAsString()).contains("chat.completion");
+    for (ServeEvent event : journal) {
+      assertThat(event.getWasMatched()).as("matched an API stub").isTrue();
+      assertThat(event.getStubMapping().getResponse().getTransformers())
+          .containsExactly(ApiTransformer.NAME);
+      assertThat(event.getRequest().toString()).doesNotContain(Http.KEY);
+    }
+    assertThat(journal.get(3).getRequest().getHeader("API-KEY")).isEqualTo("…6789");
+    // WireMock's own lookups see them
+    assertThat(
+            journaled
+                .wireMock()
+                .countRequestsMatching(
+                    postRequestedFor(urlPathEqualTo("/v1/chat/completions")).build())
+                .getCount())
+        .isEqualTo(3);
+    assertThat(journaled.wireMock().findAllUnmatchedRequests()).isEmpty();
   }
 
   @Test

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
+import org.chatglmkit.mockserver.core.EventSchedule;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.LatencyProfile;
@@ -59,7 +60,7 @@ class StreamingIT {
                 .header("API-KEY", Http.KEY)
                 .header("X-ChatGLM-Fault", "stall"));
     double elapsed = (System.nanoTime() - start) / 1e6;
-    assertThat(events).hasSize(StreamSession.FAULT_AFTER_TOKENS);
+    assertThat(events).hasSize(EventSchedule.FAULT_AFTER_TOKENS);
     assertThat(elapsed).isGreaterThan(600);
   }
 

@@ -1,0 +1,93 @@
+package org.chatglmkit.mockserver.core;
+
+/**
+ * Turns a generation's tokens into server-sent-event frames, each with the moment it is due, and
+ * plays the plan's fault: after {@link #FAULT_AFTER_TOKENS} content events a stream-error fault
+ * sends one error event and ends; a stall sends nothing more until the stall limit, then ends.
+ * Frames come out in order and their due times never go back, so a writer can keep them in a queue.
+ */
+public final class EventSchedule implements TokenSink {
+  /** Injected stream faults strike after this many content events. */
+  public static final int FAULT_AFTER_TOKENS = 3;
+
+  /** Receives each frame with the {@link System#nanoTime()} it is due at. */
+  @FunctionalInterface
+  public interface Events {
+    /**
+     * @param frame the frame's text; empty for the end of a stalled stream
+     * @param last whether the stream ends with it
+     */
+    void at(long dueNanos, String frame, boolean last);
+  }
+
+  private final CallInfo info;
+  private final String prefix;
+  private final StreamPlan plan;
+  private final long startNanos;
+  private final Events out;
+  private int produced;
+  private long lastDueNanos;
+  private boolean ended;
+
+  EventSchedule(CallInfo info, StreamPlan plan, long startNanos, Events out) {
+    this.info = info;
+    this.prefix = Responses.chunkPrefix(info);
+    this.plan = plan;
+    this.startNanos = startNanos;
+    this.lastDueNanos = startNanos;
+    this.out = out;
+  }
+
+  @Override
+  public synchronized void onToken(String text) {
+    if (ended) {
+      return;
+    }
+    int index = produced++;
+    long due = Math.max(lastDueNanos, startNanos + plan.latency().dueNanos(index));
+    lastDueNanos = due;
+    if (plan.fault() != null && index == FAULT_AFTER_TOKENS) {
+      strike(due);
+    } else {
+      out.at(due, Responses.contentFrame(prefix, text, index == 0), false);
+    }
+  }
+
+  @Override
+  public synchronized void onFinish(String finishReason, int promptTokens, int completionTokens) {
+    if (ended) {
+      return;
+    }
+    if (plan.fault() != null) {
+      // fewer tokens than the fault waits for: it strikes at the end
+      strike(lastDueNanos);
+      return;
+    }
+    int[] usage = plan.includeUsage() ? new int[] {promptTokens, completionTokens} : null;
+    out.at(
+        lastDueNanos, Responses.chunkFrame(info, null, produced == 0, finishReason, usage), false);
+    ended = true;
+    out.at(lastDueNanos, Responses.DONE_FRAME, true);
+  }
+
+  @Override
+  public synchronized void onError(ApiError error) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    out.at(lastDueNanos, Responses.errorFrame(error), true);
+  }
+
+  private void strike(long due) {
+    ended = true;
+    if (plan.fault() == FaultKind.STALL) {
+      out.at(due + plan.stallMillis() * 1_000_000L, "", true);
+    } else {
+      out.at(
+          due,
+          Responses.errorFrame(ApiError.internal("injected fault: " + plan.fault().id())),
+          true);
+    }
+  }
+}
