@@ -25,11 +25,16 @@ wait_for "http://127.0.0.1:$PORT/v1/models"
 echo "measuring: $STREAMS streams, ttft=${TTFT}ms itl=${ITL}ms, $TOKENS tokens each (after $WARMUPS warm-up rounds in the same client JVM)"
 RESULT=$(java -Xmx1g ${CLIENT_JAVA_OPTS:--XX:+UseZGC} -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
   "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" "$RAMP" "$WARMUPS" "${CLIENT:-nio}" "$SERVER_PID")
+# The server prints, as it stops, how late it wrote its events against their due time (over its
+# life, and over its last busy spell: the measured round).
+kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PACING=$(grep -h '^stopped; ' "$OUT/streaming-server.log" | sed 's/^stopped; //' || true)
 
-python3 - "$OUT/streaming-$STAMP.json" "$TTFT" "$ITL" "$TOKENS" "$RESULT" <<'PY'
+python3 - "$OUT/streaming-$STAMP.json" "$TTFT" "$ITL" "$TOKENS" "$RESULT" "$SERVER_PACING" <<'PY'
 import json, sys
 out, ttft, itl, tokens, raw = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 r = json.loads(raw)
+r["server_pacing"] = sys.argv[6]
 r.update({"benchmark": "streaming", "configured_ttft_ms": ttft, "configured_itl_ms": itl, "tokens_per_stream": tokens,
           "expected_content_events": r["streams"] * tokens,
           "ttft_p99_over_configured_ms": round(r["ttft_ms"]["p99"] - ttft, 2),
@@ -45,6 +50,7 @@ for name in ("client_start_lag", "connect", "headers"):
     print(f"{name:<17}p50 {x['p50']:.2f}  p90 {x['p90']:.2f}  p99 {x['p99']:.2f}  max {x['max']:.2f} ms")
 print(f"CPU over the measured round (cores of 2): client {r['client_cpu_cores']:.2f} ({r['client_kernel_cores']:.2f} in the kernel), "
       f"server {r['server_cpu_cores']:.2f} ({r['server_kernel_cores']:.2f} in the kernel)")
+print(f"server: {r['server_pacing']}")
 print(f"p99 above configured: ttft +{r['ttft_p99_over_configured_ms']} ms, itl +{r['itl_p99_over_configured_ms']} ms (target: within 10 ms)")
 print(f"written: {out}")
 PY

@@ -179,6 +179,9 @@ public final class ServerOptions {
             new Thread(
                 () -> {
                   server.close();
+                  if (server.pacing().all().events() > 0) {
+                    System.out.println("stopped; " + server.pacing().summary());
+                  }
                   stopped.countDown();
                 }));
     ServerConfig config = server.config();

@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -45,7 +44,8 @@ final class ChatFrontHandler extends Handler.Wrapper {
   private static final byte[] STREAM_KEY = "\"stream\"".getBytes(StandardCharsets.US_ASCII);
 
   private final ChatService service;
-  private final ScheduledExecutorService scheduler;
+  private final Pacer pacer;
+  private final PacingStats stats;
   private final AtomicInteger activeStreams;
   private final BooleanSupplier onlyApiStubs;
   private final DirectJournal journal;
@@ -58,14 +58,16 @@ final class ChatFrontHandler extends Handler.Wrapper {
   ChatFrontHandler(
       Handler wireMock,
       ChatService service,
-      ScheduledExecutorService scheduler,
+      Pacer pacer,
+      PacingStats stats,
       AtomicInteger activeStreams,
       BooleanSupplier onlyApiStubs,
       DirectJournal journal,
       boolean admin) {
     super(wireMock);
     this.service = service;
-    this.scheduler = scheduler;
+    this.pacer = pacer;
+    this.stats = stats;
     this.activeStreams = activeStreams;
     this.onlyApiStubs = onlyApiStubs;
     this.journal = journal;
@@ -182,7 +184,7 @@ final class ChatFrontHandler extends Handler.Wrapper {
         TimeUnit.MILLISECONDS.toNanos(completed.dueMillis())
             - (System.nanoTime() - request.getBeginNanoTime());
     if (completed.dueMillis() > 0 && dueIn > 0) {
-      scheduler.schedule(write, dueIn, TimeUnit.NANOSECONDS);
+      pacer.after(request, dueIn, write);
     } else {
       write.run();
     }
@@ -190,7 +192,7 @@ final class ChatFrontHandler extends Handler.Wrapper {
 
   private void stream(
       Answer.Streamed streamed, Request request, Response response, Callback callback) {
-    StreamSession session = new StreamSession(response, callback, scheduler, activeStreams);
+    StreamSession session = new StreamSession(response, callback, pacer, stats, activeStreams);
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.EVENT_STREAM);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");

@@ -27,12 +27,14 @@ import org.eclipse.jetty.server.Request;
 
 /**
  * Journals the calls the front handler answers without WireMock, as WireMock would have: the
- * request (its keys masked by {@link MaskedJournal}), the API stub its route matches, and the
- * answer's status, headers and body (a stream's events are not kept). Whatever reads the journal
- * (the admin API, {@code verify}, {@code getAllServeEvents}) sees them with WireMock's own.
+ * request (its keys masked as {@link MaskedJournal} masks them), the API stub its route matches,
+ * the answer's status, headers and body (a stream's events are not kept). Whatever reads the
+ * journal (the admin API, {@code verify}, {@code getAllServeEvents}) sees them with WireMock's own.
  */
 final class DirectJournal {
+  /** Takes events whose key headers are masked already. */
   private final Consumer<ServeEvent> journal;
+
   private final Map<Answer.Route, StubMapping> stubs = new EnumMap<>(Answer.Route.class);
 
   DirectJournal(Consumer<ServeEvent> journal) {
@@ -47,7 +49,10 @@ final class DirectJournal {
   void record(Request request, byte[] body, Answer answer) {
     List<HttpHeader> headers = new ArrayList<>();
     for (HttpField field : request.getHeaders()) {
-      headers.add(new HttpHeader(field.getName(), field.getValue()));
+      String name = field.getName();
+      boolean key = name.equalsIgnoreCase("API-KEY") || name.equalsIgnoreCase("Authorization");
+      headers.add(
+          new HttpHeader(name, key ? MaskedJournal.mask(field.getValue()) : field.getValue()));
     }
     LoggedRequest logged =
         LoggedRequest.createFrom(

@@ -32,7 +32,7 @@ import org.chatglmkit.mockserver.core.Keys;
  */
 final class MaskedJournal implements Stores {
   private final DefaultStores stores;
-  private final RequestJournalStore journal;
+  private final Masking journal;
 
   /**
    * @param root WireMock's root, for the other stores
@@ -55,7 +55,8 @@ final class MaskedJournal implements Stores {
     return values.stream().map(MaskedJournal::mask).toList();
   }
 
-  private static String mask(String value) {
+  /** A key header's value masked: at most the key's last 4 characters, a scheme kept. */
+  static String mask(String value) {
     String trimmed = value.strip();
     int space = trimmed.indexOf(' ');
     return space > 0
@@ -63,9 +64,12 @@ final class MaskedJournal implements Stores {
         : Keys.mask(trimmed);
   }
 
-  /** Records a serve event that did not pass through WireMock (see {@link DirectJournal}). */
-  void record(ServeEvent event) {
-    journal.add(event);
+  /**
+   * Records a serve event that did not pass through WireMock and whose key headers are masked
+   * already (see {@link DirectJournal}): masking it again would turn "…6789" into "…".
+   */
+  void recordMasked(ServeEvent event) {
+    journal.addMasked(event);
   }
 
   @Override
@@ -131,7 +135,11 @@ final class MaskedJournal implements Stores {
 
     @Override
     public void add(ServeEvent event) {
-      events.put(event.getId(), event.replaceRequest(masked(event.getRequest())));
+      addMasked(event.replaceRequest(masked(event.getRequest())));
+    }
+
+    void addMasked(ServeEvent event) {
+      events.put(event.getId(), event);
       order.addFirst(event.getId());
       if (size.incrementAndGet() > max) {
         removeLast();

@@ -18,9 +18,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.chatglmkit.mockserver.backend.DeterministicBackend;
 import org.chatglmkit.mockserver.core.AccessPolicy;
@@ -56,7 +53,8 @@ public final class ReferenceServer implements AutoCloseable {
   private final ServerConfig config;
   private final ChatBackend backend;
   private final WireMockServer wireMock;
-  private final ScheduledExecutorService scheduler;
+  private final Pacer pacer;
+  private final PacingStats pacingStats = new PacingStats();
   private final AtomicInteger activeStreams = new AtomicInteger();
   private final StubWatch stubWatch = new StubWatch();
   private final DirectJournal directJournal;
@@ -71,21 +69,11 @@ public final class ReferenceServer implements AutoCloseable {
             config.faults(),
             config.latency(),
             config.bodyLimitBytes());
-    ScheduledThreadPoolExecutor pacer =
-        new ScheduledThreadPoolExecutor(
-            PACER_THREADS,
-            runnable -> {
-              Thread thread = Executors.defaultThreadFactory().newThread(runnable);
-              thread.setName("sse-pacer");
-              thread.setDaemon(true);
-              return thread;
-            });
-    pacer.setRemoveOnCancelPolicy(true);
-    this.scheduler = pacer;
+    this.pacer = new Pacer(PACER_THREADS, "sse-pacer");
     // The journal bounds itself (see MaskedJournal); WireMock's own bound costs O(n) per request.
     MaskedJournal[] stores = new MaskedJournal[1];
     this.directJournal =
-        config.requestJournal() ? new DirectJournal(event -> stores[0].record(event)) : null;
+        config.requestJournal() ? new DirectJournal(event -> stores[0].recordMasked(event)) : null;
     WireMockConfiguration options =
         options()
             .bindAddress(config.host())
@@ -104,7 +92,8 @@ public final class ReferenceServer implements AutoCloseable {
                         new ChatFrontHandler(
                             handler,
                             service,
-                            scheduler,
+                            pacer,
+                            pacingStats,
                             activeStreams,
                             stubWatch::onlyApiStubs,
                             directJournal,
@@ -194,6 +183,11 @@ public final class ReferenceServer implements AutoCloseable {
     return wireMock.port();
   }
 
+  /** How late, against their due time, the server has written stream events so far. */
+  public PacingStats pacing() {
+    return pacingStats;
+  }
+
   /** Streams being sent right now; a stream whose client left is no longer counted. */
   public int activeStreams() {
     return activeStreams.get();
@@ -211,7 +205,7 @@ public final class ReferenceServer implements AutoCloseable {
   @Override
   public void close() {
     wireMock.stop();
-    scheduler.shutdownNow();
+    pacer.close();
     backend.close();
   }
 }

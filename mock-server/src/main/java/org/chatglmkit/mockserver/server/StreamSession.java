@@ -5,8 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.chatglmkit.mockserver.core.ChatBackend.Generation;
 import org.chatglmkit.mockserver.core.EventSchedule;
@@ -28,7 +26,8 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
 
   private final Response response;
   private final Callback done;
-  private final ScheduledExecutorService scheduler;
+  private final Pacer pacer;
+  private final PacingStats stats;
   private final AtomicInteger activeStreams;
   private final Queue<Frame> ready = new ConcurrentLinkedQueue<>();
   private final Queue<Timed> waiting = new ArrayDeque<>();
@@ -43,11 +42,13 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
   StreamSession(
       Response response,
       Callback done,
-      ScheduledExecutorService scheduler,
+      Pacer pacer,
+      PacingStats stats,
       AtomicInteger activeStreams) {
+    this.stats = stats;
     this.response = response;
     this.done = done;
-    this.scheduler = scheduler;
+    this.pacer = pacer;
     this.activeStreams = activeStreams;
   }
 
@@ -60,9 +61,9 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
 
   /**
    * Holds a frame until it is due. Frames come in order with due times that never go back, so the
-   * session keeps them in a queue with one timer at a time, armed for the queue's head: the pacer's
-   * work queue holds one task per stream rather than one per token, and each tick writes every
-   * frame that is due, in order (the last token and the final chunk are due at the same moment).
+   * session keeps them in a queue with one timer at a time, armed for the queue's head: the {@link
+   * Pacer} holds one task per stream rather than one per token, and each tick writes every frame
+   * that is due, in order (the last token and the final chunk are due at the same moment).
    */
   @Override
   public void at(long dueNanos, String frame, boolean last) {
@@ -80,8 +81,7 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
   }
 
   private void armFor(long dueNanos) {
-    scheduler.schedule(
-        this::releaseDue, Math.max(0, dueNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    pacer.at(this, dueNanos, this::releaseDue);
   }
 
   /** Writes every frame that is due, then arms the timer for the next one, if any. */
@@ -103,6 +103,7 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
         waiting.poll();
       }
       if (!ended) {
+        stats.record(now - head.dueNanos());
         offer(head.frame());
       }
     }
@@ -133,7 +134,9 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
 
   @Override
   protected void onCompleteSuccess() {
-    activeStreams.decrementAndGet();
+    if (activeStreams.decrementAndGet() == 0) {
+      stats.idle();
+    }
     done.succeeded();
   }
 
@@ -143,7 +146,9 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
     Generation running = generation;
     if (running != null) {
       running.cancel();
-      activeStreams.decrementAndGet();
+      if (activeStreams.decrementAndGet() == 0) {
+        stats.idle();
+      }
     }
     done.failed(cause);
   }

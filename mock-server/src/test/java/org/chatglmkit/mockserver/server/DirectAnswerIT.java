@@ -13,8 +13,11 @@ import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.util.List;
+import org.chatglmkit.mockserver.core.ChatBackend;
+import org.chatglmkit.mockserver.core.ChatRequest;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.LatencyProfile;
+import org.chatglmkit.mockserver.core.TokenSink;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -117,6 +120,36 @@ class DirectAnswerIT {
                 .getCount())
         .isEqualTo(3);
     assertThat(journaled.wireMock().findAllUnmatchedRequests()).isEmpty();
+  }
+
+  @Test
+  void aFaultOfTheServersOwnIsAJson500AndTheServerGoesOn() throws Exception {
+    ChatBackend broken =
+        new ChatBackend() {
+          @Override
+          public String modelName() {
+            return "broken";
+          }
+
+          @Override
+          public Generation generate(ChatRequest request, TokenSink sink) {
+            throw new IllegalStateException("a bug in the backend");
+          }
+        };
+    try (ReferenceServer server =
+        ReferenceServer.start(ServerConfig.builder().port(0).apiKey(Http.KEY).build(), broken)) {
+      Http http = new Http(server.baseUrl());
+      for (String body : List.of(BODY, Http.body("hi", "\"stream\": true"))) {
+        HttpResponse<String> answer = http.post(body);
+        assertThat(answer.statusCode()).isEqualTo(500);
+        assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(answer.body())
+            .contains("\"api_error\"")
+            .doesNotContain("<html")
+            .doesNotContain("at org.");
+      }
+      assertThat(http.get("/v1/models").statusCode()).isEqualTo(200);
+    }
   }
 
   @Test

@@ -49,6 +49,8 @@ class StreamingIT {
     // First token at the configured TTFT; 19 more gaps of 20 ms before the end.
     assertThat(first).isBetween(190.0, 400.0);
     assertThat(last - first).isGreaterThan(19 * 20 * 0.8);
+    // and the server counted what it wrote: 20 tokens, the final chunk, [DONE], at least
+    assertThat(server.pacing().all().events()).isGreaterThanOrEqualTo(22);
   }
 
   @Test
