@@ -6,7 +6,9 @@
 # collector, a young pause of 7-20 ms in the measured second delays every token due during it, and
 # those tokens are the p99 (parallel collector: TTFT p99 +10 to +31 ms; G1: +29 ms).
 # The client is raw sockets on one selector thread (CLIENT=jdk: the JDK's HTTP client instead).
-# Usage: [CLIENT=nio|jdk] streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000] [warmups=4]
+# CLIENT_NICE=10 runs the client at a lower priority, so that the server gets the CPU it asks for
+# first: its own lateness then shows what it would do with the client on another machine.
+# Usage: [CLIENT=nio|jdk] [CLIENT_NICE=n] streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000] [warmups=4]
 source "$(dirname "$0")/common.sh"
 STREAMS=${1:-500}
 TTFT=${2:-200}
@@ -23,7 +25,7 @@ PIDS+=($SERVER_PID)
 wait_for "http://127.0.0.1:$PORT/v1/models"
 
 echo "measuring: $STREAMS streams, ttft=${TTFT}ms itl=${ITL}ms, $TOKENS tokens each (after $WARMUPS warm-up rounds in the same client JVM)"
-RESULT=$(java -Xmx1g ${CLIENT_JAVA_OPTS:--XX:+UseZGC} -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
+RESULT=$(nice -n "${CLIENT_NICE:-0}" java -Xmx1g ${CLIENT_JAVA_OPTS:--XX:+UseZGC} -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
   "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" "$RAMP" "$WARMUPS" "${CLIENT:-nio}" "$SERVER_PID")
 # The server prints, as it stops, how late it wrote its events against their due time (over its
 # life, and over its last busy spell: the measured round).
