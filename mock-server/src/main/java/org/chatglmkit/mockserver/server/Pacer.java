@@ -80,6 +80,12 @@ final class Pacer implements AutoCloseable {
     private volatile long wakeAt = Long.MAX_VALUE;
 
     void add(Task task) {
+      if (Thread.currentThread() == thread) {
+        // A task of this lane adding the next one (a stream arming its next event): straight
+        // into the lane's own queue, with no handover and no wake-up.
+        due.add(task);
+        return;
+      }
       inbox.add(task);
       // Wake the lane only when it would otherwise sleep past this task: a lane with work
       // wakes on its own within a millisecond.
