@@ -69,6 +69,31 @@ class PacerTest {
   }
 
   @Test
+  void aTaskCanArmTheNextFromItsOwnLaneAsAStreamDoes() throws Exception {
+    int steps = 50;
+    List<Long> lateness = Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch done = new CountDownLatch(1);
+    try (Pacer pacer = new Pacer(2, "test-pacer")) {
+      Object stream = new Object();
+      Runnable[] step = new Runnable[1];
+      long[] due = {System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2)};
+      step[0] =
+          () -> {
+            lateness.add(System.nanoTime() - due[0]);
+            if (lateness.size() == steps) {
+              done.countDown();
+            } else {
+              due[0] += TimeUnit.MILLISECONDS.toNanos(1);
+              pacer.at(stream, due[0], step[0]);
+            }
+          };
+      pacer.at(stream, due[0], step[0]);
+      assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(lateness).hasSize(steps).allSatisfy(late -> assertThat(late).isNotNegative());
+  }
+
+  @Test
   void tasksWithTheSameDueTimeRunInTheOrderGiven() throws Exception {
     List<Integer> order = Collections.synchronizedList(new ArrayList<>());
     CountDownLatch all = new CountDownLatch(100);
