@@ -22,6 +22,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.chatglmkit.mockserver.core.Keys;
 
@@ -37,10 +38,12 @@ final class MaskedJournal implements Stores {
   /**
    * @param root WireMock's root, for the other stores
    * @param maxEntries the most requests the journal keeps (the oldest go first)
+   * @param maxBytes the most request and response body bytes it keeps (the oldest go first): ten
+   *     thousand bodies at the body limit would otherwise hold gigabytes
    */
-  MaskedJournal(FileSource root, int maxEntries) {
+  MaskedJournal(FileSource root, int maxEntries, long maxBytes) {
     this.stores = new DefaultStores(root);
-    this.journal = new Masking(maxEntries);
+    this.journal = new Masking(maxEntries, maxBytes);
   }
 
   /** {@code request} with its key headers masked. */
@@ -119,18 +122,29 @@ final class MaskedJournal implements Stores {
 
   /**
    * The journal itself: each serve event recorded with its request masked, newest first, at most
-   * {@code max} of them. Every operation a request makes is O(1): WireMock's own bounded journal
-   * counts all its entries on every request and searches them on every update, which at its bound
-   * of 10,000 took a busy server from about 20,000 to under 300 requests a second.
+   * {@code max} of them and {@code maxBytes} of their bodies. Every operation a request makes is
+   * O(1) (but for the evictions a large body causes): WireMock's own bounded journal counts all its
+   * entries on every request and searches them on every update, which at its bound of 10,000 took a
+   * busy server from about 20,000 to under 300 requests a second.
    */
   private static final class Masking implements RequestJournalStore {
     private final Map<UUID, ServeEvent> events = new ConcurrentHashMap<>();
     private final Deque<UUID> order = new ConcurrentLinkedDeque<>();
     private final AtomicInteger size = new AtomicInteger();
+    private final AtomicLong bytes = new AtomicLong();
     private final int max;
+    private final long maxBytes;
 
-    Masking(int max) {
+    Masking(int max, long maxBytes) {
       this.max = max;
+      this.maxBytes = maxBytes;
+    }
+
+    /** The body bytes an event holds: its request's and, once answered, its response's. */
+    private static long bytesOf(ServeEvent event) {
+      long request = event.getRequest().getBody() == null ? 0 : event.getRequest().getBody().length;
+      byte[] response = event.getResponse() == null ? null : event.getResponse().getBody();
+      return request + (response == null ? 0 : response.length);
     }
 
     @Override
@@ -141,7 +155,14 @@ final class MaskedJournal implements Stores {
     void addMasked(ServeEvent event) {
       events.put(event.getId(), event);
       order.addFirst(event.getId());
-      if (size.incrementAndGet() > max) {
+      bytes.addAndGet(bytesOf(event));
+      size.incrementAndGet();
+      trim();
+    }
+
+    /** Evicts the oldest entries while the journal is over either bound (the newest stays). */
+    private void trim() {
+      while ((size.get() > max || bytes.get() > maxBytes) && size.get() > 1) {
         removeLast();
       }
     }
@@ -154,8 +175,10 @@ final class MaskedJournal implements Stores {
     @Override
     public void removeLast() {
       UUID oldest = order.pollLast();
-      if (oldest != null && events.remove(oldest) != null) {
+      ServeEvent removed = oldest == null ? null : events.remove(oldest);
+      if (removed != null) {
         size.decrementAndGet();
+        bytes.addAndGet(-bytesOf(removed));
       }
     }
 
@@ -171,16 +194,23 @@ final class MaskedJournal implements Stores {
 
     @Override
     public void put(UUID key, ServeEvent event) {
-      if (events.replace(key, event.replaceRequest(masked(event.getRequest()))) == null) {
+      ServeEvent masked = event.replaceRequest(masked(event.getRequest()));
+      ServeEvent previous = events.replace(key, masked);
+      if (previous == null) {
         add(event); // masks it; masking twice would turn "…6789" into "…"
+        return;
       }
+      bytes.addAndGet(bytesOf(masked) - bytesOf(previous));
+      trim();
     }
 
     @Override
     public void remove(UUID key) {
-      if (events.remove(key) != null) {
+      ServeEvent removed = events.remove(key);
+      if (removed != null) {
         order.remove(key);
         size.decrementAndGet();
+        bytes.addAndGet(-bytesOf(removed));
       }
     }
 
@@ -189,6 +219,7 @@ final class MaskedJournal implements Stores {
       events.clear();
       order.clear();
       size.set(0);
+      bytes.set(0);
     }
   }
 }

@@ -50,6 +50,9 @@ public final class ReferenceServer implements AutoCloseable {
   /** The most requests the journal keeps; the oldest go first. */
   public static final int JOURNAL_ENTRIES = 10_000;
 
+  /** The most request and response body bytes the journal keeps; the oldest go first. */
+  public static final long JOURNAL_BYTES = 64L * 1024 * 1024;
+
   private final ServerConfig config;
   private final ChatBackend backend;
   private final WireMockServer wireMock;
@@ -99,7 +102,7 @@ public final class ReferenceServer implements AutoCloseable {
                             directJournal,
                             config.admin())))
             .withRootDirectory(rootDirectory(config).toString());
-    stores[0] = new MaskedJournal(options.filesRoot(), JOURNAL_ENTRIES);
+    stores[0] = new MaskedJournal(options.filesRoot(), JOURNAL_ENTRIES, JOURNAL_BYTES);
     options.withStores(stores[0]);
     if (config.adminToken() != null) {
       options.adminAuthenticator(new TokenAuthenticator(config.adminToken()));
