@@ -105,6 +105,14 @@ public final class ChatService {
     }
   }
 
+  /**
+   * The answer to a call whose body is over the limit, for an adapter that knows it before reading
+   * the body (from its declared length, or from reading one byte past the limit).
+   */
+  public Answer oversized(String method, String path) {
+    return new Answer.Refused(Answer.Route.of(method, path), ApiError.tooLarge(bodyLimit));
+  }
+
   private Answer chat(Incoming incoming, Overrides overrides) {
     authorize(incoming.header());
     ChatRequest request = parser.parse(incoming.body(), incoming.header().apply("Content-Type"));

@@ -101,21 +101,23 @@ final class ChatFrontHandler extends Handler.Wrapper {
       return true;
     }
     long limit = service.bodyLimit();
-    if (request.getLength() > limit) {
-      drain(request);
-      refuse(request, new byte[0], response, callback, ApiError.tooLarge(limit));
-      return true;
-    }
     byte[] body;
     try {
-      body = hasBody(request) ? readBody(request, limit) : new byte[0];
+      body =
+          request.getLength() > limit
+              ? null
+              : hasBody(request) ? readBody(request, limit) : new byte[0];
     } catch (IOException e) {
       writeError(response, callback, ApiError.invalidRequest("unreadable body", null));
       return true;
     }
-    if (body.length > limit) {
+    if (body == null || body.length > limit) {
       drain(request);
-      refuse(request, new byte[0], response, callback, ApiError.tooLarge(limit));
+      Answer answer = service.oversized(request.getMethod(), path);
+      if (journal != null) {
+        journal.record(request, new byte[0], answer);
+      }
+      write(answer, request, response, callback);
       return true;
     }
     if (onlyApiStubs.getAsBoolean()) {
@@ -144,18 +146,6 @@ final class ChatFrontHandler extends Handler.Wrapper {
         request.getHttpURI().getPathQuery(),
         name -> request.getHeaders().get(name),
         body);
-  }
-
-  private void refuse(
-      Request request, byte[] body, Response response, Callback callback, ApiError error) {
-    if (journal != null) {
-      journal.record(
-          request,
-          body,
-          new Answer.Refused(
-              Answer.Route.of(request.getMethod(), request.getHttpURI().getPath()), error));
-    }
-    writeError(response, callback, error);
   }
 
   /** Writes {@code answer}: at once, when it is due, or event by event. */

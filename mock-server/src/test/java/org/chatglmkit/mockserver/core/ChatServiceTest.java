@@ -67,6 +67,9 @@ class ChatServiceTest {
   @Test
   void refusesWhatAClientGotWrongWithoutThrowing() {
     assertThat(refused(service.decide(chat("x".repeat(1_001)))).status()).isEqualTo(413);
+    Answer oversized = service.oversized("POST", "/v1/chat/completions");
+    assertThat(oversized.route()).isEqualTo(Answer.Route.CHAT);
+    assertThat(refused(oversized).message()).contains("1000 bytes");
     assertThat(refused(service.decide(call("POST", "/v1/chat/completions", HI))).status())
         .isEqualTo(401);
     assertThat(
