@@ -8,9 +8,9 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Knows whether WireMock holds only the API's own stubs. While it does (and the request journal is
- * off), WireMock would only hand chat requests back to the API, so the front handler answers them
- * itself; a stub of yours, added from a directory or the admin API, switches that off at once.
+ * Knows whether WireMock holds only the API's own stubs. While it does, WireMock would only hand
+ * every call back to the API, so the front handler answers them itself (and journals them); a stub
+ * of yours, added from a directory or the admin API, switches that off at once.
  */
 final class StubWatch implements StubLifecycleListener {
   private final Set<UUID> apiStubs = ConcurrentHashMap.newKeySet();
