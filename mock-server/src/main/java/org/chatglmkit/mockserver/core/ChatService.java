@@ -113,9 +113,43 @@ public final class ChatService {
     return new Answer.Refused(Answer.Route.of(method, path), ApiError.tooLarge(bodyLimit));
   }
 
+  /**
+   * The whole answer to a chat call that asks to stream, or empty for any other call (another
+   * route, a refusal, an unstreamed request): for an adapter that must stream itself what it can,
+   * and leave the rest to someone else (WireMock, while a stub of yours exists). The body is parsed
+   * once either way for a stream.
+   */
+  public Optional<Answer> decideStream(Incoming incoming) {
+    if (Answer.Route.of(incoming.method(), incoming.path()) != Answer.Route.CHAT
+        || incoming.body().length > bodyLimit) {
+      return Optional.empty();
+    }
+    ChatRequest request;
+    try {
+      authorize(incoming.header());
+      request = parser.parse(incoming.body(), incoming.header().apply("Content-Type"));
+    } catch (ApiException e) {
+      return Optional.empty();
+    }
+    if (!request.stream()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(chat(incoming, request, Overrides.NONE));
+    } catch (ApiException e) {
+      return Optional.of(new Answer.Refused(Answer.Route.CHAT, e.error()));
+    }
+  }
+
   private Answer chat(Incoming incoming, Overrides overrides) {
     authorize(incoming.header());
-    ChatRequest request = parser.parse(incoming.body(), incoming.header().apply("Content-Type"));
+    return chat(
+        incoming,
+        parser.parse(incoming.body(), incoming.header().apply("Content-Type")),
+        overrides);
+  }
+
+  private Answer chat(Incoming incoming, ChatRequest request, Overrides overrides) {
     FaultKind fault =
         overrides.fault() != null
             ? overrides.fault()

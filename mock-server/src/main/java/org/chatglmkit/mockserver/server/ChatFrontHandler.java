@@ -1,11 +1,11 @@
 package org.chatglmkit.mockserver.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -14,7 +14,6 @@ import org.chatglmkit.mockserver.core.ApiError;
 import org.chatglmkit.mockserver.core.ApiException;
 import org.chatglmkit.mockserver.core.ChatBackend.Generation;
 import org.chatglmkit.mockserver.core.ChatService;
-import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.Responses;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -129,12 +128,16 @@ final class ChatFrontHandler extends Handler.Wrapper {
       write(answer, request, response, callback);
       return true;
     }
-    if (Answer.Route.of(request.getMethod(), path) == Answer.Route.CHAT && asksToStream(body)) {
-      Answer answer = service.decide(incoming(request, body));
+    // A stub of yours exists: WireMock decides, but for chat calls that ask to stream.
+    Optional<Answer> stream =
+        contains(body, STREAM_KEY)
+            ? service.decideStream(incoming(request, body))
+            : Optional.empty();
+    if (stream.isPresent()) {
       if (journal != null) {
-        journal.record(request, body, answer);
+        journal.record(request, body, stream.get());
       }
-      write(answer, request, response, callback);
+      write(stream.get(), request, response, callback);
       return true;
     }
     return super.handle(new ReplayedRequest(request, body), response, callback);
@@ -223,22 +226,7 @@ final class ChatFrontHandler extends Handler.Wrapper {
     }
   }
 
-  /**
-   * Whether a body is a JSON object with {@code "stream": true}: read only while a stub of yours
-   * exists, to keep paced streams here.
-   */
-  private static boolean asksToStream(byte[] body) {
-    if (!contains(body, STREAM_KEY)) {
-      return false;
-    }
-    try {
-      JsonNode stream = Json.MAPPER.readTree(body).path("stream");
-      return stream.isBoolean() && stream.booleanValue();
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
+  /** Whether {@code needle} occurs in {@code haystack}: a cheap test before any parsing. */
   private static boolean contains(byte[] haystack, byte[] needle) {
     outer:
     for (int i = 0; i <= haystack.length - needle.length; i++) {

@@ -120,6 +120,22 @@ class ChatServiceTest {
     assertThat(refused(overridden).status()).isEqualTo(529);
   }
 
+  @Test
+  void decidesStreamsAloneForAnAdapterThatLeavesTheRestToWireMock() {
+    assertThat(service.decideStream(chat(HI_STREAM))).get().isInstanceOf(Answer.Streamed.class);
+    assertThat(service.decideStream(chat(HI_STREAM, FaultKind.HEADER, "429")))
+        .get()
+        .satisfies(answer -> assertThat(refused(answer).status()).isEqualTo(429));
+    assertThat(service.decideStream(chat(HI))).as("unstreamed").isEmpty();
+    assertThat(service.decideStream(call("POST", "/v1/chat/completions", HI_STREAM)))
+        .as("no key")
+        .isEmpty();
+    assertThat(service.decideStream(chat("{\"stream\": true}"))).as("invalid").isEmpty();
+    assertThat(service.decideStream(call("POST", "/v2/x", HI_STREAM, "API-KEY", KEY)))
+        .as("another path")
+        .isEmpty();
+  }
+
   record Event(long dueMillis, String frame, boolean last) {}
 
   static List<Event> play(Answer answer) {

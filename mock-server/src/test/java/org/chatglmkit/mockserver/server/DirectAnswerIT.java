@@ -181,6 +181,13 @@ class DirectAnswerIT {
                     .willReturn(aResponse().withStatus(200).withBody("mine")));
     try {
       assertThat(http.post(BODY).body()).isEqualTo("mine");
+      // a stream is still served in front of WireMock (which would add Matched-Stub-Id)
+      HttpResponse<String> stream =
+          http.send(
+              http.chat(Http.body("stream me", "\"stream\": true")).header("API-KEY", Http.KEY));
+      assertThat(stream.headers().firstValue("Content-Type")).hasValue("text/event-stream");
+      assertThat(stream.headers().firstValue("Matched-Stub-Id")).isEmpty();
+      assertThat(stream.body()).endsWith("data: [DONE]\n\n");
     } finally {
       direct.wireMock().removeStub(mine);
     }
