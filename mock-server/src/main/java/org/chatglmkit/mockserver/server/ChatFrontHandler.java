@@ -78,15 +78,20 @@ final class ChatFrontHandler extends Handler.Wrapper {
     try {
       return route(request, response, callback);
     } catch (RuntimeException e) {
-      // A fault of the server's own, never a client's: a JSON 500 rather than Jetty's HTML page.
-      LOG.warn("internal error answering {} {}", request.getMethod(), request.getHttpURI(), e);
-      if (!response.isCommitted()) {
-        writeError(
-            response, callback, ApiError.internal("internal error: " + e.getClass().getName()));
-      } else {
-        callback.failed(e);
-      }
+      internalError(request, response, callback, e);
       return true;
+    }
+  }
+
+  /** A fault of the server's own, never a client's: a JSON 500 rather than Jetty's HTML page. */
+  private static void internalError(
+      Request request, Response response, Callback callback, RuntimeException e) {
+    LOG.warn("internal error answering {} {}", request.getMethod(), request.getHttpURI(), e);
+    if (!response.isCommitted()) {
+      writeError(
+          response, callback, ApiError.internal("internal error: " + e.getClass().getName()));
+    } else {
+      callback.failed(e);
     }
   }
 
@@ -100,6 +105,19 @@ final class ChatFrontHandler extends Handler.Wrapper {
       return true;
     }
     long limit = service.bodyLimit();
+    if (onlyApiStubs.getAsBoolean()) {
+      // The usual case: the core decides every call, and the body is read without a thread.
+      new BodyReader(
+              request,
+              limit,
+              body -> answer(request, response, callback, path, body),
+              failure -> unreadable(response, callback, failure))
+          .start();
+      return true;
+    }
+    // A stub of yours exists: WireMock decides, but for chat calls that ask to stream. WireMock's
+    // handlers want the body in hand, so it is read here on this thread (bounded by the idle
+    // timeout).
     byte[] body;
     try {
       body =
@@ -107,28 +125,14 @@ final class ChatFrontHandler extends Handler.Wrapper {
               ? null
               : hasBody(request) ? readBody(request, limit) : new byte[0];
     } catch (IOException e) {
-      writeError(response, callback, ApiError.invalidRequest("unreadable body", null));
+      unreadable(response, callback, e);
       return true;
     }
     if (body == null || body.length > limit) {
       drain(request);
-      Answer answer = service.oversized(request.getMethod(), path);
-      if (journal != null) {
-        journal.record(request, new byte[0], answer);
-      }
-      write(answer, request, response, callback);
+      answer(request, response, callback, path, null);
       return true;
     }
-    if (onlyApiStubs.getAsBoolean()) {
-      ChatService.Incoming incoming = incoming(request, body);
-      Answer answer = service.decide(incoming);
-      if (journal != null) {
-        journal.record(request, body, answer);
-      }
-      write(answer, request, response, callback);
-      return true;
-    }
-    // A stub of yours exists: WireMock decides, but for chat calls that ask to stream.
     Optional<Answer> stream =
         contains(body, STREAM_KEY)
             ? service.decideStream(incoming(request, body))
@@ -141,6 +145,34 @@ final class ChatFrontHandler extends Handler.Wrapper {
       return true;
     }
     return super.handle(new ReplayedRequest(request, body), response, callback);
+  }
+
+  /**
+   * Decides, journals and writes the answer to a call whose body is read ({@code null}: too large).
+   */
+  private void answer(
+      Request request, Response response, Callback callback, String path, byte[] body) {
+    try {
+      Answer answer =
+          body == null
+              ? service.oversized(request.getMethod(), path)
+              : service.decide(incoming(request, body));
+      if (journal != null) {
+        journal.record(request, body == null ? new byte[0] : body, answer);
+      }
+      write(answer, request, response, callback);
+    } catch (RuntimeException e) {
+      internalError(request, response, callback, e);
+    }
+  }
+
+  /** The body could not be read (the client went away or timed out): a 400 if it can be sent. */
+  private static void unreadable(Response response, Callback callback, Throwable failure) {
+    if (response.isCommitted()) {
+      callback.failed(failure);
+    } else {
+      writeError(response, callback, ApiError.invalidRequest("unreadable body", null));
+    }
   }
 
   private static ChatService.Incoming incoming(Request request, byte[] body) {
