@@ -11,6 +11,7 @@ import java.util.function.UnaryOperator;
 import org.eclipse.jetty.io.NetworkTrafficListener;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
 /** WireMock's own Jetty 12 server, with one handler placed in front of WireMock's handlers. */
@@ -40,6 +41,13 @@ final class ReferenceHttpServerFactory implements HttpServerFactory {
       protected Handler createHandler(
           Options options, AdminRequestHandler admin, StubRequestHandler stubs) {
         return wrap.apply(super.createHandler(options, admin, stubs));
+      }
+
+      /** Jetty's own refusals (headers too large, broken framing) in the API's JSON shape. */
+      @Override
+      protected void applyAdditionalServerConfiguration(Server server, Options options) {
+        super.applyAdditionalServerConfiguration(server, options);
+        server.setErrorHandler(new JsonErrorHandler());
       }
 
       /**

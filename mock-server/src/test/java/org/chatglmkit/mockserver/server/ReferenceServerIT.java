@@ -237,6 +237,38 @@ class ReferenceServerIT {
         "not_found_error");
   }
 
+  /** Sends raw bytes and reads the whole answer (the server closes the connection after it). */
+  static String raw(String request) throws IOException {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      socket.getOutputStream().flush();
+      return new String(
+          socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"header, 431", "framing, 400", "uri, 400"})
+  void answersWhatJettyRefusesBeforeAnyHandlerInJsonToo(String broken, int status)
+      throws Exception {
+    String request =
+        switch (broken) {
+          case "header" ->
+              "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + "x".repeat(40_000) + "\r\n\r\n";
+          case "framing" ->
+              "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  + "Content-Length: 5\r\n\r\nhello";
+          default -> "GET /v1/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        };
+    String answer = raw(request);
+    assertThat(answer).startsWith("HTTP/1.1 " + status);
+    assertThat(answer).containsIgnoringCase("Content-Type: application/json").doesNotContain("<");
+    JsonNode error = Json.MAPPER.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4));
+    assertThat(error.at("/error/code").asInt()).isEqualTo(status);
+    assertThat(error.at("/error/type").asText()).isEqualTo("invalid_request_error");
+  }
+
   @Test
   void answersAWrongMethodWithJson405() throws Exception {
     HttpResponse<String> response = http.get("/v1/chat/completions");
