@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -13,7 +14,9 @@ import java.util.function.UnaryOperator;
  * @param request rewrites a request before it is forwarded
  * @param shortCircuit answers a request itself (no forwarding), or returns {@code null}
  * @param answer rewrites a plain answer
- * @param event turns one upstream event's data into the data of the events to send (none: drop)
+ * @param event gives each stream the function that turns one upstream event's data into the data of
+ *     the events to send (none: drop); one function for every stream unless {@link
+ *     #withEventPerStream} gives each its own
  * @param bufferStream hold every event until the upstream stream ends
  * @param lineEnd the line end of every event line sent
  * @param pings send a {@code : ping} comment before every event
@@ -24,7 +27,7 @@ record Distortion(
     UnaryOperator<Request> request,
     Function<Request, Answer> shortCircuit,
     BiFunction<Request, Answer, Answer> answer,
-    Function<String, List<String>> event,
+    Supplier<Function<String, List<String>>> event,
     boolean bufferStream,
     String lineEnd,
     boolean pings,
@@ -33,7 +36,15 @@ record Distortion(
 
   static Distortion none() {
     return new Distortion(
-        r -> r, r -> null, (r, a) -> a, List::of, false, "\n", false, "text/event-stream", false);
+        r -> r,
+        r -> null,
+        (r, a) -> a,
+        () -> List::of,
+        false,
+        "\n",
+        false,
+        "text/event-stream",
+        false);
   }
 
   Distortion withStreamType(String type) {
@@ -62,6 +73,11 @@ record Distortion(
   }
 
   Distortion withEvent(Function<String, List<String>> change) {
+    return withEventPerStream(() -> change);
+  }
+
+  /** A fresh event function for every stream, for a distortion that follows one stream. */
+  Distortion withEventPerStream(Supplier<Function<String, List<String>>> change) {
     return new Distortion(
         request, shortCircuit, answer, change, bufferStream, lineEnd, pings, streamType, endless);
   }

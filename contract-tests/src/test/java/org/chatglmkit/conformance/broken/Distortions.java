@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.chatglmkit.conformance.broken.Distortion.Answer;
@@ -241,29 +242,30 @@ final class Distortions {
    * the contract says) or goes on as if nothing happened. Later streams are untouched.
    */
   static Distortion errorEventInFirstStream(boolean continueAfterIt) {
-    int passThrough = 3;
-    int dropping = 2;
-    AtomicInteger state = new AtomicInteger();
+    // The first stream to send an event is the one that breaks; streams running beside it (the
+    // gate runs checks concurrently) pass untouched.
+    AtomicBoolean taken = new AtomicBoolean();
     String error =
         new String(error(500, "api_error", "generation failed").body(), StandardCharsets.UTF_8);
     return Distortion.none()
-        .withEvent(
-            data -> {
-              int now = state.get();
-              if (now == passThrough) {
-                return List.of(data);
-              }
-              if (now == dropping) {
-                if (data.equals("[DONE]")) {
-                  state.set(passThrough);
+        .withEventPerStream(
+            () -> {
+              int[] seen = {0};
+              boolean[] mine = {false};
+              boolean[] broken = {false};
+              return data -> {
+                if (broken[0]) {
+                  return continueAfterIt ? List.of(data) : List.of();
                 }
-                return List.of();
-              }
-              if (data.equals("[DONE]") || state.incrementAndGet() < 2) {
-                return List.of(data);
-              }
-              state.set(continueAfterIt ? passThrough : dropping);
-              return List.of(data, error);
+                if (seen[0]++ == 0) {
+                  mine[0] = taken.compareAndSet(false, true);
+                }
+                if (!mine[0] || data.equals("[DONE]") || seen[0] < 2) {
+                  return List.of(data);
+                }
+                broken[0] = true;
+                return List.of(data, error);
+              };
             });
   }
 

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
 import org.chatglmkit.conformance.broken.Distortion.Answer;
 import org.chatglmkit.conformance.broken.Distortion.Request;
 
@@ -128,6 +129,7 @@ final class MutatingProxy implements AutoCloseable {
     exchange.sendResponseHeaders(response.statusCode(), 0);
     OutputStream out = exchange.getResponseBody();
     BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+    Function<String, List<String>> event = distortion.event().get();
     List<String> held = new ArrayList<>();
     String lastContent = "{}";
     StringBuilder data = new StringBuilder();
@@ -146,7 +148,7 @@ final class MutatingProxy implements AutoCloseable {
       if (data.indexOf("\"content\"") >= 0) {
         lastContent = data.toString();
       }
-      for (String payload : distortion.event().apply(data.toString())) {
+      for (String payload : event.apply(data.toString())) {
         String frame =
             (distortion.pings() ? ": ping" + distortion.lineEnd() + distortion.lineEnd() : "")
                 + "data: "
