@@ -55,6 +55,12 @@ class MetricsTest {
     together[10] = 8;
     together[30] = 12;
     assertThat(Metrics.buffered(0, events(500, together))).isTrue();
+    // and by a cold client: 0.1 to 0.9 ms per event, one in twenty 3 ms
+    double[] cold = new double[49];
+    for (int i = 0; i < cold.length; i++) {
+      cold[i] = i % 20 == 19 ? 3 : 0.1 + (i % 5) * 0.2;
+    }
+    assertThat(Metrics.buffered(0, events(500, cold))).as("cold client").isTrue();
   }
 
   @Test
@@ -70,6 +76,10 @@ class MetricsTest {
     assertThat(Metrics.buffered(0, events(200, bunched))).as("five per flush").isFalse();
     // a short answer after a long prefill, paced at 5 ms
     assertThat(Metrics.buffered(0, events(2000, 5, 5, 5))).as("short answer").isFalse();
+    // a fast model: 500 tokens/s after a long wait in a queue
+    double[] fast = new double[49];
+    java.util.Arrays.fill(fast, 2);
+    assertThat(Metrics.buffered(0, events(3000, fast))).as("2 ms apart").isFalse();
     assertThat(Metrics.buffered(0, events(100, 0.01))).as("two events tell nothing").isFalse();
   }
 
