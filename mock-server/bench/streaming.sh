@@ -4,28 +4,30 @@
 # the configured values; writes JSON.
 # Both JVMs use ZGC by default (SERVER_JAVA_OPTS / CLIENT_JAVA_OPTS override): with a stop-the-world
 # collector, a young pause of 7-20 ms in the measured second delays every token due during it, and
-# those tokens are the p99 (parallel collector: TTFT p99 +10 to +31 ms; G1: +29 ms).
+# those tokens are the p99 (parallel collector: TTFT p99 +10 to +31 ms; G1: +29 ms). They also touch
+# their heap at start (AlwaysPreTouch): otherwise the server takes a page fault on fresh heap memory
+# as it builds a stream's frames (a fifth of its request threads' time at 2,000 streams, by perf).
 # The client is raw sockets on one selector thread (CLIENT=jdk: the JDK's HTTP client instead).
 # CLIENT_NICE=10 runs the client at a lower priority, so that the server gets the CPU it asks for
 # first: its own lateness then shows what it would do with the client on another machine.
-# Usage: [CLIENT=nio|jdk] [CLIENT_NICE=n] streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000] [warmups=4]
+# Usage: [CLIENT=nio|jdk] [CLIENT_NICE=n] streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000] [warmups=8]
 source "$(dirname "$0")/common.sh"
 STREAMS=${1:-500}
 TTFT=${2:-200}
 ITL=${3:-20}
 TOKENS=${4:-50}
 RAMP=${5:-1000}
-WARMUPS=${6:-4}
+WARMUPS=${6:-8}
 
 PORT=$(free_port)
-java -Xmx1g ${SERVER_JAVA_OPTS:--XX:+UseZGC} -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms "$TTFT" --itl-ms "$ITL" \
+java -Xmx1g ${SERVER_JAVA_OPTS:--XX:+UseZGC -XX:+AlwaysPreTouch} -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms "$TTFT" --itl-ms "$ITL" \
   --reply-tokens "$TOKENS" >"$OUT/streaming-server.log" 2>&1 &
 SERVER_PID=$!
 PIDS+=($SERVER_PID)
 wait_for "http://127.0.0.1:$PORT/v1/models"
 
 echo "measuring: $STREAMS streams, ttft=${TTFT}ms itl=${ITL}ms, $TOKENS tokens each (after $WARMUPS warm-up rounds in the same client JVM)"
-RESULT=$(nice -n "${CLIENT_NICE:-0}" java -Xmx1g ${CLIENT_JAVA_OPTS:--XX:+UseZGC} -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
+RESULT=$(nice -n "${CLIENT_NICE:-0}" java -Xmx1g ${CLIENT_JAVA_OPTS:--XX:+UseZGC -XX:+AlwaysPreTouch} -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
   "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" "$RAMP" "$WARMUPS" "${CLIENT:-nio}" "$SERVER_PID")
 # The server prints, as it stops, how late it wrote its events against their due time (over its
 # life, and over its last busy spell: the measured round).
@@ -51,7 +53,8 @@ for name in ("client_start_lag", "connect", "headers"):
     x = r[name + "_ms"]
     print(f"{name:<17}p50 {x['p50']:.2f}  p90 {x['p90']:.2f}  p99 {x['p99']:.2f}  max {x['max']:.2f} ms")
 print(f"CPU over the measured round (cores of 2): client {r['client_cpu_cores']:.2f} ({r['client_kernel_cores']:.2f} in the kernel), "
-      f"server {r['server_cpu_cores']:.2f} ({r['server_kernel_cores']:.2f} in the kernel)")
+      f"server {r['server_cpu_cores']:.2f} ({r['server_kernel_cores']:.2f} in the kernel; by thread: "
+      + ", ".join(f"{k} {v:.2f}" for k, v in r['server_thread_cores'].items()) + ")")
 print(f"server: {r['server_pacing']}")
 print(f"p99 above configured: ttft +{r['ttft_p99_over_configured_ms']} ms, itl +{r['itl_p99_over_configured_ms']} ms (target: within 10 ms)")
 print(f"written: {out}")

@@ -51,8 +51,13 @@ public final class StreamingBenchmark {
 
     boolean done;
 
-    /** Raw response bytes not yet split into events (the socket client). */
-    private final StringBuilder pending = new StringBuilder();
+    /**
+     * Raw response bytes not yet split into events (the socket client), kept as bytes: the client's
+     * own work per event is part of what the figures measure, so it allocates nothing per event.
+     */
+    private byte[] pending = new byte[4096];
+
+    private int pendingLength;
 
     private boolean headersRead;
 
@@ -61,25 +66,35 @@ public final class StreamingBenchmark {
      * timed now. Chunked-encoding size lines fall between events and are ignored.
      */
     void bytes(byte[] data, int length, long now) {
-      pending.append(new String(data, 0, length, StandardCharsets.ISO_8859_1));
+      if (pendingLength + length > pending.length) {
+        pending = Arrays.copyOf(pending, Math.max(2 * pending.length, pendingLength + length));
+      }
+      System.arraycopy(data, 0, pending, pendingLength, length);
+      pendingLength += length;
+      int from = 0;
       if (!headersRead) {
-        int end = pending.indexOf("\r\n\r\n");
+        int end = indexOf(pending, 0, pendingLength, HEADERS_END);
         if (end < 0) {
           return;
         }
         headersRead = true;
         headersNanos = now;
-        pending.delete(0, end + 4);
+        from = end + HEADERS_END.length;
       }
       int end;
-      while ((end = pending.indexOf("\n\n")) >= 0) {
-        String event = pending.substring(0, end);
-        pending.delete(0, end + 2);
-        int at = event.indexOf("data:");
-        if (at >= 0) {
-          onNext(event.substring(at), now);
+      while ((end = indexOf(pending, from, pendingLength, EVENT_END)) >= 0) {
+        int line = indexOf(pending, from, end, DATA);
+        if (line >= 0) {
+          if (indexOf(pending, line, end, DONE) >= 0) {
+            done = true;
+          } else if (indexOf(pending, line, end, CONTENT) >= 0) {
+            events.add(now);
+          }
         }
+        from = end + EVENT_END.length;
       }
+      System.arraycopy(pending, from, pending, 0, pendingLength - from);
+      pendingLength -= from;
     }
 
     @Override
@@ -109,6 +124,30 @@ public final class StreamingBenchmark {
     public void onComplete() {}
   }
 
+  private static final byte[] HEADERS_END = ascii("\r\n\r\n");
+  private static final byte[] EVENT_END = ascii("\n\n");
+  private static final byte[] DATA = ascii("data:");
+  private static final byte[] DONE = ascii("[DONE]");
+  private static final byte[] CONTENT = ascii("\"content\"");
+
+  private static byte[] ascii(String text) {
+    return text.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** Where {@code needle} first occurs in {@code bytes[from, to)}, or -1. */
+  private static int indexOf(byte[] bytes, int from, int to, byte[] needle) {
+    outer:
+    for (int i = from; i <= to - needle.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (bytes[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
   public static void main(String[] args) throws Exception {
     String url = args[0];
     String key = args[1];
@@ -128,6 +167,7 @@ public final class StreamingBenchmark {
       double clientCpu = clientCpuSeconds();
       double serverCpu = cpuSeconds(serverPid);
       double serverSystem = systemSeconds(serverPid);
+      java.util.Map<String, Double> serverThreads = threadGroupSeconds(serverPid);
       double clientSystem = systemSeconds(ProcessHandle.current().pid());
       List<Timings> timings =
           jdk
@@ -143,7 +183,8 @@ public final class StreamingBenchmark {
                 (clientCpuSeconds() - clientCpu) / wall,
                 (systemSeconds(ProcessHandle.current().pid()) - clientSystem) / wall,
                 (cpuSeconds(serverPid) - serverCpu) / wall,
-                (systemSeconds(serverPid) - serverSystem) / wall));
+                (systemSeconds(serverPid) - serverSystem) / wall,
+                threadGroupCores(serverThreads, threadGroupSeconds(serverPid), wall)));
       }
     }
   }
@@ -194,8 +235,11 @@ public final class StreamingBenchmark {
             timings.size() < streams
                 ? start + dueOffset(timings.size(), streams, rampMillis) - System.nanoTime()
                 : TimeUnit.MILLISECONDS.toNanos(100);
-        if (untilNext >= 1_000_000) {
-          selector.select(untilNext / 1_000_000);
+        // The selector waits in whole milliseconds: a stream due in less than one starts up to a
+        // millisecond late (its start lag; its TTFT counts from when it did start), where a
+        // selectNow() loop would spin a core away from the server until then.
+        if (untilNext > 0) {
+          selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(untilNext)));
         } else {
           selector.selectNow();
         }
@@ -301,6 +345,65 @@ public final class StreamingBenchmark {
     }
   }
 
+  /**
+   * A process's CPU time so far (seconds, from /proc) by what its threads do, as the JVM and Jetty
+   * name them: the pacer that writes stream events, Jetty's pool (accepting, reading requests,
+   * starting streams), the JIT compilers, the garbage collector, and the rest. Empty when unknown.
+   */
+  private static java.util.Map<String, Double> threadGroupSeconds(long pid) {
+    java.util.Map<String, Double> groups = new java.util.TreeMap<>();
+    if (pid < 0) {
+      return groups;
+    }
+    try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + pid + "/task"))) {
+      for (java.nio.file.Path task : (Iterable<java.nio.file.Path>) tasks::iterator) {
+        try {
+          String stat = java.nio.file.Files.readString(task.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          double seconds = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+          groups.merge(threadGroup(name), seconds, Double::sum);
+        } catch (IOException | RuntimeException gone) {
+          // the thread ended while being read
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      groups.clear();
+    }
+    return groups;
+  }
+
+  private static String threadGroup(String name) {
+    if (name.startsWith("sse-pacer")) {
+      return "pacer";
+    }
+    if (name.startsWith("qtp")) {
+      return "jetty";
+    }
+    if (name.startsWith("C1 ") || name.startsWith("C2 ")) {
+      return "jit";
+    }
+    if (name.startsWith("Z") || name.startsWith("GC") || name.startsWith("G1")) {
+      return "gc";
+    }
+    return "other";
+  }
+
+  /** Cores each thread group used between two readings, as a JSON object. */
+  private static String threadGroupCores(
+      java.util.Map<String, Double> before, java.util.Map<String, Double> after, double wall) {
+    StringBuilder json = new StringBuilder("{");
+    for (var group : after.entrySet()) {
+      // A thread that ended between the readings takes its time with it: a group may show less
+      // than it used, never more.
+      double cores =
+          Math.max(0, group.getValue() - before.getOrDefault(group.getKey(), 0.0)) / wall;
+      json.append(json.length() > 1 ? ", " : "")
+          .append(String.format(Locale.ROOT, "\"%s\": %.2f", group.getKey(), cores));
+    }
+    return json.append('}').toString();
+  }
+
   /** Percentiles of {@code values} (ms) as a JSON object. */
   private static String percentiles(double[] values) {
     double[] sorted = Arrays.stream(values).filter(v -> !Double.isNaN(v)).sorted().toArray();
@@ -321,7 +424,8 @@ public final class StreamingBenchmark {
       double clientCores,
       double clientSystemCores,
       double serverCores,
-      double serverSystemCores) {
+      double serverSystemCores,
+      String serverThreadCores) {
     int streams = timings.size();
     double[] startLag = new double[streams];
     double[] connect = new double[streams];
@@ -360,7 +464,8 @@ public final class StreamingBenchmark {
             + " \"itl_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},"
             + " \"client_start_lag_ms\": %s, \"connect_ms\": %s, \"headers_ms\": %s,"
             + " \"client_cpu_cores\": %.2f, \"client_kernel_cores\": %.2f,"
-            + " \"server_cpu_cores\": %.2f, \"server_kernel_cores\": %.2f}",
+            + " \"server_cpu_cores\": %.2f, \"server_kernel_cores\": %.2f,"
+            + " \"server_thread_cores\": %s}",
         client,
         streams,
         complete,
@@ -380,7 +485,8 @@ public final class StreamingBenchmark {
         clientCores,
         clientSystemCores,
         serverCores,
-        serverSystemCores);
+        serverSystemCores,
+        serverThreadCores);
   }
 
   private static double pct(double[] sorted, double percentile) {
