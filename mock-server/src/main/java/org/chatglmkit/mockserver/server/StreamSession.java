@@ -18,11 +18,13 @@ import org.eclipse.jetty.util.IteratingCallback;
  * chained by {@link IteratingCallback}). A failed write (the client left) cancels the generation.
  */
 final class StreamSession extends IteratingCallback implements EventSchedule.Events {
-  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+  private static final byte[] EMPTY = new byte[0];
 
-  private record Frame(ByteBuffer bytes, boolean last) {}
-
-  private record Timed(long dueNanos, Frame frame) {}
+  /**
+   * A frame with the moment it is due. Thousands of streams hold every frame of their answer from
+   * the start, so a frame is one small object around its bytes.
+   */
+  private record Frame(long dueNanos, byte[] bytes, boolean last) {}
 
   private final Response response;
   private final Callback done;
@@ -30,7 +32,7 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
   private final PacingStats stats;
   private final AtomicInteger activeStreams;
   private final Queue<Frame> ready = new ConcurrentLinkedQueue<>();
-  private final Queue<Timed> waiting = new ArrayDeque<>();
+  private final Queue<Frame> waiting = new ArrayDeque<>();
 
   private volatile boolean ended;
   private volatile Generation generation;
@@ -56,7 +58,7 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
   void open(Generation generation) {
     this.generation = generation;
     activeStreams.incrementAndGet();
-    offer(new Frame(EMPTY, false));
+    offer(new Frame(0, EMPTY, false));
   }
 
   /**
@@ -67,11 +69,10 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
    */
   @Override
   public void at(long dueNanos, String frame, boolean last) {
-    ByteBuffer bytes =
-        frame.isEmpty() ? EMPTY : ByteBuffer.wrap(frame.getBytes(StandardCharsets.UTF_8));
+    byte[] bytes = frame.isEmpty() ? EMPTY : frame.getBytes(StandardCharsets.UTF_8);
     boolean arm;
     synchronized (waiting) {
-      waiting.add(new Timed(dueNanos, new Frame(bytes, last)));
+      waiting.add(new Frame(dueNanos, bytes, last));
       arm = !armed;
       armed = true;
     }
@@ -89,7 +90,7 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
     long now = System.nanoTime();
     long next;
     while (true) {
-      Timed head;
+      Frame head;
       synchronized (waiting) {
         head = waiting.peek();
         if (head == null) {
@@ -104,7 +105,7 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
       }
       if (!ended) {
         stats.record(now - head.dueNanos());
-        offer(head.frame());
+        offer(head);
       }
     }
     armFor(next);
@@ -128,7 +129,7 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
     if (frame.last()) {
       ended = true;
     }
-    response.write(frame.last(), frame.bytes().duplicate(), this);
+    response.write(frame.last(), ByteBuffer.wrap(frame.bytes()), this);
     return Action.SCHEDULED;
   }
 
