@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * would choose.
  */
 class CompactWeightsTest {
-  private static final int STEPS = 64;
+  private static final int STEPS = 128;
 
   /**
    * A lead of the first choice over the second that no step's int8 error came near (the largest was
@@ -40,6 +40,18 @@ class CompactWeightsTest {
     {8, 80, 800},
     {1999, 1024, 512, 256, 128, 64, 32, 16, 8, 4, 2}
   };
+
+  /** As many again, drawn from a fixed seed: 1 to 24 ids each. */
+  private static final int[][] DRAWN_PROMPTS = drawnPrompts(PROMPTS.length, 2048, 24);
+
+  private static int[][] drawnPrompts(int count, int vocabulary, int longest) {
+    SplittableRandom random = new SplittableRandom(2024);
+    int[][] prompts = new int[count][];
+    for (int i = 0; i < count; i++) {
+      prompts[i] = random.ints(1 + random.nextInt(longest), 0, vocabulary).toArray();
+    }
+    return prompts;
+  }
 
   @TempDir static Path dir;
   static NDManager manager;
@@ -104,7 +116,7 @@ class CompactWeightsTest {
       double squaredError = 0;
       double squaredLogits = 0;
       long values = 0;
-      for (int[] prompt : PROMPTS) {
+      for (int[] prompt : allPrompts()) {
         try (KvCache a = reference.newCache();
             KvCache b = tested.newCache()) {
           float[] expected = reference.forward(prompt, a);
@@ -141,6 +153,12 @@ class CompactWeightsTest {
     }
   }
 
+  private static List<int[]> allPrompts() {
+    List<int[]> all = new ArrayList<>(List.of(PROMPTS));
+    all.addAll(List.of(DRAWN_PROMPTS));
+    return all;
+  }
+
   /** How far the logit of {@code best} leads the next largest. */
   private static double lead(float[] logits, int best) {
     double second = Double.NEGATIVE_INFINITY;
@@ -169,9 +187,11 @@ class CompactWeightsTest {
     report.add("int8: " + int8);
     report.add("fp16: " + fp16);
     report.forEach(System.out::println);
-    assertThat(int8.steps()).isEqualTo(PROMPTS.length * STEPS).isGreaterThanOrEqualTo(256);
-    // Measured here: 94.9% of all 512 steps; every step with a clear lead agreed.
-    assertThat(int8.agreement()).as("int8: %s", int8).isGreaterThanOrEqualTo(0.93);
+    assertThat(int8.steps()).isEqualTo(allPrompts().size() * STEPS).isGreaterThanOrEqualTo(256);
+    // Measured here: 95.4% of 2,048 steps (16 prompts, 128 steps each; a 95% interval of about
+    // ±0.9 points); the first 8 prompts at 64 steps alone gave 94.9%. Every step with a clear lead
+    // agreed. The bound leaves room for near-ties that another CPU's rounding may flip.
+    assertThat(int8.agreement()).as("int8: %s", int8).isGreaterThanOrEqualTo(0.94);
     assertThat(int8.clearSteps()).as("int8: %s", int8).isGreaterThan(int8.steps() / 5);
     assertThat(int8.clearAgreement()).as("int8: %s", int8).isGreaterThanOrEqualTo(0.99);
     assertThat(int8.maxError()).as("int8: %s", int8).isLessThan(CLEAR_MARGIN / 2);
