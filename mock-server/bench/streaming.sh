@@ -55,6 +55,9 @@ for name in ("client_start_lag", "connect", "headers"):
 print(f"CPU over the measured round (cores of 2): client {r['client_cpu_cores']:.2f} ({r['client_kernel_cores']:.2f} in the kernel), "
       f"server {r['server_cpu_cores']:.2f} ({r['server_kernel_cores']:.2f} in the kernel; by thread: "
       + ", ".join(f"{k} {v:.2f}" for k, v in r['server_thread_cores'].items()) + ")")
+waits = lambda d: ", ".join(f"{k} {v:.0f}" for k, v in d.items() if v >= 1) or "none"
+print(f"runnable but waiting for a core over the measured round (ms, summed over threads): "
+      f"client {waits(r['client_waited_for_a_core_ms'])}; server {waits(r['server_waited_for_a_core_ms'])}")
 print(f"server: {r['server_pacing']}")
 print(f"p99 above configured: ttft +{r['ttft_p99_over_configured_ms']} ms, itl +{r['itl_p99_over_configured_ms']} ms (target: within 10 ms)")
 print(f"written: {out}")

@@ -167,7 +167,9 @@ public final class StreamingBenchmark {
       double clientCpu = clientCpuSeconds();
       double serverCpu = cpuSeconds(serverPid);
       double serverSystem = systemSeconds(serverPid);
-      java.util.Map<String, Double> serverThreads = threadGroupSeconds(serverPid);
+      java.util.Map<String, Double> serverThreads = threadGroupSeconds(serverPid, false);
+      java.util.Map<String, Double> serverWaits = threadGroupSeconds(serverPid, true);
+      java.util.Map<String, Double> clientWaits = threadGroupSeconds(clientPid(), true);
       double clientSystem = systemSeconds(ProcessHandle.current().pid());
       List<Timings> timings =
           jdk
@@ -184,7 +186,9 @@ public final class StreamingBenchmark {
                 (systemSeconds(ProcessHandle.current().pid()) - clientSystem) / wall,
                 (cpuSeconds(serverPid) - serverCpu) / wall,
                 (systemSeconds(serverPid) - serverSystem) / wall,
-                threadGroupCores(serverThreads, threadGroupSeconds(serverPid), wall)));
+                threadGroupCores(serverThreads, threadGroupSeconds(serverPid, false), wall),
+                waitedMillis(serverWaits, threadGroupSeconds(serverPid, true)),
+                waitedMillis(clientWaits, threadGroupSeconds(clientPid(), true))));
       }
     }
   }
@@ -345,12 +349,18 @@ public final class StreamingBenchmark {
     }
   }
 
+  private static long clientPid() {
+    return ProcessHandle.current().pid();
+  }
+
   /**
    * A process's CPU time so far (seconds, from /proc) by what its threads do, as the JVM and Jetty
    * name them: the pacer that writes stream events, Jetty's pool (accepting, reading requests,
    * starting streams), the JIT compilers, the garbage collector, and the rest. Empty when unknown.
+   * With {@code waiting}, the time they were runnable but waited for a core instead (the kernel's
+   * run-queue delay, from {@code schedstat}): on a shared machine, who lost time to whom.
    */
-  private static java.util.Map<String, Double> threadGroupSeconds(long pid) {
+  private static java.util.Map<String, Double> threadGroupSeconds(long pid, boolean waiting) {
     java.util.Map<String, Double> groups = new java.util.TreeMap<>();
     if (pid < 0) {
       return groups;
@@ -360,8 +370,15 @@ public final class StreamingBenchmark {
         try {
           String stat = java.nio.file.Files.readString(task.resolve("stat"));
           String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          double seconds = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+          double seconds;
+          if (waiting) {
+            // schedstat: time on a core, time waiting for one (both ns), time slices
+            String[] times = java.nio.file.Files.readString(task.resolve("schedstat")).split(" ");
+            seconds = Long.parseLong(times[1].trim()) / 1e9;
+          } else {
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            seconds = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+          }
           groups.merge(threadGroup(name), seconds, Double::sum);
         } catch (IOException | RuntimeException gone) {
           // the thread ended while being read
@@ -386,6 +403,10 @@ public final class StreamingBenchmark {
     if (name.startsWith("Z") || name.startsWith("GC") || name.startsWith("G1")) {
       return "gc";
     }
+    if (name.equals("java")) {
+      // the launcher's threads: in the client, the one that runs the selector loop
+      return "main";
+    }
     return "other";
   }
 
@@ -400,6 +421,19 @@ public final class StreamingBenchmark {
           Math.max(0, group.getValue() - before.getOrDefault(group.getKey(), 0.0)) / wall;
       json.append(json.length() > 1 ? ", " : "")
           .append(String.format(Locale.ROOT, "\"%s\": %.2f", group.getKey(), cores));
+    }
+    return json.append('}').toString();
+  }
+
+  /** Milliseconds each thread group waited for a core between two readings, as a JSON object. */
+  private static String waitedMillis(
+      java.util.Map<String, Double> before, java.util.Map<String, Double> after) {
+    StringBuilder json = new StringBuilder("{");
+    for (var group : after.entrySet()) {
+      double millis =
+          1000 * Math.max(0, group.getValue() - before.getOrDefault(group.getKey(), 0.0));
+      json.append(json.length() > 1 ? ", " : "")
+          .append(String.format(Locale.ROOT, "\"%s\": %.0f", group.getKey(), millis));
     }
     return json.append('}').toString();
   }
@@ -425,7 +459,9 @@ public final class StreamingBenchmark {
       double clientSystemCores,
       double serverCores,
       double serverSystemCores,
-      String serverThreadCores) {
+      String serverThreadCores,
+      String serverWaitedMillis,
+      String clientWaitedMillis) {
     int streams = timings.size();
     double[] startLag = new double[streams];
     double[] connect = new double[streams];
@@ -465,7 +501,8 @@ public final class StreamingBenchmark {
             + " \"client_start_lag_ms\": %s, \"connect_ms\": %s, \"headers_ms\": %s,"
             + " \"client_cpu_cores\": %.2f, \"client_kernel_cores\": %.2f,"
             + " \"server_cpu_cores\": %.2f, \"server_kernel_cores\": %.2f,"
-            + " \"server_thread_cores\": %s}",
+            + " \"server_thread_cores\": %s, \"server_waited_for_a_core_ms\": %s,"
+            + " \"client_waited_for_a_core_ms\": %s}",
         client,
         streams,
         complete,
@@ -486,7 +523,9 @@ public final class StreamingBenchmark {
         clientSystemCores,
         serverCores,
         serverSystemCores,
-        serverThreadCores);
+        serverThreadCores,
+        serverWaitedMillis,
+        clientWaitedMillis);
   }
 
   private static double pct(double[] sorted, double percentile) {
