@@ -10,7 +10,8 @@
 # The client is raw sockets on one selector thread (CLIENT=jdk: the JDK's HTTP client instead).
 # CLIENT_NICE=10 runs the client at a lower priority, so that the server gets the CPU it asks for
 # first: its own lateness then shows what it would do with the client on another machine.
-# Usage: [CLIENT=nio|jdk] [CLIENT_NICE=n] streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000] [warmups=8]
+# SERVER_ARGS adds options to the server's command line (e.g. --container-threads 12).
+# Usage: [CLIENT=nio|jdk] [CLIENT_NICE=n] [SERVER_ARGS=...] streaming.sh [streams=500] [ttft_ms=200] [itl_ms=20] [tokens=50] [ramp_ms=1000] [warmups=8]
 source "$(dirname "$0")/common.sh"
 STREAMS=${1:-500}
 TTFT=${2:-200}
@@ -21,7 +22,7 @@ WARMUPS=${6:-8}
 
 PORT=$(free_port)
 java -Xmx1g ${SERVER_JAVA_OPTS:--XX:+UseZGC -XX:+AlwaysPreTouch} -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms "$TTFT" --itl-ms "$ITL" \
-  --reply-tokens "$TOKENS" >"$OUT/streaming-server.log" 2>&1 &
+  --reply-tokens "$TOKENS" ${SERVER_ARGS:-} >"$OUT/streaming-server.log" 2>&1 &
 SERVER_PID=$!
 PIDS+=($SERVER_PID)
 wait_for "http://127.0.0.1:$PORT/v1/models"
