@@ -42,6 +42,10 @@ public final class StreamingBenchmark {
     final long sentNanos = System.nanoTime();
     final long plannedNanos;
     long connectedNanos;
+
+    /** When the request's last byte was written (the socket client); 0 until then. */
+    long requestWrittenNanos;
+
     long headersNanos;
     final List<Long> events = new ArrayList<>();
 
@@ -229,6 +233,7 @@ public final class StreamingBenchmark {
           if (channel.connect(address)) {
             stream.connectedNanos = System.nanoTime();
             send(channel, request);
+            stream.requestWrittenNanos = System.nanoTime();
             channel.register(selector, SelectionKey.OP_READ, stream);
           } else {
             channel.register(selector, SelectionKey.OP_CONNECT, stream);
@@ -254,6 +259,7 @@ public final class StreamingBenchmark {
             channel.finishConnect();
             stream.connectedNanos = System.nanoTime();
             send(channel, request);
+            stream.requestWrittenNanos = System.nanoTime();
             ready.interestOps(SelectionKey.OP_READ);
             continue;
           }
@@ -477,6 +483,7 @@ public final class StreamingBenchmark {
           stream.headersNanos == 0 ? Double.NaN : (stream.headersNanos - stream.sentNanos) / 1e6;
     }
     double[] ttft = new double[streams];
+    double[] ttftAfterRequest = new double[streams];
     List<Double> gaps = new ArrayList<>();
     int complete = 0;
     long tokens = 0;
@@ -486,6 +493,10 @@ public final class StreamingBenchmark {
       tokens += stream.events.size();
       ttft[i] =
           stream.events.isEmpty() ? Double.NaN : (stream.events.get(0) - stream.sentNanos) / 1e6;
+      ttftAfterRequest[i] =
+          stream.events.isEmpty() || stream.requestWrittenNanos == 0
+              ? Double.NaN
+              : (stream.events.get(0) - stream.requestWrittenNanos) / 1e6;
       for (int j = 1; j < stream.events.size(); j++) {
         gaps.add((stream.events.get(j) - stream.events.get(j - 1)) / 1e6);
       }
@@ -498,6 +509,7 @@ public final class StreamingBenchmark {
         "{\"client\": \"%s\", \"streams\": %d, \"completed\": %d, \"content_events\": %d, \"wall_s\": %.2f,"
             + " \"ttft_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},"
             + " \"itl_ms\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"max\": %.2f},"
+            + " \"ttft_after_request_ms\": %s,"
             + " \"client_start_lag_ms\": %s, \"connect_ms\": %s, \"headers_ms\": %s,"
             + " \"client_cpu_cores\": %.2f, \"client_kernel_cores\": %.2f,"
             + " \"server_cpu_cores\": %.2f, \"server_kernel_cores\": %.2f,"
@@ -516,6 +528,7 @@ public final class StreamingBenchmark {
         pct(itl, 90),
         pct(itl, 99),
         itl.length == 0 ? Double.NaN : itl[itl.length - 1],
+        percentiles(ttftAfterRequest),
         percentiles(startLag),
         percentiles(connect),
         percentiles(headers),
