@@ -12,11 +12,15 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
@@ -171,9 +175,9 @@ public final class StreamingBenchmark {
       double clientCpu = clientCpuSeconds();
       double serverCpu = cpuSeconds(serverPid);
       double serverSystem = systemSeconds(serverPid);
-      java.util.Map<String, Double> serverThreads = threadGroupSeconds(serverPid, false);
-      java.util.Map<String, Double> serverWaits = threadGroupSeconds(serverPid, true);
-      java.util.Map<String, Double> clientWaits = threadGroupSeconds(clientPid(), true);
+      Map<String, Double> serverThreads = threadGroupSeconds(serverPid, false);
+      Map<String, Double> serverWaits = threadGroupSeconds(serverPid, true);
+      Map<String, Double> clientWaits = threadGroupSeconds(clientPid(), true);
       double clientSystem = systemSeconds(ProcessHandle.current().pid());
       List<Timings> timings =
           jdk
@@ -346,7 +350,7 @@ public final class StreamingBenchmark {
       return Double.NaN;
     }
     try {
-      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
       String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
       // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5)), in clock ticks
       return ((withUser ? Long.parseLong(fields[11]) : 0) + Long.parseLong(fields[12])) / 100.0;
@@ -366,20 +370,20 @@ public final class StreamingBenchmark {
    * With {@code waiting}, the time they were runnable but waited for a core instead (the kernel's
    * run-queue delay, from {@code schedstat}): on a shared machine, who lost time to whom.
    */
-  private static java.util.Map<String, Double> threadGroupSeconds(long pid, boolean waiting) {
-    java.util.Map<String, Double> groups = new java.util.TreeMap<>();
+  private static Map<String, Double> threadGroupSeconds(long pid, boolean waiting) {
+    Map<String, Double> groups = new TreeMap<>();
     if (pid < 0) {
       return groups;
     }
-    try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + pid + "/task"))) {
-      for (java.nio.file.Path task : (Iterable<java.nio.file.Path>) tasks::iterator) {
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
         try {
-          String stat = java.nio.file.Files.readString(task.resolve("stat"));
+          String stat = Files.readString(task.resolve("stat"));
           String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
           double seconds;
           if (waiting) {
             // schedstat: time on a core, time waiting for one (both ns), time slices
-            String[] times = java.nio.file.Files.readString(task.resolve("schedstat")).split(" ");
+            String[] times = Files.readString(task.resolve("schedstat")).split(" ");
             seconds = Long.parseLong(times[1].trim()) / 1e9;
           } else {
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -418,7 +422,7 @@ public final class StreamingBenchmark {
 
   /** Cores each thread group used between two readings, as a JSON object. */
   private static String threadGroupCores(
-      java.util.Map<String, Double> before, java.util.Map<String, Double> after, double wall) {
+      Map<String, Double> before, Map<String, Double> after, double wall) {
     StringBuilder json = new StringBuilder("{");
     for (var group : after.entrySet()) {
       // A thread that ended between the readings takes its time with it: a group may show less
@@ -432,8 +436,7 @@ public final class StreamingBenchmark {
   }
 
   /** Milliseconds each thread group waited for a core between two readings, as a JSON object. */
-  private static String waitedMillis(
-      java.util.Map<String, Double> before, java.util.Map<String, Double> after) {
+  private static String waitedMillis(Map<String, Double> before, Map<String, Double> after) {
     StringBuilder json = new StringBuilder("{");
     for (var group : after.entrySet()) {
       double millis =
