@@ -401,36 +401,38 @@ final class Distortions {
         });
   }
 
-  /** The whole answer in one content event, then the finish chunk and [DONE]. */
+  /**
+   * The whole answer in one content event, then the finish chunk and [DONE]. Each stream collects
+   * its own content: streams run side by side through the proxy, and a buffer they shared gave one
+   * stream's first token to another that finished at that moment.
+   */
   static Distortion oneEventStream() {
-    StringBuilder content = new StringBuilder();
     return Distortion.none()
-        .withEvent(
-            data -> {
-              if (data.equals("[DONE]")) {
-                return List.of(data);
-              }
-              JsonNode chunk = read(data);
-              JsonNode delta = chunk.path("choices").path(0).path("delta");
-              JsonNode finish = chunk.path("choices").path(0).path("finish_reason");
-              if (delta.path("content").isTextual()
-                  && (finish.isNull() || finish.isMissingNode())) {
-                synchronized (content) {
-                  content.append(delta.path("content").asText());
+        .withEventPerStream(
+            () -> {
+              StringBuilder content = new StringBuilder();
+              return data -> {
+                if (data.equals("[DONE]")) {
+                  return List.of(data);
                 }
-                return List.of();
-              }
-              if (finish.isTextual()) {
-                ObjectNode whole = chunk.deepCopy();
-                synchronized (content) {
+                JsonNode chunk = read(data);
+                JsonNode delta = chunk.path("choices").path(0).path("delta");
+                JsonNode finish = chunk.path("choices").path(0).path("finish_reason");
+                if (delta.path("content").isTextual()
+                    && (finish.isNull() || finish.isMissingNode())) {
+                  content.append(delta.path("content").asText());
+                  return List.of();
+                }
+                if (finish.isTextual()) {
+                  ObjectNode whole = chunk.deepCopy();
                   ((ObjectNode) whole.path("choices").path(0)).putNull("finish_reason");
                   ((ObjectNode) whole.path("choices").path(0).path("delta"))
                       .put("content", content.toString());
                   content.setLength(0);
+                  return List.of(write(whole, false), data);
                 }
-                return List.of(write(whole, false), data);
-              }
-              return List.of(data);
+                return List.of(data);
+              };
             });
   }
 
