@@ -178,7 +178,7 @@ public final class StreamingBenchmark {
       Map<String, Double> serverThreads = threadGroupSeconds(serverPid, false);
       Map<String, Double> serverWaits = threadGroupSeconds(serverPid, true);
       Map<String, Double> clientWaits = threadGroupSeconds(clientPid(), true);
-      double clientSystem = systemSeconds(ProcessHandle.current().pid());
+      double clientSystem = systemSeconds(clientPid());
       List<Timings> timings =
           jdk
               ? jdkRound(client, url, key, streams, rampMillis)
@@ -191,12 +191,12 @@ public final class StreamingBenchmark {
                 wall,
                 jdk ? "jdk" : "nio",
                 (clientCpuSeconds() - clientCpu) / wall,
-                (systemSeconds(ProcessHandle.current().pid()) - clientSystem) / wall,
+                (systemSeconds(clientPid()) - clientSystem) / wall,
                 (cpuSeconds(serverPid) - serverCpu) / wall,
                 (systemSeconds(serverPid) - serverSystem) / wall,
-                threadGroupCores(serverThreads, threadGroupSeconds(serverPid, false), wall),
-                waitedMillis(serverWaits, threadGroupSeconds(serverPid, true)),
-                waitedMillis(clientWaits, threadGroupSeconds(clientPid(), true))));
+                groupDeltas(serverThreads, threadGroupSeconds(serverPid, false), 1 / wall, 2),
+                groupDeltas(serverWaits, threadGroupSeconds(serverPid, true), 1000, 0),
+                groupDeltas(clientWaits, threadGroupSeconds(clientPid(), true), 1000, 0)));
       }
     }
   }
@@ -420,29 +420,19 @@ public final class StreamingBenchmark {
     return "other";
   }
 
-  /** Cores each thread group used between two readings, as a JSON object. */
-  private static String threadGroupCores(
-      Map<String, Double> before, Map<String, Double> after, double wall) {
+  /**
+   * Each thread group's seconds between two readings, times {@code scale}, as a JSON object with
+   * {@code decimals} digits (cores: 1/wall; milliseconds: 1000). A thread that ended between the
+   * readings takes its time with it: a group may show less than it used, never more.
+   */
+  private static String groupDeltas(
+      Map<String, Double> before, Map<String, Double> after, double scale, int decimals) {
     StringBuilder json = new StringBuilder("{");
     for (var group : after.entrySet()) {
-      // A thread that ended between the readings takes its time with it: a group may show less
-      // than it used, never more.
-      double cores =
-          Math.max(0, group.getValue() - before.getOrDefault(group.getKey(), 0.0)) / wall;
+      double delta =
+          scale * Math.max(0, group.getValue() - before.getOrDefault(group.getKey(), 0.0));
       json.append(json.length() > 1 ? ", " : "")
-          .append(String.format(Locale.ROOT, "\"%s\": %.2f", group.getKey(), cores));
-    }
-    return json.append('}').toString();
-  }
-
-  /** Milliseconds each thread group waited for a core between two readings, as a JSON object. */
-  private static String waitedMillis(Map<String, Double> before, Map<String, Double> after) {
-    StringBuilder json = new StringBuilder("{");
-    for (var group : after.entrySet()) {
-      double millis =
-          1000 * Math.max(0, group.getValue() - before.getOrDefault(group.getKey(), 0.0));
-      json.append(json.length() > 1 ? ", " : "")
-          .append(String.format(Locale.ROOT, "\"%s\": %.0f", group.getKey(), millis));
+          .append(String.format(Locale.ROOT, "\"%s\": %." + decimals + "f", group.getKey(), delta));
     }
     return json.append('}').toString();
   }
