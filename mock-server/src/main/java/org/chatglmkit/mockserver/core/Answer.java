@@ -1,5 +1,7 @@
 package org.chatglmkit.mockserver.core;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -64,7 +66,7 @@ public sealed interface Answer {
      * @throws ApiException when the backend refuses the request
      */
     public Whole whole() {
-      List<String> frames = new ArrayList<>();
+      List<byte[]> frames = new ArrayList<>();
       CompletableFuture<Long> lastDue = new CompletableFuture<>();
       start(
           0,
@@ -79,7 +81,9 @@ public sealed interface Answer {
       try {
         long due = lastDue.get();
         synchronized (frames) {
-          return new Whole(String.join("", frames), due / 1_000_000);
+          ByteArrayOutputStream body = new ByteArrayOutputStream();
+          frames.forEach(body::writeBytes);
+          return new Whole(body.toString(StandardCharsets.UTF_8), due / 1_000_000);
         }
       } catch (ExecutionException e) {
         throw new ApiException(ApiError.internal("generation failed"));

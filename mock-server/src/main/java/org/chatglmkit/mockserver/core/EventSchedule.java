@@ -14,14 +14,17 @@ public final class EventSchedule implements TokenSink {
   @FunctionalInterface
   public interface Events {
     /**
-     * @param frame the frame's text; empty for the end of a stalled stream
+     * @param frame the frame's text in UTF-8; empty for the end of a stalled stream
      * @param last whether the stream ends with it
      */
-    void at(long dueNanos, String frame, boolean last);
+    void at(long dueNanos, byte[] frame, boolean last);
   }
 
   private final CallInfo info;
-  private final String prefix;
+  private static final byte[] DONE = Responses.utf8(Responses.DONE_FRAME);
+  private static final byte[] NOTHING = new byte[0];
+
+  private final byte[] prefix;
   private final StreamPlan plan;
   private final long startNanos;
   private final Events out;
@@ -65,9 +68,11 @@ public final class EventSchedule implements TokenSink {
     }
     int[] usage = plan.includeUsage() ? new int[] {promptTokens, completionTokens} : null;
     out.at(
-        lastDueNanos, Responses.chunkFrame(info, null, produced == 0, finishReason, usage), false);
+        lastDueNanos,
+        Responses.utf8(Responses.chunkFrame(info, null, produced == 0, finishReason, usage)),
+        false);
     ended = true;
-    out.at(lastDueNanos, Responses.DONE_FRAME, true);
+    out.at(lastDueNanos, DONE, true);
   }
 
   @Override
@@ -76,17 +81,18 @@ public final class EventSchedule implements TokenSink {
       return;
     }
     ended = true;
-    out.at(lastDueNanos, Responses.errorFrame(error), true);
+    out.at(lastDueNanos, Responses.utf8(Responses.errorFrame(error)), true);
   }
 
   private void strike(long due) {
     ended = true;
     if (plan.fault() == FaultKind.STALL) {
-      out.at(due + plan.stallMillis() * 1_000_000L, "", true);
+      out.at(due + plan.stallMillis() * 1_000_000L, NOTHING, true);
     } else {
       out.at(
           due,
-          Responses.errorFrame(ApiError.internal("injected fault: " + plan.fault().id())),
+          Responses.utf8(
+              Responses.errorFrame(ApiError.internal("injected fault: " + plan.fault().id()))),
           true);
     }
   }

@@ -2,6 +2,7 @@ package org.chatglmkit.mockserver.core;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 
 /** Renders answers: the completion JSON, stream chunks and server-sent-event frames. */
 public final class Responses {
@@ -62,33 +63,45 @@ public final class Responses {
   }
 
   /**
-   * The start of every content chunk of one answer, up to its delta's fields: computed once per
-   * stream, so that each token's frame is one string append rather than a JSON tree.
+   * The start of every content chunk of one answer, up to its delta's fields, in UTF-8: computed
+   * once per stream, so that each token's frame is a few array copies rather than a JSON tree.
    */
-  public static String chunkPrefix(CallInfo call) {
+  public static byte[] chunkPrefix(CallInfo call) {
     StringBuilder prefix = new StringBuilder("data: {\"id\":");
     appendQuoted(prefix, call.id());
     prefix.append(",\"object\":\"chat.completion.chunk\",\"created\":").append(call.created());
     prefix.append(",\"model\":");
     appendQuoted(prefix, call.model());
-    return prefix.append(",\"choices\":[{\"index\":0,\"delta\":{").toString();
+    return utf8(prefix.append(",\"choices\":[{\"index\":0,\"delta\":{").toString());
   }
 
+  private static final byte[] FIRST_CONTENT = utf8("\"role\":\"assistant\",\"content\":\"");
+  private static final byte[] CONTENT = utf8("\"content\":\"");
+  private static final byte[] CONTENT_END = utf8("\"},\"finish_reason\":null}]}\n\n");
+
   /**
-   * One content chunk as an SSE frame, the same text as {@link #chunkFrame} gives for it.
+   * One content chunk as an SSE frame in UTF-8, the same text as {@link #chunkFrame} gives for it.
+   * Built straight into one array of its size: a stream's frames are made as it starts, thousands
+   * at a time, and each intermediate copy is garbage the collector must find while streams run.
    *
    * @param prefix the answer's {@link #chunkPrefix}
    * @param first whether this chunk opens the answer (its delta carries the role)
    */
-  public static String contentFrame(String prefix, String content, boolean first) {
-    StringBuilder frame = new StringBuilder(prefix.length() + content.length() + 64);
-    frame.append(prefix);
-    if (first) {
-      frame.append("\"role\":\"assistant\",");
+  public static byte[] contentFrame(byte[] prefix, String content, boolean first) {
+    byte[] head = first ? FIRST_CONTENT : CONTENT;
+    byte[] text = JsonStringEncoder.getInstance().quoteAsUTF8(content);
+    byte[] frame = new byte[prefix.length + head.length + text.length + CONTENT_END.length];
+    int at = 0;
+    for (byte[] part : new byte[][] {prefix, head, text, CONTENT_END}) {
+      System.arraycopy(part, 0, frame, at, part.length);
+      at += part.length;
     }
-    frame.append("\"content\":");
-    appendQuoted(frame, content);
-    return frame.append("},\"finish_reason\":null}]}\n\n").toString();
+    return frame;
+  }
+
+  /** {@code text} in UTF-8. */
+  public static byte[] utf8(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
   }
 
   private static void appendQuoted(StringBuilder out, String text) {

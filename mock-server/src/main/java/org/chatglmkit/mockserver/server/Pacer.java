@@ -42,6 +42,8 @@ final class Pacer implements AutoCloseable {
       lanes[i] = new Lane();
       Thread thread = new Thread(lanes[i], name + "-" + i);
       thread.setDaemon(true);
+      // Above Jetty's threads (see ReferenceHttpServerFactory), whichever thread starts the pacer.
+      thread.setPriority(Thread.NORM_PRIORITY);
       lanes[i].thread = thread;
     }
     for (Lane lane : lanes) {

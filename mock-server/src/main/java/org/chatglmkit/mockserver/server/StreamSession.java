@@ -1,7 +1,6 @@
 package org.chatglmkit.mockserver.server;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -68,8 +67,7 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
    * that is due, in order (the last token and the final chunk are due at the same moment).
    */
   @Override
-  public void at(long dueNanos, String frame, boolean last) {
-    byte[] bytes = frame.isEmpty() ? EMPTY : frame.getBytes(StandardCharsets.UTF_8);
+  public void at(long dueNanos, byte[] bytes, boolean last) {
     boolean arm;
     synchronized (waiting) {
       waiting.add(new Frame(dueNanos, bytes, last));

@@ -142,7 +142,10 @@ class ChatServiceTest {
     assertThat(answer).isInstanceOf(Answer.Streamed.class);
     List<Event> events = new ArrayList<>();
     ((Answer.Streamed) answer)
-        .start(0, (due, frame, last) -> events.add(new Event(due / MS, frame, last)));
+        .start(
+            0,
+            (due, frame, last) ->
+                events.add(new Event(due / MS, new String(frame, StandardCharsets.UTF_8), last)));
     return events;
   }
 
@@ -204,7 +207,7 @@ class ChatServiceTest {
   @Test
   void aContentFrameIsTheTextTheJsonTreeGives() {
     CallInfo info = new CallInfo("chatcmpl-1", "glm \"quoted\" \\ model", 1_700_000_000L);
-    String prefix = Responses.chunkPrefix(info);
+    byte[] prefix = Responses.chunkPrefix(info);
     for (String text :
         List.of(
             "hi",
@@ -216,7 +219,7 @@ class ChatServiceTest {
             "😀",
             "</script>")) {
       for (boolean first : new boolean[] {true, false}) {
-        assertThat(Responses.contentFrame(prefix, text, first))
+        assertThat(new String(Responses.contentFrame(prefix, text, first), StandardCharsets.UTF_8))
             .isEqualTo(Responses.chunkFrame(info, text, first, null, null));
       }
     }

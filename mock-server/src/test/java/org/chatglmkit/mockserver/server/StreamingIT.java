@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.chatglmkit.mockserver.core.EventSchedule;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.FaultPolicy;
@@ -51,6 +52,19 @@ class StreamingIT {
     assertThat(last - first).isGreaterThan(19 * 20 * 0.8);
     // and the server counted what it wrote: 20 tokens, the final chunk, [DONE], at least
     assertThat(server.pacing().all().events()).isGreaterThanOrEqualTo(22);
+  }
+
+  @Test
+  void thePacerRunsAboveJettysThreads() throws Exception {
+    // a stream, so that Jetty's pool and the pacer both have threads to look at
+    assertThat(
+            http.stream(http.chat(Http.body("hi", "\"stream\": true")).header("API-KEY", Http.KEY)))
+        .isNotEmpty();
+    Set<Thread> threads = Thread.getAllStackTraces().keySet();
+    List<Thread> jetty = threads.stream().filter(t -> t.getName().startsWith("qtp")).toList();
+    List<Thread> pacer = threads.stream().filter(t -> t.getName().startsWith("sse-pacer")).toList();
+    assertThat(jetty).isNotEmpty().allMatch(t -> t.getPriority() == Thread.MIN_PRIORITY);
+    assertThat(pacer).isNotEmpty().allMatch(t -> t.getPriority() == Thread.NORM_PRIORITY);
   }
 
   @Test
