@@ -21,6 +21,19 @@ need_wrk() {
   apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
 }
 
+# native_bin NAME: the C program bench/NAME.c (the streaming floor and client), built if needed.
+native_bin() {
+  local bin="$ROOT/mock-server/target/bench-$1" source="$ROOT/mock-server/bench/$1.c"
+  if [ ! -x "$bin" ] || [ "$source" -nt "$bin" ] || [ "$ROOT/mock-server/bench/bench.h" -nt "$bin" ]; then
+    command -v gcc >/dev/null || {
+      echo "installing gcc from Debian" >&2
+      apt-get update -qq >/dev/null && apt-get install -y -qq gcc libc6-dev >/dev/null
+    }
+    gcc -O2 -Wall -o "$bin" "$source"
+  fi
+  echo "$bin"
+}
+
 # wait_for URL: polls until the server answers (any status), 30 s at most.
 wait_for() {
   for _ in $(seq 1 150); do

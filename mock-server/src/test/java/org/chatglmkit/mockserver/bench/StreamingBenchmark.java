@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,12 +29,17 @@ import java.util.concurrent.TimeUnit;
 /**
  * Opens N concurrent streams against a running server and measures, per event as it arrives, time
  * to first token and the gaps between tokens. Prints a summary line and JSON. By default the client
- * is raw sockets on one selector thread (a new connection per stream, the request written, each
- * event timed as its bytes are read); {@code jdk} uses the JDK's HTTP client instead, whose own
- * per-event work on a 2-core machine shows up in the figures.
+ * is raw sockets on one selector thread (the request written, each event timed as its bytes are
+ * read); {@code jdk} uses the JDK's HTTP client instead, whose own per-event work on a 2-core
+ * machine shows up in the figures.
+ *
+ * <p>The socket client opens a new connection per stream ({@code new}), or keeps each connection
+ * once its stream has ended and sends the next round's request on it ({@code keep-alive}), as a
+ * pooling HTTP client does: the warm-up rounds then open the connections, and the measured round
+ * measures streams alone, without accepting and closing thousands of connections on the same cores.
  *
  * <p>{@code java -cp chatglm-mock-server.jar org.chatglmkit.mockserver.bench.StreamingBenchmark URL
- * KEY STREAMS RAMP_MS [WARMUPS] [nio|jdk]}
+ * KEY STREAMS RAMP_MS [WARMUPS] [nio|jdk] [SERVER_PID] [new|keep-alive]}
  */
 public final class StreamingBenchmark {
   private StreamingBenchmark() {}
@@ -57,7 +63,11 @@ public final class StreamingBenchmark {
       this.plannedNanos = plannedNanos;
     }
 
+    /** The {@code [DONE]} event came. */
     boolean done;
+
+    /** The response's last chunk came too: its connection can carry the next request. */
+    boolean ended;
 
     /**
      * Raw response bytes not yet split into events (the socket client), kept as bytes: the client's
@@ -73,11 +83,12 @@ public final class StreamingBenchmark {
      * Bytes off the socket at {@code now}: every event they complete (ended by a blank line) is
      * timed now. Chunked-encoding size lines fall between events and are ignored.
      */
-    void bytes(byte[] data, int length, long now) {
+    void bytes(ByteBuffer data, long now) {
+      int length = data.remaining();
       if (pendingLength + length > pending.length) {
         pending = Arrays.copyOf(pending, Math.max(2 * pending.length, pendingLength + length));
       }
-      System.arraycopy(data, 0, pending, pendingLength, length);
+      data.get(pending, pendingLength, length);
       pendingLength += length;
       int from = 0;
       if (!headersRead) {
@@ -103,6 +114,9 @@ public final class StreamingBenchmark {
       }
       System.arraycopy(pending, from, pending, 0, pendingLength - from);
       pendingLength -= from;
+      if (done && indexOf(pending, 0, pendingLength, LAST_CHUNK) >= 0) {
+        ended = true;
+      }
     }
 
     @Override
@@ -138,6 +152,9 @@ public final class StreamingBenchmark {
   private static final byte[] DONE = ascii("[DONE]");
   private static final byte[] CONTENT = ascii("\"content\"");
 
+  /** Chunked encoding's zero-size chunk that ends a response. */
+  private static final byte[] LAST_CHUNK = ascii("\r\n0\r\n\r\n");
+
   private static byte[] ascii(String text) {
     return text.getBytes(StandardCharsets.US_ASCII);
   }
@@ -170,6 +187,23 @@ public final class StreamingBenchmark {
             .build();
     // Warm-up rounds in the same JVM, so the measured round meets compiled code on both sides.
     long serverPid = args.length > 6 ? Long.parseLong(args[6]) : -1;
+    boolean keepAlive = args.length > 7 && args[7].equals("keep-alive");
+    try (Connections connections = new Connections(keepAlive)) {
+      rounds(url, key, streams, rampMillis, warmups, jdk, client, serverPid, connections);
+    }
+  }
+
+  private static void rounds(
+      String url,
+      String key,
+      int streams,
+      long rampMillis,
+      int warmups,
+      boolean jdk,
+      HttpClient client,
+      long serverPid,
+      Connections connections)
+      throws Exception {
     for (int i = 0; i <= warmups; i++) {
       long start = System.nanoTime();
       double clientCpu = clientCpuSeconds();
@@ -182,14 +216,14 @@ public final class StreamingBenchmark {
       List<Timings> timings =
           jdk
               ? jdkRound(client, url, key, streams, rampMillis)
-              : socketRound(url, key, streams, rampMillis);
+              : socketRound(url, key, streams, rampMillis, connections);
       if (i == warmups) {
         double wall = (System.nanoTime() - start) / 1e9;
         System.out.println(
             summary(
                 timings,
                 wall,
-                jdk ? "jdk" : "nio",
+                jdk ? "jdk" : connections.keepAlive ? "nio, keep-alive" : "nio, new connections",
                 (clientCpuSeconds() - clientCpu) / wall,
                 (systemSeconds(clientPid()) - clientSystem) / wall,
                 (cpuSeconds(serverPid) - serverCpu) / wall,
@@ -205,10 +239,10 @@ public final class StreamingBenchmark {
    * One round with raw non-blocking sockets on one selector thread: a stream's events are timed
    * when its bytes come off the socket, with no HTTP client machinery in between.
    */
-  private static List<Timings> socketRound(String url, String key, int streams, long rampMillis)
+  private static List<Timings> socketRound(
+      String url, String key, int streams, long rampMillis, Connections connections)
       throws IOException {
     URI uri = URI.create(url);
-    InetSocketAddress address = new InetSocketAddress(uri.getHost(), uri.getPort());
     byte[] request =
         ("POST /v1/chat/completions HTTP/1.1\r\nHost: "
                 + uri.getHost()
@@ -221,28 +255,38 @@ public final class StreamingBenchmark {
                 + "\r\n\r\n"
                 + BODY)
             .getBytes(StandardCharsets.UTF_8);
-    List<Timings> timings = new ArrayList<>();
-    ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-    try (Selector selector = Selector.open()) {
+    SocketRound round =
+        new SocketRound(new InetSocketAddress(uri.getHost(), uri.getPort()), request, connections);
+    round.run(streams, rampMillis);
+    return round.timings;
+  }
+
+  /** The state of one socket round: its streams, and how many have finished. */
+  private static final class SocketRound {
+    private final InetSocketAddress address;
+    private final byte[] request;
+    private final Connections connections;
+    final List<Timings> timings = new ArrayList<>();
+
+    /** Where reads land: a direct buffer, which the JDK does not copy through another first. */
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(64 * 1024);
+
+    private int finished;
+
+    SocketRound(InetSocketAddress address, byte[] request, Connections connections) {
+      this.address = address;
+      this.request = request;
+      this.connections = connections;
+    }
+
+    void run(int streams, long rampMillis) throws IOException {
+      Selector selector = connections.selector;
       long start = System.nanoTime();
       long deadline = start + TimeUnit.SECONDS.toNanos(120);
-      int finished = 0;
       while (finished < streams && System.nanoTime() < deadline) {
         while (timings.size() < streams
             && System.nanoTime() >= start + dueOffset(timings.size(), streams, rampMillis)) {
-          Timings stream = new Timings(start + dueOffset(timings.size(), streams, rampMillis));
-          SocketChannel channel = SocketChannel.open();
-          channel.configureBlocking(false);
-          channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-          if (channel.connect(address)) {
-            stream.connectedNanos = System.nanoTime();
-            send(channel, request);
-            stream.requestWrittenNanos = System.nanoTime();
-            channel.register(selector, SelectionKey.OP_READ, stream);
-          } else {
-            channel.register(selector, SelectionKey.OP_CONNECT, stream);
-          }
-          timings.add(stream);
+          begin(new Timings(start + dueOffset(timings.size(), streams, rampMillis)));
         }
         long untilNext =
             timings.size() < streams
@@ -250,42 +294,131 @@ public final class StreamingBenchmark {
                 : TimeUnit.MILLISECONDS.toNanos(100);
         // The selector waits in whole milliseconds: a stream due in less than one starts up to a
         // millisecond late (its start lag; its TTFT counts from when it did start), where a
-        // selectNow() loop would spin a core away from the server until then.
+        // selectNow() loop would spin a core away from the server until then. Ready keys go
+        // straight to the handler, with no selected-key set filled and emptied per event.
         if (untilNext > 0) {
-          selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(untilNext)));
+          selector.select(this::ready, Math.max(1, TimeUnit.NANOSECONDS.toMillis(untilNext)));
         } else {
-          selector.selectNow();
+          selector.selectNow(this::ready);
         }
-        for (SelectionKey ready : selector.selectedKeys()) {
-          Timings stream = (Timings) ready.attachment();
-          SocketChannel channel = (SocketChannel) ready.channel();
-          if (ready.isConnectable()) {
-            channel.finishConnect();
-            stream.connectedNanos = System.nanoTime();
-            send(channel, request);
-            stream.requestWrittenNanos = System.nanoTime();
-            ready.interestOps(SelectionKey.OP_READ);
-            continue;
-          }
-          buffer.clear();
-          int read = channel.read(buffer);
-          long now = System.nanoTime();
-          if (read > 0) {
-            stream.bytes(buffer.array(), read, now);
-          }
-          if (read < 0 || stream.done) {
-            ready.cancel();
-            channel.close();
-            finished++;
-          }
-        }
-        selector.selectedKeys().clear();
       }
+      // Streams that did not end in time: their connections go, the idle ones stay.
       for (SelectionKey open : selector.keys()) {
-        open.channel().close();
+        if (open.attachment() != null) {
+          open.channel().close();
+        }
       }
     }
-    return timings;
+
+    /** Sends a stream's request: on an idle connection if there is one, else on a new one. */
+    private void begin(Timings stream) throws IOException {
+      timings.add(stream);
+      if (connections.reuse(stream, request)) {
+        return;
+      }
+      SocketChannel channel = SocketChannel.open();
+      channel.configureBlocking(false);
+      channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      if (channel.connect(address)) {
+        stream.connectedNanos = System.nanoTime();
+        send(channel, request);
+        stream.requestWrittenNanos = System.nanoTime();
+        channel.register(connections.selector, SelectionKey.OP_READ, stream);
+      } else {
+        channel.register(connections.selector, SelectionKey.OP_CONNECT, stream);
+      }
+    }
+
+    private void ready(SelectionKey ready) {
+      Timings stream = (Timings) ready.attachment();
+      SocketChannel channel = (SocketChannel) ready.channel();
+      try {
+        if (ready.isConnectable()) {
+          channel.finishConnect();
+          stream.connectedNanos = System.nanoTime();
+          send(channel, request);
+          stream.requestWrittenNanos = System.nanoTime();
+          ready.interestOps(SelectionKey.OP_READ);
+          return;
+        }
+        buffer.clear();
+        int read = channel.read(buffer);
+        long now = System.nanoTime();
+        if (read > 0) {
+          stream.bytes(buffer.flip(), now);
+        }
+        if (read >= 0 && connections.keepAlive && stream.ended) {
+          connections.release(ready);
+          finished++;
+        } else if (read < 0 || (!connections.keepAlive && stream.done)) {
+          ready.cancel();
+          channel.close();
+          finished++;
+        }
+      } catch (IOException e) {
+        // the server reset or refused the connection: the stream ends where it got to
+        ready.cancel();
+        try {
+          channel.close();
+        } catch (IOException ignored) {
+          // already closed
+        }
+        finished++;
+      }
+    }
+  }
+
+  /**
+   * The socket client's selector, kept for the whole run, and (keep-alive) the connections whose
+   * last response has ended, ready for the next request.
+   */
+  private static final class Connections implements AutoCloseable {
+    final boolean keepAlive;
+    final Selector selector;
+    private final ArrayDeque<SelectionKey> idle = new ArrayDeque<>();
+
+    Connections(boolean keepAlive) throws IOException {
+      this.keepAlive = keepAlive;
+      this.selector = Selector.open();
+    }
+
+    /**
+     * Sends {@code stream}'s request on an idle connection, if there is one that takes it; false
+     * when a new connection is needed.
+     */
+    boolean reuse(Timings stream, byte[] request) throws IOException {
+      for (SelectionKey key; (key = idle.poll()) != null; ) {
+        SocketChannel channel = (SocketChannel) key.channel();
+        try {
+          send(channel, request);
+        } catch (IOException closedByServer) {
+          channel.close();
+          continue;
+        }
+        // Connected before the stream began: its connect time is zero.
+        stream.connectedNanos = stream.sentNanos;
+        stream.requestWrittenNanos = System.nanoTime();
+        key.attach(stream);
+        key.interestOps(SelectionKey.OP_READ);
+        return true;
+      }
+      return false;
+    }
+
+    /** Keeps a connection whose response has ended, unwatched until its next request. */
+    void release(SelectionKey key) {
+      key.attach(null);
+      key.interestOps(0);
+      idle.add(key);
+    }
+
+    @Override
+    public void close() throws IOException {
+      for (SelectionKey key : selector.keys()) {
+        key.channel().close();
+      }
+      selector.close();
+    }
   }
 
   /** Writes a small request in full (a fresh socket's send buffer takes it at once). */
