@@ -20,10 +20,10 @@ public final class EventSchedule implements TokenSink {
     void at(long dueNanos, byte[] frame, boolean last);
   }
 
-  private final CallInfo info;
   private static final byte[] DONE = Responses.utf8(Responses.DONE_FRAME);
   private static final byte[] NOTHING = new byte[0];
 
+  private final CallInfo info;
   private final byte[] prefix;
   private final StreamPlan plan;
   private final long startNanos;
