@@ -123,6 +123,9 @@ static int connect_to_server(void) {
   return fd;
 }
 
+/* The status line of the first answer that was not a 200, for the message when nothing completes. */
+static char refusal[96];
+
 static char *find(char *from, char *to, const char *needle) {
   return memmem(from, (size_t)(to - from), needle, strlen(needle));
 }
@@ -135,7 +138,14 @@ static void on_bytes(stream_t *s, int64_t at) {
     if (!blank) return;
     s->headers_read = 1;
     s->headers = at;
-    if (strncmp(start, "HTTP/1.1 200", 12) != 0) s->failed = 1;
+    if (strncmp(start, "HTTP/1.1 200", 12) != 0) {
+      s->failed = 1;
+      if (!refusal[0]) {
+        size_t n = strcspn(start, "\r\n");
+        snprintf(refusal, sizeof refusal, "%.*s", (int)(n < 80 ? n : 80), start);
+      }
+      return;
+    }
     from = blank + 4;
   }
   for (char *event; (event = find(from, end, "\n\n"));) {
@@ -153,6 +163,15 @@ static void on_bytes(stream_t *s, int64_t at) {
   if (s->done && find(from, end, "\r\n0\r\n\r\n")) s->ended = 1;
   s->length = (int)(end - from);
   memmove(s->pending, from, s->length);
+}
+
+/* A new connection for a stream whose own is closed, or in a state this client cannot follow. */
+static void replace_connection(int poll, stream_t *s, uint32_t index) {
+  epoll_ctl(poll, EPOLL_CTL_DEL, s->fd, NULL);
+  close(s->fd);
+  s->fd = connect_to_server();
+  struct epoll_event watch = {.events = EPOLLIN, .data.u32 = index};
+  if (epoll_ctl(poll, EPOLL_CTL_ADD, s->fd, &watch)) die("epoll_ctl");
 }
 
 static void reset(stream_t *s) {
@@ -211,31 +230,34 @@ int main(int argc, char **argv) {
         stream_t *s = &all[ready[k].data.u32];
         ssize_t got = read(s->fd, buffer, sizeof buffer);
         int64_t at = now_ns();
-        if (got <= 0) {
-          if (got < 0 && errno == EAGAIN) continue;
-          /* closed by the server: the stream ends where it got to, and gets a new connection */
-          epoll_ctl(poll, EPOLL_CTL_DEL, s->fd, NULL);
-          close(s->fd);
-          s->fd = connect_to_server();
-          struct epoll_event watch = {.events = EPOLLIN, .data.u32 = ready[k].data.u32};
-          epoll_ctl(poll, EPOLL_CTL_ADD, s->fd, &watch);
-          if (s->sent && !s->ended) {
-            s->failed = 1;
-            finished++;
-          }
-          continue;
-        }
-        if (s->length + got > PENDING) {
-          s->failed = 1; /* an event larger than this client expects: the stream is counted as failed */
-          s->length = 0;
-          continue;
-        }
-        memcpy(s->pending + s->length, buffer, got);
-        s->length += (int)got;
+        if (got < 0 && errno == EAGAIN) continue;
         int was_ended = s->ended;
-        on_bytes(s, at);
+        if (got <= 0) {
+          s->failed = s->sent && !s->ended; /* closed by the server mid-answer */
+        } else if (s->length + got > PENDING) {
+          s->failed = 1; /* an event larger than this client expects */
+        } else {
+          memcpy(s->pending + s->length, buffer, got);
+          s->length += (int)got;
+          on_bytes(s, at);
+        }
+        /* A failed stream (closed, refused, unreadable) ends where it got to, on a new connection:
+         * the round never waits on it, and what is left on its old one is not read as the next
+         * answer. */
+        if (got <= 0 || s->failed) {
+          replace_connection(poll, s, ready[k].data.u32);
+          if (s->sent) s->ended = 1;
+        }
         if (s->ended && !was_ended) finished++;
       }
+    }
+    long completed = 0;
+    for (int i = 0; i < streams; i++) completed += all[i].done && all[i].ended && !all[i].failed;
+    if (completed == 0) {
+      /* a broken server: say so now, rather than after every warm-up round's deadline */
+      fprintf(stderr, "round %d: none of %d streams completed (%d ended%s%s)\n", round + 1, streams,
+              finished, refusal[0] ? "; first refusal: " : ", none refused", refusal);
+      return 1;
     }
     if (round < warmups) continue;
 

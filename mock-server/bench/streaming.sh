@@ -14,6 +14,10 @@
 #   jdk  the JDK's HTTP client (its own per-event work shows up in the figures).
 # The C and nio clients keep their connections (CONNECTIONS=keep-alive, as a pooling HTTP client
 # does): the warm-up rounds open them, the measured round measures streams.
+# Each round ends at a 120 s deadline whatever the server does; a stream that is refused (not a
+# 200), reset or closed ends where it got to. A round in which no stream completes ends the run with
+# exit 1 and a message (the C client names the first refusal), rather than after every warm-up's
+# deadline.
 #
 # The floor: after the server stops, floor.c writes and reads the same events on the same
 # schedule with nothing but write(), epoll and read() on pre-opened loopback connections. From the
@@ -61,7 +65,11 @@ if [ "$CLIENT" = c ]; then
   RESULT=$(nice -n "${CLIENT_NICE:-0}" "$CLIENT_BIN" 127.0.0.1 "$PORT" "$KEY" "$STREAMS" "$RAMP" "$WARMUPS" "$SERVER_PID") || true
 else
   RESULT=$(nice -n "${CLIENT_NICE:-0}" java -Xmx1g ${CLIENT_JAVA_OPTS:--XX:+UseZGC -XX:+AlwaysPreTouch} -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.StreamingBenchmark \
-    "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" "$RAMP" "$WARMUPS" "$CLIENT" "$SERVER_PID" "${CONNECTIONS:-keep-alive}")
+    "http://127.0.0.1:$PORT" "$KEY" "$STREAMS" "$RAMP" "$WARMUPS" "$CLIENT" "$SERVER_PID" "${CONNECTIONS:-keep-alive}") || true
+fi
+if [ -z "$RESULT" ]; then
+  echo "the client measured nothing (its message is above); the server's log: $OUT/streaming-server.log" >&2
+  exit 1
 fi
 # The server prints, as it stops, how late it wrote its events against their due time (over its
 # life, and over its last busy spell: the measured round).

@@ -217,6 +217,11 @@ public final class StreamingBenchmark {
           jdk
               ? jdkRound(client, url, key, streams, rampMillis)
               : socketRound(url, key, streams, rampMillis, connections);
+      if (timings.stream().noneMatch(stream -> stream.done)) {
+        // a broken server: say so now, rather than after every warm-up round's deadline
+        System.err.printf("round %d: none of %d streams completed%n", i + 1, streams);
+        System.exit(1);
+      }
       if (i == warmups) {
         double wall = (System.nanoTime() - start) / 1e9;
         System.out.println(
