@@ -3,7 +3,7 @@ package org.chatglmkit.schemas;
 import java.util.Locale;
 
 /**
- * The two readings of the API that every check belongs to (API-CONTRACT.md, "profiles").
+ * The two readings of the API that every check belongs to (docs/api-reading.md, "profiles").
  *
  * <p>{@code DOCUMENTED} is only what the API document states; {@code OPENAI} adds the
  * OpenAI-compatible extras (ids, usage, streaming, {@code GET /v1/models}).

@@ -8,7 +8,7 @@ import java.util.List;
  * @param id stable identifier, e.g. {@code REQ-TEMPERATURE}; suites and reports speak in these
  * @param area the group the rule belongs to (auth, request, completion, streaming, errors, ...)
  * @param profile the profile that introduces the rule
- * @param section the section of API-CONTRACT.md that states it
+ * @param section the section of docs/api-reading.md that states it
  * @param statement the rule in one line
  * @param schemaLocations schema locations whose violations break this rule
  */

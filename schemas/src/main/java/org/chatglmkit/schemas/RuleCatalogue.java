@@ -21,6 +21,8 @@ import java.util.Optional;
  */
 public final class RuleCatalogue {
   static final String RESOURCE = "chatglm/rules.json";
+  private static final String PROFILE_FILE = ".openai.schema.json#";
+  private static final String PROFILE_FILE_PATTERN = "\\.openai\\.schema\\.json#";
   private static final RuleCatalogue INSTANCE = load();
 
   private final Map<String, Rule> rules;
@@ -55,9 +57,19 @@ public final class RuleCatalogue {
 
   /**
    * The rule that owns a schema location such as {@code message.schema.json#/properties/role/enum}:
-   * the rule with the longest listed location that is a prefix of it.
+   * the rule with the longest listed location that is a prefix of it. A location in a profile's own
+   * file ({@code message.openai.schema.json#/…}) that no rule lists belongs where the same place of
+   * the documented file ({@code message.schema.json#/…}) does.
    */
   public Optional<Rule> ruleForSchemaLocation(String location) {
+    Optional<Rule> rule = longestPrefix(location);
+    if (rule.isEmpty() && location.contains(PROFILE_FILE)) {
+      return longestPrefix(location.replaceFirst(PROFILE_FILE_PATTERN, ".schema.json#"));
+    }
+    return rule;
+  }
+
+  private Optional<Rule> longestPrefix(String location) {
     Rule best = null;
     int bestLength = -1;
     for (Rule rule : rules.values()) {

@@ -2,8 +2,8 @@ package org.chatglmkit.schemas;
 
 /** The JSON shapes of the API, each captured by one schema file per profile. */
 public enum Shape {
-  MESSAGE("message.schema.json", "message.schema.json"),
-  REQUEST("chat-completion-request.schema.json", "chat-completion-request.schema.json"),
+  MESSAGE("message.schema.json", "message.openai.schema.json"),
+  REQUEST("chat-completion-request.schema.json", "chat-completion-request.openai.schema.json"),
   COMPLETION("chat-completion.schema.json", "chat-completion.openai.schema.json"),
   CHUNK("chat-completion-chunk.schema.json", "chat-completion-chunk.openai.schema.json"),
   ERROR("error.schema.json", "error.schema.json"),

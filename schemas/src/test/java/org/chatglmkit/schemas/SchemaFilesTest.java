@@ -11,7 +11,9 @@ class SchemaFilesTest {
   private static final List<String> FILES =
       List.of(
           "message.schema.json",
+          "message.openai.schema.json",
           "chat-completion-request.schema.json",
+          "chat-completion-request.openai.schema.json",
           "usage.schema.json",
           "chat-completion.schema.json",
           "chat-completion.openai.schema.json",

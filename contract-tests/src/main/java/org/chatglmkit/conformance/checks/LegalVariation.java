@@ -92,6 +92,28 @@ record LegalVariation(String what, String contentType, String body, Profile prof
               "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 8}",
               Profile.DOCUMENTED),
           new LegalVariation(
+              "null for optional fields that OpenAI's API declares nullable (read as not given)",
+              JSON,
+              """
+              {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 8,
+               "temperature": null, "stream": null, "top_p": null, "stop": null, "n": null,
+               "seed": null, "presence_penalty": null, "frequency_penalty": null,
+               "tools": null, "tool_choice": null}""",
+              Profile.OPENAI),
+          new LegalVariation(
+              "max_tokens null (no cap, as if absent)",
+              JSON,
+              "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": null}",
+              Profile.OPENAI),
+          new LegalVariation(
+              "an assistant turn with content null, as OpenAI clients send it back",
+              JSON,
+              """
+              {"messages": [{"role": "user", "content": "hello"},
+               {"role": "assistant", "content": null}, {"role": "user", "content": "and now?"}],
+               "max_tokens": 8}""",
+              Profile.OPENAI),
+          new LegalVariation(
               "stream false",
               JSON,
               "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 8,"

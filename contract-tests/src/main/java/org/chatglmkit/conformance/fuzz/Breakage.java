@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import org.chatglmkit.conformance.fuzz.SchemaValues.Located;
 
@@ -24,14 +26,14 @@ record Breakage(List<String> path, JsonNode value, String what) {
 
   /** Every breakage the schema at {@code root} defines, by walking it from the request object. */
   static List<Breakage> of(SchemaValues values, Located root) {
-    List<Breakage> all = new ArrayList<>();
+    Set<Breakage> all = new LinkedHashSet<>();
     walk(values, root, List.of(), all);
     return List.copyOf(all);
   }
 
-  private static void walk(SchemaValues values, Located at, List<String> path, List<Breakage> all) {
+  private static void walk(SchemaValues values, Located at, List<String> path, Set<Breakage> all) {
     Located schema = at.resolve();
-    for (JsonNode wrong : wrongTypes(schema.type())) {
+    for (JsonNode wrong : wrongTypes(schema.types())) {
       if (!path.isEmpty()) {
         all.add(new Breakage(path, wrong, "not of type " + schema.type()));
       }
@@ -96,6 +98,16 @@ record Breakage(List<String> path, JsonNode value, String what) {
         for (String property : values.properties(schema)) {
           walk(values, schema.child("properties", property), append(path, property), all);
         }
+        body.path("then")
+            .path("properties")
+            .fieldNames()
+            .forEachRemaining(
+                property ->
+                    walk(
+                        values,
+                        schema.child("then", "properties", property),
+                        append(path, property),
+                        all));
       }
       case "array" -> walk(values, schema.child("items"), append(path, "*"), all);
       default -> {}
@@ -108,28 +120,36 @@ record Breakage(List<String> path, JsonNode value, String what) {
     return List.copyOf(longer);
   }
 
-  /** Values of every JSON type but {@code type} (a whole number is a number, not an integer). */
-  private static List<JsonNode> wrongTypes(String type) {
+  /**
+   * Values of every JSON type but {@code types} (a whole number is a number, not an integer),
+   * {@code null} included unless the schema allows it.
+   */
+  private static List<JsonNode> wrongTypes(Set<String> types) {
     List<JsonNode> wrong = new ArrayList<>();
-    if (!type.equals("string")) {
+    if (types.isEmpty()) {
+      return wrong;
+    }
+    if (!types.contains("string")) {
       wrong.add(NODES.textNode("1"));
     }
-    if (!type.equals("number") && !type.equals("integer")) {
+    if (!types.contains("number") && !types.contains("integer")) {
       wrong.add(NODES.numberNode(1));
     }
-    if (type.equals("integer")) {
+    if (types.contains("integer")) {
       wrong.add(NODES.numberNode(new BigDecimal("1.5")));
     }
-    if (!type.equals("boolean")) {
+    if (!types.contains("boolean")) {
       wrong.add(NODES.booleanNode(true));
     }
-    if (!type.equals("object")) {
+    if (!types.contains("object")) {
       wrong.add(NODES.objectNode());
     }
-    if (!type.equals("array")) {
+    if (!types.contains("array")) {
       wrong.add(NODES.arrayNode().add("x"));
     }
-    wrong.add(NODES.nullNode());
+    if (!types.contains("null")) {
+      wrong.add(NODES.nullNode());
+    }
     return wrong;
   }
 

@@ -38,6 +38,7 @@ final class ExchangeGuard implements AutoCloseable {
   private final ScheduledFuture<?> timer;
   private long bytesRead;
   private volatile String tripped;
+  private volatile IOException writeFailure;
 
   private ExchangeGuard(Duration timeout, long maxBytes) {
     this.timeout = timeout;
@@ -61,6 +62,27 @@ final class ExchangeGuard implements AutoCloseable {
   /** Why the guard ended the exchange, or {@code null} when it did not. */
   String tripped() {
     return tripped;
+  }
+
+  /** Keeps the failure of a write that the server stopped taking (see {@link GuardedSockets}). */
+  void writeFailed(IOException failure) {
+    if (writeFailure == null) {
+      writeFailure = failure;
+    }
+  }
+
+  /**
+   * How sending the request ended early, e.g. {@code the connection broke while the request was
+   * sent (SocketException: Broken pipe)}, or {@code null} when it did not.
+   */
+  String writeFailure() {
+    IOException failure = writeFailure;
+    return failure == null
+        ? null
+        : "the connection broke while the request was sent ("
+            + failure.getClass().getSimpleName()
+            + (failure.getMessage() == null ? "" : ": " + failure.getMessage())
+            + ")";
   }
 
   synchronized void register(Socket socket) throws IOException {

@@ -3,6 +3,7 @@ package org.chatglmkit.conformance.http;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.Socket;
 import javax.net.ssl.SSLContext;
 import org.apache.http.conn.scheme.PlainSocketFactory;
@@ -61,10 +62,14 @@ final class GuardedSockets {
     }
   }
 
-  /** A plain socket whose reads are counted by its guard. */
+  /**
+   * A plain socket whose reads are counted by its guard, and whose writes outlive a server that has
+   * stopped reading (see {@link Unread}).
+   */
   private static final class GuardedSocket extends Socket {
     private final ExchangeGuard guard;
     private InputStream in;
+    private OutputStream out;
 
     GuardedSocket(ExchangeGuard guard) {
       this.guard = guard;
@@ -77,6 +82,75 @@ final class GuardedSockets {
         in = guard == null ? raw : new Counting(raw, guard);
       }
       return in;
+    }
+
+    @Override
+    public synchronized OutputStream getOutputStream() throws IOException {
+      if (out == null) {
+        out = new Unread(super.getOutputStream(), guard);
+      }
+      return out;
+    }
+  }
+
+  /**
+   * The request's bytes, sent until the server stops taking them, then dropped: a server may answer
+   * (413 before reading a large body, for one) and close without reading the rest, and the kernel
+   * then fails the client's next write while the answer is already in the receive buffer. The
+   * client reads it, as curl does, instead of reporting the failed write. The failure is kept in
+   * the guard and named if no answer follows; a write the guard itself ended (its deadline) fails
+   * as before.
+   */
+  private static final class Unread extends OutputStream {
+    private final OutputStream out;
+    private final ExchangeGuard guard;
+    private boolean broken;
+
+    Unread(OutputStream out, ExchangeGuard guard) {
+      this.out = out;
+      this.guard = guard;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+      if (broken) {
+        return;
+      }
+      try {
+        out.write(bytes, offset, length);
+      } catch (IOException e) {
+        stopped(e);
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      if (broken) {
+        return;
+      }
+      try {
+        out.flush();
+      } catch (IOException e) {
+        stopped(e);
+      }
+    }
+
+    private void stopped(IOException failure) throws IOException {
+      if (guard == null || guard.tripped() != null) {
+        throw failure;
+      }
+      broken = true;
+      guard.writeFailed(failure);
+    }
+
+    @Override
+    public void close() throws IOException {
+      out.close();
     }
   }
 

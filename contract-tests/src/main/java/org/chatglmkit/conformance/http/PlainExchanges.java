@@ -103,6 +103,9 @@ final class PlainExchanges {
             transcript(call, headers, body, response.getStatusLine(), response, text));
       } catch (Exception e) { // REST Assured (Groovy) throws checked exceptions undeclared
         String why = guard.tripped() != null ? guard.tripped() : describe(e);
+        if (guard.writeFailure() != null) {
+          why = why + "; " + guard.writeFailure();
+        }
         return Exchange.failed(request, secrets.mask(why));
       }
     }

@@ -172,6 +172,16 @@ class BrokenServerIT {
             server("documented shape only, held to openai", Distortions.documentedOnly(), "openai")
                 .fails("RESP-ID", "RESP-USAGE", "STREAM-CHUNK-IDS", "MODELS-LIST")
                 .skips("RESP-USAGE-TOTAL", "RESP-USAGE-MAX-TOKENS"),
+            server(
+                    "400 for null in optional fields, held to openai",
+                    Distortions.refusesNull(),
+                    "openai")
+                .fails("REQ-LEGAL-VARIATIONS"),
+            // The document does not say what null means: refusing it is not judged.
+            server(
+                "400 for null in optional fields, held to documented",
+                Distortions.refusesNull(),
+                "documented"),
             server("accepts a missing key", Distortions.acceptsMissingKey(), "openai")
                 .fails("AUTH-MISSING-KEY-401"),
             server("accepts unknown keys", Distortions.acceptsUnknownKeys(), "openai")

@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
@@ -187,6 +188,63 @@ final class Distortions {
                     : null;
               }
             });
+  }
+
+  /** Optional request fields that OpenAI's API declares nullable. */
+  static final Set<String> NULLABLE =
+      Set.of(
+          "temperature",
+          "max_tokens",
+          "stream",
+          "top_p",
+          "stop",
+          "n",
+          "seed",
+          "presence_penalty",
+          "frequency_penalty",
+          "tools",
+          "tool_choice");
+
+  /**
+   * A strict server: 400 for {@code null} in a field that OpenAI's API declares nullable, and for a
+   * message whose content is {@code null}, where the openai reading takes {@code null} as "not
+   * given".
+   */
+  static Distortion refusesNull() {
+    return Distortion.none()
+        .withShortCircuit(
+            request -> {
+              JsonNode body;
+              try {
+                body = Json.MAPPER.readTree(request.body());
+              } catch (IOException | RuntimeException e) {
+                return null;
+              }
+              return holdsANull(body)
+                  ? error(400, "invalid_request_error", "null is not allowed")
+                  : null;
+            });
+  }
+
+  /**
+   * Whether a request holds a nullable field set to {@code null}, or a message content {@code
+   * null}.
+   */
+  static boolean holdsANull(JsonNode body) {
+    if (body == null || !body.isObject()) {
+      return false;
+    }
+    for (String field : NULLABLE) {
+      if (body.path(field).isNull()) {
+        return true;
+      }
+    }
+    for (JsonNode message : body.path("messages")) {
+      if (message.path("content").isNull()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -109,6 +110,16 @@ class PlantedBugsIT {
                 error(500)),
             FuzzRules.NO_5XX,
             only("messages").and(oneMessage(m -> !m.has("content") && m.size() == 1))),
+        new Bug(
+            "400 for null in an optional field (the openai reading takes it as not given)",
+            Distortions.refusesNull(),
+            FuzzRules.VALID_ACCEPTED,
+            body ->
+                body.path("messages").size() == 1
+                    && ((body.size() == 2
+                            && Distortions.NULLABLE.stream().anyMatch(f -> body.path(f).isNull()))
+                        || (body.size() == 1
+                            && body.path("messages").path(0).path("content").isNull()))),
         new Bug(
             "500 for an empty history",
             answerWhen(
@@ -284,6 +295,21 @@ class PlantedBugsIT {
     }
   }
 
+  /**
+   * The document does not say what {@code null} means: in the documented profile a server that
+   * refuses it and one that takes it as absent are both left unjudged.
+   */
+  @Test
+  void nullInAnOptionalFieldIsNeverAFindingInTheDocumentedProfile() throws Exception {
+    try (MutatingProxy strict = new MutatingProxy(unpaced.baseUrl(), Distortions.refusesNull())) {
+      for (String url : List.of(unpaced.baseUrl(), strict.baseUrl())) {
+        FuzzReport report = fuzz(url, CASES, SEED, Duration.ofSeconds(3), Profile.DOCUMENTED);
+        assertThat(report.findings()).as(url + ": " + report.summaryLine()).isEmpty();
+        assertThat(report.sent()).isEqualTo(CASES);
+      }
+    }
+  }
+
   @Test
   void theReferenceServerHasNoFindingInAThousandCases() {
     FuzzReport report = fuzz(reference.baseUrl(), 1000, SEED);
@@ -299,8 +325,12 @@ class PlantedBugsIT {
 
   /** Fuzzes with {@code timeout} for each exchange (short where a bug hangs). */
   static FuzzReport fuzz(String url, int cases, long seed, Duration timeout) {
+    return fuzz(url, cases, seed, timeout, Profile.OPENAI);
+  }
+
+  static FuzzReport fuzz(String url, int cases, long seed, Duration timeout, Profile profile) {
     Target target =
-        new Target(url, ServerConfig.DEVELOPMENT_KEY, null, Profile.OPENAI, false, null, Map.of());
+        new Target(url, ServerConfig.DEVELOPMENT_KEY, null, profile, false, null, Map.of());
     try (ChatGlmClient client =
         new ChatGlmClient(
             target,

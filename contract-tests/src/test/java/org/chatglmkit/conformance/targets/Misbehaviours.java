@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Random;
 
 /** Targets that misbehave in the ways real servers and proxies do when they are broken. */
@@ -102,13 +103,31 @@ public final class Misbehaviours {
 
   /**
    * A conforming server behind a front that answers 413 as soon as it reads a Content-Length over
-   * {@code limit} and closes without reading the body (as nginx and Python's http.server do); every
-   * other connection is relayed to {@code upstream} byte for byte.
+   * {@code limit} and closes without reading the body (as nginx does); every other connection is
+   * relayed to {@code upstream} byte for byte.
    */
   public static RawServer.Behaviour early413(String upstream, long limit) {
+    return early413(upstream, limit, false);
+  }
+
+  /**
+   * Like {@link #early413(String, long)}, but a request that carries {@code Expect: 100-continue}
+   * is first answered {@code 100 Continue}, before its length is looked at: Python's {@code
+   * http.server} (with {@code protocol_version = "HTTP/1.1"}) does that by itself before its
+   * handler runs. The client then sends the body into a connection that the 413 has closed.
+   */
+  public static RawServer.Behaviour continueThen413(String upstream, long limit) {
+    return early413(upstream, limit, true);
+  }
+
+  private static RawServer.Behaviour early413(String upstream, long limit, boolean continueFirst) {
     URI uri = URI.create(upstream);
     return (socket, head) -> {
       if (head.contentLength() > limit) {
+        if (continueFirst
+            && head.text().toLowerCase(Locale.ROOT).contains("expect: 100-continue")) {
+          RawServer.write(socket, "HTTP/1.1 100 Continue\r\n\r\n");
+        }
         String error =
             "{\"error\": {\"message\": \"the body is too large\", \"type\": \"request_too_large\"}}";
         RawServer.write(
@@ -117,6 +136,8 @@ public final class Misbehaviours {
                 + error.length()
                 + "\r\nConnection: close\r\n\r\n"
                 + error);
+        // As socketserver ends a request: no more output, then close with the body unread (RST).
+        socket.shutdownOutput();
         return;
       }
       try (Socket up = new Socket()) {

@@ -18,7 +18,7 @@ import java.util.concurrent.Executors;
 import org.chatglmkit.mockserver.core.Json;
 
 /**
- * A server that behaves as API-CONTRACT.md section 7 describes the official ChatGLM2-6B {@code
+ * A server that behaves as docs/api-reading.md section 7 describes the official ChatGLM2-6B {@code
  * openai_api.py} and ChatGLM3 {@code openai_api_demo} servers (FastAPI with pydantic models): no
  * authentication, {@code model} required, 422 {@code {"detail": [...]}} for what pydantic refuses
  * (with pydantic's coercions: v1 for ChatGLM2, v2 for ChatGLM3), {@code {"detail": "..."}} for the

@@ -6,8 +6,8 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
- * Which keys may call the API (API-CONTRACT.md section 2). Both {@code API-KEY: <key>} and {@code
- * Authorization: Bearer <key>} carry a key.
+ * Which keys may call the API (docs/api-reading.md section 2). Both {@code API-KEY: <key>} and
+ * {@code Authorization: Bearer <key>} carry a key.
  *
  * @param keys keys that may use the API
  * @param forbiddenKeys keys that are known but may not use it (403)

@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * An error answer of the API (API-CONTRACT.md section 5): status, machine word, message, field.
+ * An error answer of the API (docs/api-reading.md section 5): status, machine word, message, field.
  *
  * @param status the HTTP status
  * @param type the machine word, e.g. {@code invalid_request_error}

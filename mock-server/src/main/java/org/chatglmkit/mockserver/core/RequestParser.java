@@ -71,17 +71,23 @@ public final class RequestParser {
     return message.startsWith("$") && colon > 0 ? message.substring(colon + 2) : message;
   }
 
+  /**
+   * The request's values; an optional field that is {@code null} is read as not given (the openai
+   * reading, docs/api-reading.md section 3).
+   */
   private static ChatRequest toRequest(JsonNode root) {
+    JsonNode temperature = root.get("temperature");
     JsonNode maxTokens = root.get("max_tokens");
+    JsonNode stream = root.get("stream");
     JsonNode topP = root.get("top_p");
     JsonNode seed = root.get("seed");
     JsonNode model = root.get("model");
     return new ChatRequest(
         messages(root.get("messages")),
         messages(root.get("history")),
-        root.path("temperature").asDouble(1.0),
+        temperature == null || temperature.isNull() ? 1.0 : temperature.doubleValue(),
         maxTokens == null || maxTokens.isNull() ? null : cap(maxTokens),
-        root.path("stream").asBoolean(false),
+        stream != null && stream.booleanValue(),
         root.path("stream_options").path("include_usage").asBoolean(false),
         model != null && model.isTextual() ? model.asText() : null,
         topP != null && topP.isNumber() ? topP.doubleValue() : null,
