@@ -14,6 +14,11 @@ class SchemaFilesTest {
           "message.openai.schema.json",
           "chat-completion-request.schema.json",
           "chat-completion-request.openai.schema.json",
+          "function-call.schema.json",
+          "function.schema.json",
+          "tool.schema.json",
+          "tool-call.schema.json",
+          "tool-call-delta.schema.json",
           "usage.schema.json",
           "chat-completion.schema.json",
           "chat-completion.openai.schema.json",
@@ -89,6 +94,7 @@ class SchemaFilesTest {
               "streaming",
               "errors",
               "models",
+              "tools",
               "fuzzing");
     }
   }

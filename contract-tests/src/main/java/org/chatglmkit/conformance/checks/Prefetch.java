@@ -18,10 +18,11 @@ import org.chatglmkit.schemas.Profile;
 record Prefetch(
     Map<String, CompletableFuture<Exchange>> answers,
     Map<String, List<CompletableFuture<Exchange>>> batches,
-    CompletableFuture<StreamResult> stream) {
+    CompletableFuture<StreamResult> stream,
+    CompletableFuture<StreamResult> toolStream) {
 
   static Prefetch none() {
-    return new Prefetch(Map.of(), Map.of(), null);
+    return new Prefetch(Map.of(), Map.of(), null, null);
   }
 
   static Prefetch send(ChatGlmClient client) {
@@ -41,7 +42,17 @@ record Prefetch(
         client.later(Call.chat(Requests.minimal(), Auth.bearer(client.target().apiKey()))));
     answers.put("cut", client.later(Call.chat(Requests.chat(1), client.auth())));
     batches.put(RunContext.LEGAL_VARIATIONS, later(client, RequestChecks.legalCalls(client)));
-    return new Prefetch(answers, batches, stream);
+    answers.put(
+        ToolChecks.FUNCTION_MESSAGES,
+        client.later(Call.chat(ToolRequests.functionMessages(), client.auth())));
+    CompletableFuture<StreamResult> toolStream = null;
+    if (client.target().profile() == Profile.OPENAI) {
+      ToolChecks.requests()
+          .forEach((name, body) -> answers.put(name, client.later(Call.chat(body, client.auth()))));
+      toolStream = client.streamLater(ToolRequests.namedStream());
+      batches.put(RunContext.TOOL_REFUSALS, later(client, ToolChecks.refusalCalls(client)));
+    }
+    return new Prefetch(answers, batches, stream, toolStream);
   }
 
   private static List<CompletableFuture<Exchange>> later(ChatGlmClient client, List<Call> calls) {

@@ -39,6 +39,14 @@ public final class RunContext implements AutoCloseable {
   static final String REFUSALS = "refusals";
 
   static final String LEGAL_VARIATIONS = "legal-variations";
+  static final String TOOL_REFUSALS = "tool-refusals";
+
+  /** How the reason of a tool rule skipped for a target that never called a tool starts. */
+  public static final String NO_TOOL_CALLS = "the target did not call tools";
+
+  /** What the target must support, beyond what it may: {@code tools}. */
+  public static final String REQUIRE = "chatglm.require";
+
   static final String MISTAKES = "mistakes";
 
   /** Waived rules, one {@code RULE-ID=reason} per line. */
@@ -61,6 +69,7 @@ public final class RunContext implements AutoCloseable {
   private final Map<String, String> waivers;
   private final Prefetch prefetch;
   private final FuzzSettings fuzzSettings;
+  private final java.util.Set<String> required;
   private FuzzReport fuzzReport;
 
   private RunContext(
@@ -83,6 +92,31 @@ public final class RunContext implements AutoCloseable {
     this.deadlineNanos = deadlineNanos;
     this.waivers = waivers;
     this.fuzzSettings = fuzzSettings;
+    this.required = required(settings);
+  }
+
+  /** The supports {@code --require} names; only {@code tools} is known. */
+  private static java.util.Set<String> required(Settings settings) {
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    for (String line : settings.lines(REQUIRE)) {
+      for (String name : line.split(",")) {
+        String wanted = name.strip().toLowerCase(java.util.Locale.ROOT);
+        if (wanted.isEmpty()) {
+          continue;
+        }
+        if (!wanted.equals("tools")) {
+          throw new IllegalArgumentException(
+              "--require knows only 'tools', not '" + name.strip() + "'");
+        }
+        names.add(wanted);
+      }
+    }
+    return java.util.Set.copyOf(names);
+  }
+
+  /** Whether the run was told that the target must support {@code what} ({@code --require}). */
+  public boolean requires(String what) {
+    return required.contains(what);
   }
 
   /**
@@ -195,6 +229,11 @@ public final class RunContext implements AutoCloseable {
       throw new IllegalStateException("no shared stream: the profile has no streaming");
     }
     return client.awaitStream(prefetch.stream());
+  }
+
+  /** The shared stream of the named tool call, or {@code null} outside the openai profile. */
+  StreamResult sharedToolStream() {
+    return prefetch.toolStream() == null ? null : client.awaitStream(prefetch.toolStream());
   }
 
   /** The answers of a batch sent up front, in call order (sent now if it was not). */

@@ -101,6 +101,14 @@ public final class ConformanceCli implements Callable<Integer> {
   List<String> waivers = new ArrayList<>();
 
   @Option(
+      names = "--require",
+      paramLabel = "WHAT",
+      description =
+          "What the target must support, beyond what it may: 'tools' fails the tool rules of a"
+              + " target that never calls a tool (they are skipped otherwise).")
+  List<String> required = new ArrayList<>();
+
+  @Option(
       names = "--baseline",
       paramLabel = "SUMMARY.JSON",
       description =
@@ -173,6 +181,7 @@ public final class ConformanceCli implements Callable<Integer> {
     put(parameters, RunContext.MAX_TIME_SECONDS, maxTimeSeconds);
     put(parameters, RunContext.CONCURRENCY, concurrency);
     put(parameters, RunContext.WAIVERS, waivers.isEmpty() ? null : String.join("\n", waivers));
+    put(parameters, RunContext.REQUIRE, required.isEmpty() ? null : String.join("\n", required));
     put(parameters, ConformanceRun.PREVIOUS_SUMMARY, previousSummary);
     put(parameters, RunContext.MIN_STREAM_SPREAD_MS, minStreamSpreadMillis);
     put(parameters, FuzzSettings.CASES, fuzzCases);

@@ -82,32 +82,35 @@ record Breakage(List<String> path, JsonNode value, String what) {
         for (String required : schema.required()) {
           all.add(new Breakage(append(path, required), null, "without required " + required));
         }
-        body.path("then")
-            .path("required")
-            .forEach(
-                name ->
-                    all.add(
-                        new Breakage(
-                            append(path, name.asText()),
-                            null,
-                            "without "
-                                + name.asText()
-                                + " although "
-                                + body.path("if").path("properties")
-                                + " requires it")));
         for (String property : values.properties(schema)) {
           walk(values, schema.child("properties", property), append(path, property), all);
         }
-        body.path("then")
-            .path("properties")
-            .fieldNames()
-            .forEachRemaining(
-                property ->
-                    walk(
-                        values,
-                        schema.child("then", "properties", property),
-                        append(path, property),
-                        all));
+        for (SchemaValues.Conditional conditional : SchemaValues.Conditional.all(schema)) {
+          JsonNode then = conditional.at().schema().path("then");
+          for (String name : conditional.then()) {
+            if (!values.properties(schema).contains(name)) {
+              continue; // a field the fuzzer does not generate (see SchemaValues.NOT_GENERATED)
+            }
+            all.add(
+                new Breakage(
+                    append(path, name),
+                    null,
+                    "without "
+                        + name
+                        + " although "
+                        + conditional.at().schema().path("if").path("properties")
+                        + " requires it"));
+          }
+          then.path("properties")
+              .fieldNames()
+              .forEachRemaining(
+                  property ->
+                      walk(
+                          values,
+                          conditional.at().child("then", "properties", property),
+                          append(path, property),
+                          all));
+        }
       }
       case "array" -> walk(values, schema.child("items"), append(path, "*"), all);
       default -> {}

@@ -51,7 +51,8 @@ final class SchemaValues {
           "enum",
           "pattern",
           "if",
-          "then");
+          "then",
+          "allOf");
 
   /** Names of unknown fields start with this, so they cannot clash with a real API's extras. */
   static final String UNKNOWN_FIELD_PREFIX = "x_";
@@ -105,7 +106,7 @@ final class SchemaValues {
       JsonNode node = schema;
       StringBuilder at = new StringBuilder(location);
       for (String step : steps) {
-        node = node.path(step);
+        node = node.isArray() ? node.path(Integer.parseInt(step)) : node.path(step);
         at.append('/').append(step);
       }
       return new Located(node, at.toString()).resolve();
@@ -140,12 +141,33 @@ final class SchemaValues {
     }
   }
 
+  /**
+   * Tool and function fields, which are not generated yet: a function's {@code parameters} is a
+   * JSON Schema of its own, and a tool message must answer a call made earlier in the same
+   * conversation. The gate's tool checks send such requests instead.
+   */
+  static final Set<String> NOT_GENERATED =
+      Set.of(
+          "tools",
+          "tool_choice",
+          "parallel_tool_calls",
+          "functions",
+          "function_call",
+          "tool_calls",
+          "tool_call_id");
+
+  /** The role of a tool message, which must answer a call: not generated (see above). */
+  static final String TOOL_ROLE = "tool";
+
   /** The properties of an object schema that the run's profile holds, in schema order. */
   List<String> properties(Located object) {
     List<String> names = new ArrayList<>();
     Iterator<String> fields = object.schema().path("properties").fieldNames();
     while (fields.hasNext()) {
       String name = fields.next();
+      if (NOT_GENERATED.contains(name)) {
+        continue;
+      }
       Optional<Rule> rule =
           RuleCatalogue.get()
               .ruleForSchemaLocation(object.location() + "/properties/" + name)
@@ -166,7 +188,15 @@ final class SchemaValues {
     understood(schema);
     if (schema.schema().has("enum")) {
       List<JsonNode> values = new ArrayList<>();
-      schema.schema().path("enum").forEach(values::add);
+      schema
+          .schema()
+          .path("enum")
+          .forEach(
+              v -> {
+                if (!TOOL_ROLE.equals(v.asText(null))) {
+                  values.add(v);
+                }
+              });
       return Gens.oneOf(values);
     }
     Arb<JsonNode> value = typed(schema);
@@ -207,21 +237,26 @@ final class SchemaValues {
 
   /**
    * An object: required properties always, optional ones half of the time, and now and then a field
-   * the schema does not name. A property that an {@code if}/{@code then} makes required is added
-   * whenever the {@code if} holds.
+   * the schema does not name. A property that an {@code if}/{@code then} (alone, or one of {@code
+   * allOf}'s) makes required is added whenever the {@code if} holds.
    */
   private Arb<JsonNode> object(Located schema) {
     List<String> names = properties(schema);
     Set<String> required = schema.required();
-    Conditional conditional = Conditional.of(schema);
+    List<Conditional> conditionals = Conditional.all(schema);
     List<Arb<Field>> fields = new ArrayList<>();
     for (String name : names) {
       Arb<JsonNode> value = valid(schema.child("properties", name));
+      Optional<Conditional> requiring =
+          conditionals.stream().filter(c -> c.mayRequire(name)).findFirst();
       if (required.contains(name)) {
         fields.add(Gens.map(value, v -> new Field(v, null)));
-      } else if (conditional.mayRequire(name)) {
+      } else if (requiring.isPresent()) {
+        Conditional conditional = requiring.get();
         Arb<JsonNode> whenRequired =
-            conditional.narrows(name) ? valid(schema.child("then", "properties", name)) : value;
+            conditional.narrows(name)
+                ? valid(conditional.at().child("then", "properties", name))
+                : value;
         fields.add(Gens.both(Gens.orNull(value, absent(name)), whenRequired, Field::new));
       } else {
         fields.add(Gens.map(Gens.orNull(value, absent(name)), v -> new Field(v, null)));
@@ -239,10 +274,11 @@ final class SchemaValues {
           }
           for (int i = 0; i < names.size(); i++) {
             Field field = values.get(i);
+            String name = names.get(i);
             if ((field.value() == null || field.value().isNull())
                 && field.whenRequired() != null
-                && conditional.holds(object)) {
-              object.set(names.get(i), field.whenRequired());
+                && conditionals.stream().anyMatch(c -> c.mayRequire(name) && c.holds(object))) {
+              object.set(name, field.whenRequired());
             }
           }
           extra.forEach(object::set);
@@ -261,17 +297,35 @@ final class SchemaValues {
   private record Field(JsonNode value, JsonNode whenRequired) {}
 
   /**
-   * The {@code if}/{@code then} of an object schema, in the one form the schemas use: {@code if}
+   * An {@code if}/{@code then} of an object schema, in the one form the schemas use: {@code if}
    * gives a property an enum, {@code then} requires properties (and may narrow their schemas, e.g.
    * a content that may be {@code null} elsewhere must be a string here).
+   *
+   * @param at the schema that holds the {@code if}: the object's, or one of its {@code allOf}
    */
-  private record Conditional(
-      String property, Set<String> values, Set<String> then, Set<String> narrowed) {
-    static Conditional of(Located schema) {
-      JsonNode when = schema.schema().path("if");
-      if (when.isMissingNode()) {
-        return new Conditional(null, Set.of(), Set.of(), Set.of());
+  record Conditional(
+      Located at, String property, Set<String> values, Set<String> then, Set<String> narrowed) {
+
+    /** The object's own {@code if}/{@code then} and those of its {@code allOf}, in order. */
+    static List<Conditional> all(Located schema) {
+      List<Conditional> all = new ArrayList<>();
+      if (schema.schema().has("if")) {
+        all.add(of(schema));
       }
+      JsonNode allOf = schema.schema().path("allOf");
+      for (int i = 0; i < allOf.size(); i++) {
+        Located branch = schema.child("allOf", String.valueOf(i));
+        if (!branch.schema().has("if") || branch.schema().size() != 2) {
+          throw new IllegalStateException(
+              "the fuzzer understands allOf only as a list of if/then, at " + branch.location());
+        }
+        all.add(of(branch));
+      }
+      return all;
+    }
+
+    private static Conditional of(Located schema) {
+      JsonNode when = schema.schema().path("if");
       Iterator<Map.Entry<String, JsonNode>> fields = when.path("properties").fields();
       Map.Entry<String, JsonNode> condition = fields.hasNext() ? fields.next() : null;
       Set<String> values = new HashSet<>();
@@ -288,7 +342,7 @@ final class SchemaValues {
       }
       Set<String> narrowed = new HashSet<>();
       schema.schema().path("then").path("properties").fieldNames().forEachRemaining(narrowed::add);
-      return new Conditional(condition.getKey(), values, then, narrowed);
+      return new Conditional(schema, condition.getKey(), values, then, narrowed);
     }
 
     boolean mayRequire(String name) {
@@ -300,7 +354,7 @@ final class SchemaValues {
     }
 
     boolean holds(ObjectNode object) {
-      return property != null && values.contains(object.path(property).asText(null));
+      return values.contains(object.path(property).asText(null));
     }
   }
 

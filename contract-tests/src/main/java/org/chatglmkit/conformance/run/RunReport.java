@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.chatglmkit.conformance.checks.Baseline;
+import org.chatglmkit.conformance.checks.RunContext;
 import org.chatglmkit.conformance.fuzz.Finding;
 import org.chatglmkit.conformance.fuzz.FuzzReport;
 import org.chatglmkit.mockserver.core.Json;
@@ -121,6 +122,7 @@ public record RunReport(
       counts.put(status.name().toLowerCase(Locale.ROOT), count(status));
     }
     root.put("passed", exitCode() == 0);
+    root.put("tools", tools());
     root.put("compared_with_previous_run", previous != null);
     if (fuzz != null) {
       writeFuzz(root.putObject("fuzz"));
@@ -241,6 +243,14 @@ public record RunReport(
         target.model() == null ? "" : ", model " + target.model(),
         took.toMillis() / 1000.0,
         reportDir);
+    switch (tools()) {
+      case "not called" ->
+          out.println(
+              "Tools: the target did not call tools; its tool rules are skipped (--require tools"
+                  + " fails them).");
+      case "called" -> out.println("Tools: the target calls tools; every tool rule is judged.");
+      default -> {}
+    }
     if (fuzz != null) {
       out.println(fuzz.summaryLine());
       for (Finding finding : fuzz.findings()) {
@@ -269,6 +279,29 @@ public record RunReport(
               + " there too (or were not run).%n",
           breaking().size(), known);
     }
+  }
+
+  /**
+   * What the run found of tool support: {@code called}, {@code not called} (the tool rules were
+   * skipped, or failed under {@code --require tools}), or {@code not judged} (another profile, or
+   * the baseline failed).
+   */
+  public String tools() {
+    List<RuleResult> tools = rules.stream().filter(r -> r.rule().area().equals("tools")).toList();
+    boolean notCalled =
+        tools.stream()
+            .anyMatch(r -> r.detail() != null && r.detail().contains(RunContext.NO_TOOL_CALLS));
+    if (notCalled) {
+      return "not called";
+    }
+    boolean judged =
+        tools.stream()
+            .anyMatch(
+                r ->
+                    r.rule().id().startsWith("TOOLS-")
+                        && (r.status() == Outcome.Status.PASS
+                            || r.status() == Outcome.Status.FAIL));
+    return judged ? "called" : "not judged";
   }
 
   private static String clip(String text) {

@@ -576,7 +576,7 @@ final class Distortions {
                     : List.of(write(change.apply(read(data)), false)));
   }
 
-  private static Distortion completions(UnaryOperator<JsonNode> change) {
+  static Distortion completions(UnaryOperator<JsonNode> change) {
     return Distortion.none()
         .withAnswer(
             (request, answer) ->
@@ -611,7 +611,7 @@ final class Distortions {
         answer.status(), headers, write(changed, pretty).getBytes(StandardCharsets.UTF_8));
   }
 
-  private static Request rewriteBody(Request request, UnaryOperator<JsonNode> change) {
+  static Request rewriteBody(Request request, UnaryOperator<JsonNode> change) {
     try {
       JsonNode body = Json.MAPPER.readTree(request.body());
       if (!(body instanceof ObjectNode)) {

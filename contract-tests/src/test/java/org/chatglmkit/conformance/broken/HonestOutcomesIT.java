@@ -17,6 +17,7 @@ import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
 import org.chatglmkit.mockserver.target.TargetSettings;
+import org.chatglmkit.schemas.RuleCatalogue;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,6 +70,10 @@ class HonestOutcomesIT {
     Set<String> blocked = new HashSet<>(BrokenServerIT.NEED_A_COMPLETION);
     blocked.addAll(BrokenServerIT.NEED_A_STREAM);
     blocked.add("STREAM-EVENT-FORMAT");
+    // The tool checks need a successful answer as well.
+    RuleCatalogue.get().all().stream()
+        .filter(rule -> rule.area().equals("tools"))
+        .forEach(rule -> blocked.add(rule.id()));
     assertThat(outcome.get(Outcome.Status.BLOCKED)).isEqualTo(blocked);
     // Only what was really observed passes: the 404s, the model list, error bodies without keys.
     assertThat(outcome.get(Outcome.Status.PASS))
@@ -120,7 +125,12 @@ class HonestOutcomesIT {
             "RESP-USAGE-TOTAL",
             "RESP-USAGE-MAX-TOKENS",
             "RESP-LENGTH-FINISH",
-            "STREAM-MATCHES-COMPLETION");
+            "STREAM-MATCHES-COMPLETION",
+            // The tool rules that need an unstreamed answer (the streamed calls still come).
+            "TOOLS-CHOICE-NAMED",
+            "TOOLS-CHOICE-REQUIRED",
+            "TOOLS-RESULT-ANSWERED",
+            "TOOLS-STREAM-MATCHES");
     assertThat(Gate.detail(report, "RESP-MODEL"))
         .contains("expected a JSON object")
         .contains("<html>");
@@ -147,8 +157,9 @@ class HonestOutcomesIT {
     Map<Outcome.Status, Set<String>> outcome = Gate.outcome(report);
     assertThat(outcome.get(Outcome.Status.FAIL))
         .as(Gate.explain(report))
-        .containsExactly("STREAM-EVENT-FORMAT");
+        .containsExactly("STREAM-EVENT-FORMAT", "TOOLS-STREAM-MATCHES");
     assertThat(Gate.detail(report, "STREAM-EVENT-FORMAT")).contains("did not end within 3 s");
+    assertThat(Gate.detail(report, "TOOLS-STREAM-MATCHES")).contains("did not end within 3 s");
     assertThat(outcome.get(Outcome.Status.BLOCKED)).isEqualTo(BrokenServerIT.NEED_A_STREAM);
     assertThat(report.rootCause()).hasValueSatisfying(c -> assertThat(c).contains("stream"));
     // One timeout of 3 s for the baseline stream; nothing else waits on the endless streams.

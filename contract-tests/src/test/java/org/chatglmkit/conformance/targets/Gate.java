@@ -59,6 +59,13 @@ public final class Gate {
           .map(Rule::id)
           .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
+  /** The rules of section 8 that are skipped for a target that never calls a tool. */
+  public static final Set<String> TOOLS =
+      RuleCatalogue.get().all().stream()
+          .filter(rule -> rule.area().equals("tools") && rule.profile().id().equals("openai"))
+          .map(Rule::id)
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
+
   /** {@code ids} and the fuzzing rules. */
   public static Set<String> withFuzzing(String... ids) {
     Set<String> all = new TreeSet<>(Arrays.asList(ids));

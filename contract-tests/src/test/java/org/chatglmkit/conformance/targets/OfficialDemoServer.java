@@ -25,6 +25,13 @@ import org.chatglmkit.mockserver.core.Json;
  * rest, fields it does not know ignored, {@code finish_reason} always {@code stop}, and the stream
  * framing of sse-starlette ({@code \r\n\r\n}, a {@code : ping} comment). Answers are a fixed text,
  * one word per token, a few milliseconds apart.
+ *
+ * <p>The ChatGLM3 demo takes {@code tools} (and ignores {@code tool_choice} and {@code functions}):
+ * when the last user message names an offered function, its answer is the model's raw call text in
+ * {@code content} with {@code function_call {name, arguments}} beside it (arguments as Python's
+ * {@code json.dumps} writes them) and {@code finish_reason: "function_call"}; streamed, it runs the
+ * call itself and streams the text answer that follows. An assistant message that carries a
+ * function call without content makes its prompt builder fail (500).
  */
 public final class OfficialDemoServer implements AutoCloseable {
   /** Which official server to behave as. */
@@ -130,6 +137,16 @@ public final class OfficialDemoServer implements AutoCloseable {
       text(exchange, 500, "Internal Server Error");
       return;
     }
+    for (JsonNode message : messages) {
+      if (dialect == Dialect.CHATGLM3
+          && message.path("function_call").isObject()
+          && !message.path("content").isTextual()) {
+        // The prompt builder splits the assistant's content to find the call: None fails.
+        text(exchange, 500, "Internal Server Error");
+        return;
+      }
+    }
+    Optional<String> called = dialect == Dialect.CHATGLM3 ? called(request) : Optional.empty();
     String model = request.path("model").asText();
     List<String> answer = WORDS;
     if (dialect == Dialect.CHATGLM3 && request.path("max_tokens").canConvertToInt()) {
@@ -137,6 +154,7 @@ public final class OfficialDemoServer implements AutoCloseable {
           WORDS.subList(0, Math.max(0, Math.min(WORDS.size(), request.path("max_tokens").asInt())));
     }
     if (Pydantic.truthy(request.path("stream"))) {
+      // With a call, the demo runs it and streams the answer that follows: the same text.
       stream(exchange, model, answer);
       return;
     }
@@ -148,8 +166,17 @@ public final class OfficialDemoServer implements AutoCloseable {
     completion.put("object", "chat.completion");
     ObjectNode choice = completion.putArray("choices").addObject();
     choice.put("index", 0);
-    choice.putObject("message").put("role", "assistant").put("content", String.join("", answer));
-    choice.put("finish_reason", "stop");
+    ObjectNode message = choice.putObject("message").put("role", "assistant");
+    if (called.isPresent()) {
+      String arguments = called.get().equals("get_weather") ? WEATHER_ARGUMENTS : "{}";
+      message.put(
+          "content", called.get() + "\n```python\ntool_call(city='Paris', unit='celsius')\n```");
+      message.putObject("function_call").put("name", called.get()).put("arguments", arguments);
+      choice.put("finish_reason", "function_call");
+    } else {
+      message.put("content", String.join("", answer));
+      choice.put("finish_reason", "stop");
+    }
     completion.put("created", now());
     if (dialect == Dialect.CHATGLM3) {
       completion
@@ -159,6 +186,27 @@ public final class OfficialDemoServer implements AutoCloseable {
           .put("completion_tokens", answer.size());
     }
     json(exchange, 200, completion.toString());
+  }
+
+  /** The arguments of its get_weather call, as {@code json.dumps} writes them. */
+  private static final String WEATHER_ARGUMENTS = "{\"city\": \"Paris\", \"unit\": \"celsius\"}";
+
+  /** The offered tool the last user message names, which the demo's model calls. */
+  private static Optional<String> called(JsonNode request) {
+    JsonNode tools = request.path("tools");
+    String said = "";
+    for (JsonNode message : request.path("messages")) {
+      if (message.path("role").asText().equals("user")) {
+        said = message.path("content").asText("");
+      }
+    }
+    for (JsonNode tool : tools.isArray() ? tools : Json.MAPPER.createArrayNode()) {
+      String name = tool.path("function").path("name").asText(tool.path("name").asText(""));
+      if (!name.isEmpty() && said.contains(name)) {
+        return Optional.of(name);
+      }
+    }
+    return Optional.empty();
   }
 
   private void stream(HttpExchange exchange, String model, List<String> answer)

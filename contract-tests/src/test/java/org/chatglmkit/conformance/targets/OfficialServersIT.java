@@ -94,20 +94,26 @@ class OfficialServersIT {
       Map<Outcome.Status, Set<String>> outcome = Gate.outcome(report);
       assertThat(report.target().model()).isEqualTo("gpt-3.5-turbo");
       assertThat(report.baseline().modelSource()).contains("GET /v1/models");
+      // It knows no function messages, and never calls a tool: the tool rules are skipped.
       assertThat(outcome.get(Outcome.Status.FAIL))
           .as(Gate.explain(report))
-          .isEqualTo(with(BOTH_FAIL, "RESP-ID", "RESP-USAGE"));
+          .isEqualTo(with(BOTH_FAIL, "RESP-ID", "RESP-USAGE", "FUNCTION-CALL-MESSAGES"));
       assertThat(outcome.get(Outcome.Status.PASS)).isEqualTo(BOTH_PASS);
-      assertThat(outcome.get(Outcome.Status.SKIP))
-          .isEqualTo(
-              Gate.withFuzzing(
-                  "AUTH-FORBIDDEN-KEY-403",
-                  "TRANSPORT-BODY-LIMIT",
-                  "RESP-USAGE-TOTAL",
-                  "RESP-USAGE-MAX-TOKENS",
-                  "ERR-TYPE",
-                  "ERR-RETRY-AFTER",
-                  "STREAM-ERROR-EVENT"));
+      Set<String> skipped =
+          Gate.withFuzzing(
+              "AUTH-FORBIDDEN-KEY-403",
+              "TRANSPORT-BODY-LIMIT",
+              "RESP-USAGE-TOTAL",
+              "RESP-USAGE-MAX-TOKENS",
+              "ERR-TYPE",
+              "ERR-RETRY-AFTER",
+              "STREAM-ERROR-EVENT",
+              "FUNCTION-CALL-SHAPE");
+      skipped.addAll(Gate.TOOLS);
+      assertThat(outcome.get(Outcome.Status.SKIP)).isEqualTo(skipped);
+      assertThat(Gate.detail(report, "TOOLS-CHOICE-NAMED"))
+          .startsWith("the target did not call tools");
+      assertThat(report.tools()).isEqualTo("not called");
       assertThat(outcome.get(Outcome.Status.BLOCKED)).isEmpty();
       assertThat(Gate.detail(report, "AUTH-MISSING-KEY-401")).contains("expected 401, got 200");
       assertThat(Gate.detail(report, "REQ-BODY-JSON-OBJECT")).contains("got 422");
@@ -120,16 +126,56 @@ class OfficialServersIT {
   }
 
   @Test
+  void aTargetThatNeverCallsAToolFailsTheToolRulesWhenTheRunRequiresTools() throws Exception {
+    try (OfficialDemoServer server = new OfficialDemoServer(OfficialDemoServer.Dialect.CHATGLM2)) {
+      RunReport report = Gate.run(server.baseUrl(), reports, RunContext.REQUIRE, "tools");
+      Map<Outcome.Status, Set<String>> outcome = Gate.outcome(report);
+      assertThat(outcome.get(Outcome.Status.FAIL)).containsAll(Gate.TOOLS);
+      assertThat(Gate.detail(report, "TOOLS-CHOICE-NAMED"))
+          .startsWith("expected tool calls (--require tools), got none");
+      assertThat(report.tools()).isEqualTo("not called");
+      assertThat(report.exitCode()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void chatGlm3DemoFindsItsModelAndFailsExactlyItsRealDifferences() throws Exception {
     try (OfficialDemoServer server = new OfficialDemoServer(OfficialDemoServer.Dialect.CHATGLM3)) {
       RunReport report = Gate.run(server.baseUrl(), reports);
       Map<Outcome.Status, Set<String>> outcome = Gate.outcome(report);
       assertThat(report.target().model()).isEqualTo("chatglm3-6b");
-      assertThat(outcome.get(Outcome.Status.FAIL)).as(Gate.explain(report)).isEqualTo(BOTH_FAIL);
+      // Its tools dialect: function_call where tools asked for tool_calls, tool_choice ignored,
+      // no role tool, broken tool input taken; its calls pass the function-call rules.
+      assertThat(outcome.get(Outcome.Status.FAIL))
+          .as(Gate.explain(report))
+          .isEqualTo(
+              with(
+                  BOTH_FAIL,
+                  "FUNCTION-CALL-MESSAGES",
+                  "TOOLS-CALL-SHAPE",
+                  "TOOLS-FINISH-REASON",
+                  "TOOLS-CHOICE-NONE",
+                  "TOOLS-CHOICE-NAMED",
+                  "TOOLS-CHOICE-REQUIRED",
+                  "TOOLS-RESULT-ANSWERED",
+                  "TOOLS-DEFINITION",
+                  "REQ-TOOL-MESSAGE",
+                  "TOOLS-INVALID-400"));
       assertThat(outcome.get(Outcome.Status.PASS))
           .isEqualTo(
               with(
-                  BOTH_PASS, "RESP-ID", "RESP-USAGE", "RESP-USAGE-TOTAL", "RESP-USAGE-MAX-TOKENS"));
+                  BOTH_PASS,
+                  "RESP-ID",
+                  "RESP-USAGE",
+                  "RESP-USAGE-TOTAL",
+                  "RESP-USAGE-MAX-TOKENS",
+                  "FUNCTION-CALL-SHAPE",
+                  "TOOLS-REQUEST-ACCEPTED",
+                  "TOOLS-ARGUMENTS-JSON",
+                  "TOOLS-ARGUMENTS-VALID"));
+      assertThat(Gate.detail(report, "TOOLS-CALL-SHAPE")).contains("ChatGLM3 demo's dialect");
+      assertThat(Gate.detail(report, "FUNCTION-CALL-MESSAGES")).contains("500");
+      assertThat(report.tools()).isEqualTo("called");
       assertThat(Gate.detail(report, "REQ-MESSAGE-CONTENT")).contains("500");
       assertThat(Gate.detail(report, "REQ-LEGAL-VARIATIONS"))
           .contains("an assistant turn with content null")

@@ -1,6 +1,7 @@
 package org.chatglmkit.djl;
 
 import ai.djl.sentencepiece.SpProcessor;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,6 +12,8 @@ import java.util.Locale;
 import java.util.Set;
 import org.chatglmkit.mockserver.core.ChatMessage;
 import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.core.ToolCall;
+import org.chatglmkit.mockserver.core.Tools;
 
 /**
  * Turns a conversation into prompt tokens the way the published models and their servers do, and
@@ -131,20 +134,95 @@ public final class ChatFormat {
     return id >= vocabulary || id == eos;
   }
 
+  /** The system message that offers tools, as the published ChatGLM3 demo writes it. */
+  static final String TOOLS_PROMPT =
+      "Answer the following questions as best as you can. You have access to the following tools:";
+
   /** The prompt for a conversation (history first, then messages), ready for the model. */
   public int[] prompt(List<ChatMessage> conversation) {
+    return prompt(conversation, Tools.NONE);
+  }
+
+  /**
+   * The prompt for a conversation that may offer functions. With ChatGLM3 (as its published demo
+   * and tokenizer build it): a first system message holds {@link #TOOLS_PROMPT}, a newline and the
+   * request's tool list as {@code json.dumps(tools, indent=4, ensure_ascii=False)} (it replaces the
+   * conversation's own first system message); a tool's or function's result is an {@code
+   * <|observation|>} turn; an assistant turn that called is one {@code <|assistant|>} turn per
+   * call, whose metadata is the function's name and whose content is the call's text. A named
+   * {@code tool_choice} starts the answer with that function's name as the metadata, so the model
+   * writes its call.
+   *
+   * @throws IllegalArgumentException for functions offered to ChatGLM2, which has no tool format
+   */
+  public int[] prompt(List<ChatMessage> conversation, Tools tools) {
     List<Integer> ids = new ArrayList<>(List.of(special("[gMASK]"), special("sop")));
-    if (version == Version.CHATGLM3) {
-      for (ChatMessage message : conversation) {
-        ids.add(special("<|" + message.role().toLowerCase(Locale.ROOT) + "|>"));
-        add(ids, "\n");
-        add(ids, message.content() == null ? "" : message.content());
+    if (version == Version.CHATGLM2) {
+      if (tools.callable()) {
+        throw new IllegalArgumentException("ChatGLM2 has no tool format");
       }
-      ids.add(special("<|assistant|>"));
-    } else {
       add(ids, glm2Text(conversation));
+      return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+    boolean offered = tools.callable();
+    boolean skipSystem = offered;
+    if (offered) {
+      turn(ids, "system", "", TOOLS_PROMPT + "\n" + PythonJson.dumps(tools.definitions()));
+    }
+    for (ChatMessage message : conversation) {
+      if (skipSystem && message.role().equals("system")) {
+        skipSystem = false;
+        continue;
+      }
+      if (message.isResult()) {
+        turn(ids, "observation", "", text(message));
+      } else if (message.role().equals("assistant") && !message.toolCalls().isEmpty()) {
+        for (ToolCall call : message.toolCalls()) {
+          turn(ids, "assistant", call.name(), callText(call));
+        }
+      } else {
+        turn(ids, message.role().toLowerCase(Locale.ROOT), "", text(message));
+      }
+    }
+    ids.add(special("<|assistant|>"));
+    if (tools.choice() == Tools.Choice.NAMED) {
+      add(ids, tools.named() + "\n");
     }
     return ids.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /** One turn: {@code <|role|>}, the encoding of "metadata\n", the encoding of the content. */
+  private void turn(List<Integer> ids, String role, String metadata, String content) {
+    ids.add(special("<|" + role + "|>"));
+    add(ids, metadata + "\n");
+    add(ids, content);
+  }
+
+  private static String text(ChatMessage message) {
+    return message.content() == null ? "" : message.content();
+  }
+
+  /**
+   * A call as the model writes it: {@code ```python}, {@code tool_call(...)} with the arguments as
+   * Python literals, {@code ```}; arguments that are no JSON object are written as they came.
+   */
+  static String callText(ToolCall call) {
+    String body;
+    try {
+      JsonNode arguments = Json.MAPPER.readTree(call.arguments());
+      body =
+          arguments != null && arguments.isObject()
+              ? ToolCallText.write(arguments)
+              : call.arguments();
+    } catch (IOException e) {
+      body = call.arguments();
+    }
+    return "```python\n" + body + "\n```";
+  }
+
+  /** The SentencePiece ids of {@code text} (no special tokens). */
+  public int[] encode(String text) {
+    return processor.encode(text);
   }
 
   private void add(List<Integer> ids, String text) {

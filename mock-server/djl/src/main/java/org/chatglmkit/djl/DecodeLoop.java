@@ -270,7 +270,7 @@ public final class DecodeLoop implements AutoCloseable {
             Arrays.copyOfRange(job.prompt, from, Math.min(job.prompt.length, from + prefillChunk));
         logits = model.forward(chunk, job.cache);
       }
-      return accept(job, choose(logits, job.sampling, job.random));
+      return accept(job, choose(logits, job));
     } catch (RuntimeException e) {
       fail(job, "generation failed: " + e.getMessage(), false);
       return false;
@@ -296,7 +296,7 @@ public final class DecodeLoop implements AutoCloseable {
     List<Job> still = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
       Job job = batch.get(i);
-      if (accept(job, choose(logits[i], job.sampling, job.random))) {
+      if (accept(job, choose(logits[i], job))) {
         still.add(job);
       }
     }
@@ -402,6 +402,13 @@ public final class DecodeLoop implements AutoCloseable {
   @Override
   public void close() {
     stop(Duration.ofMinutes(10));
+  }
+
+  /** The job's next token: the forced one while {@link Sampling#forced()} lasts, else chosen. */
+  private static int choose(float[] logits, Job job) {
+    List<Integer> forced = job.sampling.forced();
+    int step = job.tokens.size();
+    return step < forced.size() ? forced.get(step) : choose(logits, job.sampling, job.random);
   }
 
   static int choose(float[] logits, Sampling sampling, SplittableRandom random) {

@@ -113,4 +113,80 @@ class ChatFormatTest {
                     new ChatMessage("user", "Q", null))))
         .isEqualTo(String.format(QUERY, 1, "Q"));
   }
+
+  /*
+   * Tools, from THUDM/ChatGLM3 openai_api_demo/utils.py (process_chatglm_messages) and the
+   * tokenizer's build_chat_input: with tools, a first system message "Answer the following
+   * questions as best as you can. You have access to the following tools:" carries them and the
+   * conversation's own first system message is dropped; build_chat_input appends "\n" +
+   * json.dumps(tools, indent=4, ensure_ascii=False) to that system content; a function's result
+   * is an observation turn; an assistant call turn has the function's name as its metadata and the
+   * call's text as its content.
+   */
+  @Test
+  void buildsTheChatGlm3ToolPromptAsThePublishedDemo() throws Exception {
+    ChatFormat format = new ChatFormat(ChatFormat.Version.CHATGLM3, processor, VOCAB, EOS);
+    String tools =
+        """
+        [{"name": "get_weather", "description": "天气", "parameters": {"type": "object",
+          "properties": {"city": {"type": "string"}}, "required": ["city"]}}]""";
+    org.chatglmkit.mockserver.core.ChatRequest request =
+        new org.chatglmkit.mockserver.core.RequestParser()
+            .parse(
+                ("{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"},"
+                        + " {\"role\": \"user\", \"content\": \"Weather in Paris?\"},"
+                        + " {\"role\": \"assistant\", \"content\": null, \"function_call\":"
+                        + " {\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Paris\\\"}\"}},"
+                        + " {\"role\": \"function\", \"name\": \"get_weather\", \"content\": \"21 C\"}],"
+                        + " \"functions\": "
+                        + tools
+                        + "}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "application/json");
+    // json.dumps(tools, indent=4, ensure_ascii=False), as Python writes it
+    String dumped =
+        "[\n"
+            + "    {\n"
+            + "        \"name\": \"get_weather\",\n"
+            + "        \"description\": \"天气\",\n"
+            + "        \"parameters\": {\n"
+            + "            \"type\": \"object\",\n"
+            + "            \"properties\": {\n"
+            + "                \"city\": {\n"
+            + "                    \"type\": \"string\"\n"
+            + "                }\n"
+            + "            },\n"
+            + "            \"required\": [\n"
+            + "                \"city\"\n"
+            + "            ]\n"
+            + "        }\n"
+            + "    }\n"
+            + "]";
+    int gmask = VOCAB + 1;
+    int sop = VOCAB + 3;
+    int system = VOCAB + 5;
+    int user = VOCAB + 6;
+    int assistant = VOCAB + 7;
+    int observation = VOCAB + 8;
+    int[] expected =
+        concat(
+            new int[] {gmask, sop, system},
+            encode("\n"),
+            encode(
+                "Answer the following questions as best as you can. You have access to the"
+                    + " following tools:\n"
+                    + dumped),
+            new int[] {user},
+            encode("\n"),
+            encode("Weather in Paris?"),
+            new int[] {assistant},
+            encode("get_weather\n"),
+            encode("```python\ntool_call(city='Paris')\n```"),
+            new int[] {observation},
+            encode("\n"),
+            encode("21 C"),
+            new int[] {assistant});
+    assertThat(format.prompt(request.conversation(), request.tools())).containsExactly(expected);
+    assertThat(format.stopTokens()).contains(observation);
+  }
 }

@@ -8,11 +8,16 @@ import org.chatglmkit.mockserver.core.ChatBackend;
 import org.chatglmkit.mockserver.core.ChatMessage;
 import org.chatglmkit.mockserver.core.ChatRequest;
 import org.chatglmkit.mockserver.core.TokenSink;
+import org.chatglmkit.mockserver.core.ToolCall;
+import org.chatglmkit.mockserver.core.Tools;
 
 /**
  * Answers without a model: the same conversation at temperature 0 always gets the same answer,
  * English or Chinese after the last user message. Higher temperatures vary the answer (a request
- * {@code seed} makes that reproducible). {@code max_tokens} cuts with {@code length}.
+ * {@code seed} makes that reproducible). {@code max_tokens} cuts with {@code length}. When the
+ * request offers functions, {@link ToolDecision} says which to call, and {@link ArgumentsGenerator}
+ * makes their arguments from their schemas; a conversation that ends in a tool's result is answered
+ * in text that quotes it.
  */
 public final class DeterministicBackend implements ChatBackend {
   /** Tokens each message adds to the prompt count for its role marker. */
@@ -56,13 +61,78 @@ public final class DeterministicBackend implements ChatBackend {
 
   @Override
   public Generation generate(ChatRequest request, TokenSink sink) {
-    List<String> tokens = answerTokens(request);
+    List<Tools.Function> functions = ToolDecision.calls(request);
+    if (!functions.isEmpty()) {
+      try {
+        call(request, functions, sink);
+        return () -> {};
+      } catch (IllegalArgumentException e) {
+        // arguments that satisfy the schema could not be made: the answer says so in text
+        text(request, cannotCall(functions, e.getMessage()), sink);
+        return () -> {};
+      }
+    }
+    text(request, answerTokens(request), sink);
+    return () -> {};
+  }
+
+  /** Characters of a call's arguments that one streamed piece (one token) carries at most. */
+  static final int ARGUMENT_PIECE_CHARS = 8;
+
+  /**
+   * Calls {@code functions}: each call is one token for its start and one per piece of its
+   * arguments, so that {@code max_tokens} cuts a call as it cuts text.
+   */
+  private void call(ChatRequest request, List<Tools.Function> functions, TokenSink sink) {
+    long seed = seedOf(request);
+    List<String> arguments = new ArrayList<>();
+    for (int i = 0; i < functions.size(); i++) {
+      arguments.add(ArgumentsGenerator.generate(functions.get(i).parameters(), seed + i));
+    }
+    int limit = request.maxTokens() == null ? Integer.MAX_VALUE : request.maxTokens();
+    int sent = 0;
+    for (int i = 0; i < functions.size() && sent < limit; i++) {
+      sink.onToolCall(i, callId(seed, i), functions.get(i).name());
+      sent++;
+      String text = arguments.get(i);
+      for (int at = 0; at < text.length() && sent < limit; sent++) {
+        int end = Math.min(text.length(), at + ARGUMENT_PIECE_CHARS);
+        if (end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) {
+          end++;
+        }
+        sink.onToolArguments(i, text.substring(at, end));
+        at = end;
+      }
+    }
+    int needed = 0;
+    for (String text : arguments) {
+      needed += 1 + (text.length() + ARGUMENT_PIECE_CHARS - 1) / ARGUMENT_PIECE_CHARS;
+    }
+    String finish = sent < needed ? "length" : request.tools().finishReason();
+    sink.onFinish(finish, promptTokens(request), sent);
+  }
+
+  /** The id of call {@code index}: the same for the same request at temperature 0. */
+  static String callId(long seed, int index) {
+    long mixed = new Random(seed * 31 + index).nextLong();
+    return "call_" + String.format("%016x", mixed);
+  }
+
+  private static List<String> cannotCall(List<Tools.Function> functions, String why) {
+    return SimpleTokenizer.split(
+        "I cannot call "
+            + functions.get(0).name()
+            + ": no arguments satisfy its parameters ("
+            + why
+            + ").");
+  }
+
+  private void text(ChatRequest request, List<String> tokens, TokenSink sink) {
     int limit = request.maxTokens() == null ? Integer.MAX_VALUE : request.maxTokens();
     String finish = tokens.size() > limit ? "length" : "stop";
     List<String> sent = tokens.size() > limit ? tokens.subList(0, limit) : tokens;
     sent.forEach(sink::onToken);
     sink.onFinish(finish, promptTokens(request), sent.size());
-    return () -> {};
   }
 
   /** Prompt tokens: the tokens of every message's content plus one per message. */
@@ -78,6 +148,11 @@ public final class DeterministicBackend implements ChatBackend {
   }
 
   private List<String> answerTokens(ChatRequest request) {
+    List<ChatMessage> conversation = request.conversation();
+    ChatMessage last = conversation.isEmpty() ? null : conversation.get(conversation.size() - 1);
+    if (last != null && last.isResult()) {
+      return resultTokens(request, last);
+    }
     String question = lastUserContent(request);
     boolean chinese = question.codePoints().anyMatch(DeterministicBackend::isHan);
     Random random = new Random(seedOf(request));
@@ -101,6 +176,30 @@ public final class DeterministicBackend implements ChatBackend {
       return tokens.subList(0, replyTokens);
     }
     return tokens;
+  }
+
+  /** The final answer to a tool's result: it quotes the result (its first 16 words). */
+  private static List<String> resultTokens(ChatRequest request, ChatMessage result) {
+    String name = result.name() != null ? result.name() : calledName(request, result.toolCallId());
+    List<String> words =
+        SimpleTokenizer.split(result.content() == null ? "" : result.content().strip());
+    StringBuilder text = new StringBuilder("The result of ").append(name).append(":");
+    text.append(words.isEmpty() ? " (nothing)" : " ");
+    words.stream().limit(16).forEach(text::append);
+    text.append(words.size() > 16 ? "…" : ".");
+    return SimpleTokenizer.split(text.toString());
+  }
+
+  /** The name of the function that the call {@code id} called, or {@code the tool}. */
+  private static String calledName(ChatRequest request, String id) {
+    for (ChatMessage message : request.conversation()) {
+      for (ToolCall call : message.toolCalls()) {
+        if (call.id() != null && call.id().equals(id)) {
+          return call.name();
+        }
+      }
+    }
+    return "the tool";
   }
 
   private static long seedOf(ChatRequest request) {

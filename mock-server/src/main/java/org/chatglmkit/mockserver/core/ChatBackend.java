@@ -30,6 +30,8 @@ public interface ChatBackend extends AutoCloseable {
   default Completion complete(ChatRequest request) {
     CompletableFuture<Completion> done = new CompletableFuture<>();
     List<String> tokens = new ArrayList<>();
+    List<String[]> calls = new ArrayList<>();
+    List<StringBuilder> arguments = new ArrayList<>();
     generate(
         request,
         new TokenSink() {
@@ -39,8 +41,24 @@ public interface ChatBackend extends AutoCloseable {
           }
 
           @Override
+          public void onToolCall(int index, String id, String name) {
+            calls.add(new String[] {id, name});
+            arguments.add(new StringBuilder());
+          }
+
+          @Override
+          public void onToolArguments(int index, String piece) {
+            arguments.get(index).append(piece);
+          }
+
+          @Override
           public void onFinish(String finishReason, int promptTokens, int completionTokens) {
-            done.complete(new Completion(tokens, finishReason, promptTokens, completionTokens));
+            List<ToolCall> made = new ArrayList<>();
+            for (int i = 0; i < calls.size(); i++) {
+              made.add(new ToolCall(calls.get(i)[0], calls.get(i)[1], arguments.get(i).toString()));
+            }
+            done.complete(
+                new Completion(tokens, finishReason, promptTokens, completionTokens, made));
           }
 
           @Override

@@ -15,6 +15,7 @@ import java.util.List;
  * @param model the requested model name, or {@code null}
  * @param topP nucleus-sampling mass, or {@code null}
  * @param seed a sampling seed, or {@code null}
+ * @param tools the functions offered and what is asked of them ({@link Tools#NONE} for none)
  */
 public record ChatRequest(
     List<ChatMessage> messages,
@@ -25,11 +26,37 @@ public record ChatRequest(
     boolean includeUsage,
     String model,
     Double topP,
-    Long seed) {
+    Long seed,
+    Tools tools) {
 
   public ChatRequest {
     messages = List.copyOf(messages);
     history = List.copyOf(history);
+    tools = tools == null ? Tools.NONE : tools;
+  }
+
+  /** A request that offers no functions. */
+  public ChatRequest(
+      List<ChatMessage> messages,
+      List<ChatMessage> history,
+      double temperature,
+      Integer maxTokens,
+      boolean stream,
+      boolean includeUsage,
+      String model,
+      Double topP,
+      Long seed) {
+    this(
+        messages,
+        history,
+        temperature,
+        maxTokens,
+        stream,
+        includeUsage,
+        model,
+        topP,
+        seed,
+        Tools.NONE);
   }
 
   /** History then messages: the whole conversation in order. */

@@ -159,6 +159,11 @@ public final class ChatService {
     if (fault == FaultKind.RESET) {
       return new Answer.Reset(Answer.Route.CHAT);
     }
+    FaultKind brokenCalls = fault != null && fault.breaksCalls() ? fault : null;
+    if (brokenCalls != null) {
+      fault = null; // it changes the calls, not whether the answer comes
+    }
+    boolean legacy = request.tools().legacy();
     boolean streamFault = fault == FaultKind.STALL || fault == FaultKind.STREAM_ERROR;
     if (fault != null && (!streamFault || (fault == FaultKind.STREAM_ERROR && !request.stream()))) {
       // an unstreamed answer has no middle to break: its stream-error is a plain 500
@@ -167,7 +172,8 @@ public final class ChatService {
     if (request.stream()) {
       return new Answer.Streamed(
           call,
-          new StreamPlan(profile, request.includeUsage(), fault, faults.stallMillis()),
+          new StreamPlan(
+              profile, request.includeUsage(), fault, faults.stallMillis(), legacy, brokenCalls),
           backend);
     }
     Completion completion = backend.complete(request);
@@ -176,7 +182,9 @@ public final class ChatService {
       delay += faults.stallMillis();
     }
     return new Answer.Completed(
-        Answer.Route.CHAT, Responses.completion(call.info(), completion), delay);
+        Answer.Route.CHAT,
+        Responses.completion(call.info(), completion, legacy, brokenCalls),
+        delay);
   }
 
   /** Checks only the key. */

@@ -1,5 +1,7 @@
 package org.chatglmkit.mockserver.core;
 
+import java.util.function.IntFunction;
+
 /**
  * Turns a generation's tokens into server-sent-event frames, each with the moment it is due, and
  * plays the plan's fault: after {@link #FAULT_AFTER_TOKENS} content events a stream-error fault
@@ -43,6 +45,34 @@ public final class EventSchedule implements TokenSink {
 
   @Override
   public synchronized void onToken(String text) {
+    schedule(index -> Responses.contentFrame(prefix, text, index == 0));
+  }
+
+  @Override
+  public synchronized void onToolCall(int index, String id, String name) {
+    schedule(
+        at ->
+            Responses.utf8(
+                Responses.callStartFrame(
+                    info, at == 0, index, id, name, plan.legacy(), plan.brokenCalls())));
+  }
+
+  @Override
+  public synchronized void onToolArguments(int index, String piece) {
+    schedule(
+        at ->
+            Responses.utf8(
+                Responses.callArgumentsFrame(
+                    info, index, piece, plan.legacy(), plan.brokenCalls())));
+  }
+
+  /**
+   * The answer's next event (a token, or a piece of a call), due as the latency profile says for
+   * its place in the answer; a stream fault strikes in its place after {@link #FAULT_AFTER_TOKENS}.
+   *
+   * @param frame the event's frame, given its place in the answer (0 opens it)
+   */
+  private void schedule(IntFunction<byte[]> frame) {
     if (ended) {
       return;
     }
@@ -52,7 +82,7 @@ public final class EventSchedule implements TokenSink {
     if (plan.fault() != null && index == FAULT_AFTER_TOKENS) {
       strike(due);
     } else {
-      out.at(due, Responses.contentFrame(prefix, text, index == 0), false);
+      out.at(due, frame.apply(index), false);
     }
   }
 

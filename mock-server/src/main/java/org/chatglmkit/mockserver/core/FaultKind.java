@@ -17,7 +17,13 @@ public enum FaultKind {
   /** A stream sends half its tokens, then one error event, then ends. */
   STREAM_ERROR("stream-error"),
   /** A stream sends half its tokens, then nothing until the stall limit, then ends. */
-  STALL("stall");
+  STALL("stall"),
+  /** An answer's calls carry arguments that are no JSON (the first brace doubled). */
+  TOOL_ARGS_NOT_JSON("tool-args-not-json"),
+  /** An answer's calls carry arguments as a JSON object instead of a string. */
+  TOOL_ARGS_OBJECT("tool-args-object"),
+  /** An answer's calls carry no id. */
+  TOOL_CALL_NO_ID("tool-call-no-id");
 
   /** The request header that asks for a fault on this one request. */
   public static final String HEADER = "X-ChatGLM-Fault";
@@ -30,6 +36,14 @@ public enum FaultKind {
 
   public String id() {
     return id;
+  }
+
+  /**
+   * Whether this fault breaks an answer's calls instead of the answer: it changes nothing in an
+   * answer without calls.
+   */
+  public boolean breaksCalls() {
+    return this == TOOL_ARGS_NOT_JSON || this == TOOL_ARGS_OBJECT || this == TOOL_CALL_NO_ID;
   }
 
   /** Parses a fault name such as {@code 429} or {@code stream-error}. */

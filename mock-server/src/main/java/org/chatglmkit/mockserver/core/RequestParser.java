@@ -38,7 +38,9 @@ public final class RequestParser {
               where + ": " + stripPath(first.message()) + " [" + first.ruleId() + "]",
               first.param()));
     }
-    return toRequest(root);
+    ChatRequest request = toRequest(root);
+    ToolsReader.checkResults(request.conversation(), request.history().size());
+    return request;
   }
 
   /** Parses JSON text into a tree; anything but a JSON object is a 400. */
@@ -91,7 +93,8 @@ public final class RequestParser {
         root.path("stream_options").path("include_usage").asBoolean(false),
         model != null && model.isTextual() ? model.asText() : null,
         topP != null && topP.isNumber() ? topP.doubleValue() : null,
-        seed != null && seed.canConvertToLong() ? seed.longValue() : null);
+        seed != null && seed.canConvertToLong() ? seed.longValue() : null,
+        ToolsReader.read(root));
   }
 
   /**
@@ -110,7 +113,9 @@ public final class RequestParser {
             new ChatMessage(
                 node.path("role").asText(),
                 node.hasNonNull("content") ? node.get("content").asText() : null,
-                node.hasNonNull("name") ? node.get("name").asText() : null));
+                node.hasNonNull("name") ? node.get("name").asText() : null,
+                ToolsReader.calls(node),
+                node.hasNonNull("tool_call_id") ? node.get("tool_call_id").asText() : null));
       }
     }
     return messages;

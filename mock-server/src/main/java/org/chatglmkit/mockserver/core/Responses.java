@@ -14,8 +14,21 @@ public final class Responses {
 
   private Responses() {}
 
-  /** The {@code chat.completion} body of an unstreamed answer (openai profile). */
+  /** The {@code chat.completion} body of an unstreamed text answer (openai profile). */
   public static String completion(CallInfo call, Completion completion) {
+    return completion(call, completion, false, null);
+  }
+
+  /**
+   * The {@code chat.completion} body of an unstreamed answer (openai profile): its text, or its
+   * calls as {@code tool_calls} (content {@code null}), or as one {@code function_call} when the
+   * request offered the older {@code functions}.
+   *
+   * @param broken a {@link FaultKind#breaksCalls() call-breaking fault} to play on the calls, or
+   *     {@code null}
+   */
+  public static String completion(
+      CallInfo call, Completion completion, boolean legacy, FaultKind broken) {
     ObjectNode body = Json.MAPPER.createObjectNode();
     body.put("id", call.id());
     body.put("object", "chat.completion");
@@ -25,7 +38,23 @@ public final class Responses {
     choice.put("index", 0);
     ObjectNode message = choice.putObject("message");
     message.put("role", "assistant");
-    message.put("content", completion.content());
+    if (completion.toolCalls().isEmpty()) {
+      message.put("content", completion.content());
+    } else {
+      message.putNull("content");
+      if (legacy) {
+        ToolCall first = completion.toolCalls().get(0);
+        BrokenCalls.function(message.putObject("function_call"), first, broken);
+      } else {
+        var calls = message.putArray("tool_calls");
+        for (ToolCall made : completion.toolCalls()) {
+          ObjectNode one = calls.addObject();
+          BrokenCalls.id(one, made.id(), broken);
+          one.put("type", "function");
+          BrokenCalls.function(one.putObject("function"), made, broken);
+        }
+      }
+    }
     choice.put("finish_reason", completion.finishReason());
     usage(body, completion.promptTokens(), completion.completionTokens());
     return body.toString();
@@ -60,6 +89,70 @@ public final class Responses {
       usage(body, usage[0], usage[1]);
     }
     return "data: " + body + "\n\n";
+  }
+
+  /**
+   * A chunk that starts a call: its index, id, type and function name, with empty arguments (as
+   * OpenAI's API streams them); the older {@code function_call} when {@code legacy}.
+   */
+  public static String callStartFrame(
+      CallInfo call,
+      boolean first,
+      int index,
+      String id,
+      String name,
+      boolean legacy,
+      FaultKind broken) {
+    ObjectNode body = chunk(call);
+    ObjectNode delta = delta(body, first);
+    if (legacy) {
+      delta.putObject("function_call").put("name", name).put("arguments", "");
+    } else {
+      ObjectNode one = delta.putArray("tool_calls").addObject();
+      one.put("index", index);
+      BrokenCalls.id(one, id, broken);
+      one.put("type", "function");
+      one.putObject("function").put("name", name).put("arguments", "");
+    }
+    return "data: " + body + "\n\n";
+  }
+
+  /** A chunk that carries the next piece of call {@code index}'s arguments. */
+  public static String callArgumentsFrame(
+      CallInfo call, int index, String piece, boolean legacy, FaultKind broken) {
+    ObjectNode body = chunk(call);
+    ObjectNode delta = delta(body, false);
+    ObjectNode function;
+    if (legacy) {
+      function = delta.putObject("function_call");
+    } else {
+      ObjectNode one = delta.putArray("tool_calls").addObject();
+      one.put("index", index);
+      function = one.putObject("function");
+    }
+    BrokenCalls.argumentsPiece(function, piece, broken);
+    return "data: " + body + "\n\n";
+  }
+
+  private static ObjectNode chunk(CallInfo call) {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("id", call.id());
+    body.put("object", "chat.completion.chunk");
+    body.put("created", call.created());
+    body.put("model", call.model());
+    return body;
+  }
+
+  /** The delta of the chunk's one choice, with the role on an answer's first chunk. */
+  private static ObjectNode delta(ObjectNode chunk, boolean first) {
+    ObjectNode choice = chunk.putArray("choices").addObject();
+    choice.put("index", 0);
+    ObjectNode delta = choice.putObject("delta");
+    if (first) {
+      delta.put("role", "assistant");
+    }
+    choice.putNull("finish_reason");
+    return delta;
   }
 
   /**

@@ -7,13 +7,29 @@ package org.chatglmkit.mockserver.core;
  * @param includeUsage whether the final chunk carries {@code usage}
  * @param fault {@link FaultKind#STREAM_ERROR}, {@link FaultKind#STALL} or {@code null}
  * @param stallMillis how long a stalled stream stays silent before it ends
+ * @param legacy whether calls are streamed as the older {@code function_call}
+ * @param brokenCalls a {@link FaultKind#breaksCalls() call-breaking fault}, or {@code null}
  */
 public record StreamPlan(
-    LatencyProfile latency, boolean includeUsage, FaultKind fault, long stallMillis) {
+    LatencyProfile latency,
+    boolean includeUsage,
+    FaultKind fault,
+    long stallMillis,
+    boolean legacy,
+    FaultKind brokenCalls) {
 
   public StreamPlan {
     if (fault != null && fault != FaultKind.STREAM_ERROR && fault != FaultKind.STALL) {
       throw new IllegalArgumentException("a stream plays only stream faults, not " + fault);
     }
+    if (brokenCalls != null && !brokenCalls.breaksCalls()) {
+      throw new IllegalArgumentException(brokenCalls + " does not break calls");
+    }
+  }
+
+  /** A plan for an answer in text. */
+  public StreamPlan(
+      LatencyProfile latency, boolean includeUsage, FaultKind fault, long stallMillis) {
+    this(latency, includeUsage, fault, stallMillis, false, null);
   }
 }
