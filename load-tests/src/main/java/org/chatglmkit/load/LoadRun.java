@@ -64,6 +64,7 @@ public final class LoadRun {
   private final OpenTarget open;
   private final Target target;
   private final String modelSource;
+  private final boolean bearer;
   private final ClientTokenizer tokenizer;
   private final Workload workload;
   private final Metrics metrics;
@@ -105,15 +106,27 @@ public final class LoadRun {
     this.config = config;
     this.open = open;
     Target given = open.target();
-    Optional<String> listed =
-        given.embedded() || given.model() != null
-            ? Optional.empty()
-            : ModelDiscovery.firstListed(given, Duration.ofSeconds(5));
+    // The model list also tells the key's scheme: a target that refuses API-KEY and takes a bearer
+    // token there gets the bearer token on every request of the run.
+    ModelDiscovery.Discovery discovery =
+        given.embedded()
+            ? new ModelDiscovery.Discovery(Optional.empty(), false, null)
+            : ModelDiscovery.discover(given, Duration.ofSeconds(5));
+    Optional<String> listed = given.model() != null ? Optional.empty() : discovery.model();
     this.target = listed.map(given::withModel).orElse(given);
+    this.bearer = discovery.bearer();
     this.modelSource =
         given.model() != null ? "given" : listed.isPresent() ? ModelDiscovery.SOURCE : "none";
     if (listed.isPresent()) {
       System.out.println("model: " + listed.get() + " (" + ModelDiscovery.SOURCE + ")");
+    } else if (given.model() == null && !given.embedded()) {
+      System.out.println(
+          "model: none sent (GET /v1/models: "
+              + discovery.problem()
+              + "); a target that requires one refuses every request: give --model");
+    }
+    if (bearer) {
+      System.out.println("key: sent as Authorization: Bearer (the target refused API-KEY)");
     }
     this.tokenizer = tokenizer;
     this.workload = workload;
@@ -219,11 +232,16 @@ public final class LoadRun {
     return workload.schedule();
   }
 
-  /** The HTTP protocol every simulation uses: the target's root, key and extra headers. */
+  /**
+   * The HTTP protocol every simulation uses: the target's root, the key in the scheme the target
+   * takes, and extra headers.
+   */
   public HttpProtocolBuilder protocol() {
     return HttpDsl.http
         .baseUrl(target().baseUrl())
-        .header("API-KEY", target().apiKey())
+        .header(
+            bearer ? "Authorization" : "API-KEY",
+            bearer ? "Bearer " + target().apiKey() : target().apiKey())
         .headers(target().headers())
         .contentTypeHeader("application/json");
   }

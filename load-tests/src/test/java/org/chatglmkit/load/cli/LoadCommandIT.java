@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
@@ -157,6 +158,44 @@ class LoadCommandIT {
       }
       assertThat(summary(dir.resolve("r")).path("model_source").asText())
           .isEqualTo("the first model listed at GET /v1/models");
+    }
+  }
+
+  @Test
+  void aBearerOnlyTargetGetsTheBearerTokenOnEveryRequest() throws Exception {
+    try (Proxy proxy =
+        new Proxy(server.baseUrl(), false, "glm-served", Set.of(Proxy.Quirk.BEARER_ONLY))) {
+      Run run = against(proxy.url(), Duration.ofMinutes(2), "--duration", "2s");
+      assertThat(run.exit()).as(run.output()).isZero();
+      assertThat(run.output())
+          .contains("model: glm-served")
+          .contains("key: sent as Authorization: Bearer");
+      assertThat(proxy.schemes).isNotEmpty().containsOnly("Bearer");
+    }
+  }
+
+  @Test
+  void findsTheModelOfAnOldUvicornThatRefusesTheHttp2Upgrade() throws Exception {
+    try (Proxy proxy =
+        new Proxy(server.baseUrl(), false, "glm-served", Set.of(Proxy.Quirk.OLD_UVICORN))) {
+      Run run = against(proxy.url(), Duration.ofMinutes(2), "--duration", "2s");
+      assertThat(run.exit()).as(run.output()).isZero();
+      assertThat(run.output()).contains("model: glm-served (the first model listed");
+      assertThat(proxy.bodies).isNotEmpty();
+      for (String body : proxy.bodies) {
+        assertThat(Json.MAPPER.readTree(body).path("model").asText()).isEqualTo("glm-served");
+      }
+    }
+  }
+
+  @Test
+  void saysInOneLineWhyNoModelWasFound() throws Exception {
+    try (Proxy proxy =
+        new Proxy(server.baseUrl(), false, null, Set.of(Proxy.Quirk.NO_MODEL_LIST))) {
+      Run run = against(proxy.url(), Duration.ofMinutes(2), "--duration", "1s");
+      assertThat(run.output())
+          .contains("model: none sent (GET /v1/models: 404 {\"detail\":\"Not Found\"})")
+          .contains("give --model");
     }
   }
 

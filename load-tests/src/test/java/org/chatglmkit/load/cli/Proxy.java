@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 
@@ -24,6 +25,24 @@ final class Proxy implements AutoCloseable {
   private final HttpClient client = HttpClient.newHttpClient();
   final List<String> bodies = new CopyOnWriteArrayList<>();
 
+  /** The key's scheme of each chat request that reached the proxy: API-KEY, Bearer or none. */
+  final List<String> schemes = new CopyOnWriteArrayList<>();
+
+  /** How the front behaves, beyond relaying. */
+  enum Quirk {
+    /** Refuses a key in API-KEY with 401 and takes only Authorization: Bearer (vLLM, gateways). */
+    BEARER_ONLY,
+    /**
+     * Answers a request that offers an HTTP/2 upgrade ({@code Upgrade: h2c}) with 400 "Unsupported
+     * upgrade request", as uvicorn 0.17 (Debian 12's) does.
+     */
+    OLD_UVICORN,
+    /** Serves no model list: {@code GET /v1/models} answers 404 as FastAPI does. */
+    NO_MODEL_LIST
+  }
+
+  private final Set<Quirk> quirks;
+
   Proxy(String upstream, boolean buffer) throws IOException {
     this(upstream, buffer, null);
   }
@@ -34,6 +53,12 @@ final class Proxy implements AutoCloseable {
    *     422 with FastAPI's {@code {"detail": ...}} to a chat request that names none
    */
   Proxy(String upstream, boolean buffer, String requireModel) throws IOException {
+    this(upstream, buffer, requireModel, Set.of());
+  }
+
+  Proxy(String upstream, boolean buffer, String requireModel, Set<Quirk> quirks)
+      throws IOException {
+    this.quirks = quirks;
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
     server.setExecutor(Executors.newCachedThreadPool());
     server.createContext("/", exchange -> forward(exchange, upstream, buffer, requireModel));
@@ -49,6 +74,31 @@ final class Proxy implements AutoCloseable {
     try (exchange) {
       byte[] body = exchange.getRequestBody().readAllBytes();
       String text = new String(body, StandardCharsets.UTF_8);
+      if (quirks.contains(Quirk.OLD_UVICORN)
+          && exchange.getRequestHeaders().containsKey("Upgrade")) {
+        reply(exchange, 400, "{\"detail\":\"Unsupported upgrade request.\"}");
+        return;
+      }
+      if (quirks.contains(Quirk.NO_MODEL_LIST)
+          && exchange.getRequestURI().getPath().equals("/v1/models")) {
+        reply(exchange, 404, "{\"detail\":\"Not Found\"}");
+        return;
+      }
+      String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+      boolean bearer = authorization != null && authorization.startsWith("Bearer ");
+      if (exchange.getRequestMethod().equals("POST")) {
+        schemes.add(
+            bearer
+                ? "Bearer"
+                : exchange.getRequestHeaders().containsKey("API-KEY") ? "API-KEY" : "none");
+      }
+      if (quirks.contains(Quirk.BEARER_ONLY) && !bearer) {
+        reply(
+            exchange,
+            401,
+            "{\"error\":{\"message\":\"bearer token required\",\"type\":\"authentication_error\"}}");
+        return;
+      }
       if (requireModel != null && exchange.getRequestURI().getPath().equals("/v1/models")) {
         reply(
             exchange,

@@ -18,8 +18,11 @@ import org.chatglmkit.mockserver.core.Json;
 /**
  * The model a target serves, for servers that require {@code model} in every request (the official
  * ChatGLM demos, vLLM, FastChat): the first one {@code GET /v1/models} lists, asked with the key as
- * {@code API-KEY} and, when that is refused, as a bearer token. A server that hangs, or sends a
- * body that never ends, costs at most the timeout and {@link #MAX_BYTES} of reading.
+ * {@code API-KEY} and, when that is refused, as a bearer token (which then is the scheme the target
+ * takes). It speaks HTTP/1.1, as curl does to an {@code http://} target: an offer to upgrade to
+ * HTTP/2 ({@code Upgrade: h2c}) is answered 400 by older servers (uvicorn 0.17, Debian 12's). A
+ * server that hangs, or sends a body that never ends, costs at most the timeout and {@link
+ * #MAX_BYTES} of reading.
  */
 public final class ModelDiscovery {
   private ModelDiscovery() {}
@@ -30,8 +33,24 @@ public final class ModelDiscovery {
   /** The most of a model list that is read. */
   static final int MAX_BYTES = 256 * 1024;
 
+  /**
+   * What asking the target's model list found.
+   *
+   * @param model the first model listed, or empty
+   * @param bearer whether the target refused the key as {@code API-KEY} and took it as a bearer
+   *     token
+   * @param problem why no model was found, in a few words (the status and what the target said), or
+   *     {@code null} when one was
+   */
+  public record Discovery(Optional<String> model, boolean bearer, String problem) {}
+
   /** The first listed model, or empty when the target lists none, refuses, or does not answer. */
   public static Optional<String> firstListed(Target target, Duration timeout) {
+    return discover(target, timeout).model();
+  }
+
+  /** Asks {@code GET /v1/models}; never throws for anything the target does. */
+  public static Discovery discover(Target target, Duration timeout) {
     ExecutorService pool =
         Executors.newCachedThreadPool(
             task -> {
@@ -41,13 +60,20 @@ public final class ModelDiscovery {
             });
     try {
       return ask(
-          HttpClient.newBuilder().connectTimeout(timeout).executor(pool).build(), target, timeout);
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(timeout)
+              .executor(pool)
+              .build(),
+          target,
+          timeout);
     } finally {
       pool.shutdownNow();
     }
   }
 
-  private static Optional<String> ask(HttpClient client, Target target, Duration timeout) {
+  private static Discovery ask(HttpClient client, Target target, Duration timeout) {
+    String problem = "no answer";
     for (boolean bearer : new boolean[] {false, true}) {
       HttpRequest.Builder request =
           HttpRequest.newBuilder(URI.create(target.baseUrl() + "/v1/models")).timeout(timeout);
@@ -71,20 +97,30 @@ public final class ModelDiscovery {
         if (answer.statusCode() == 200) {
           JsonNode id = Json.MAPPER.readTree(answer.body()).path("data").path(0).path("id");
           return id.isTextual() && !id.asText().isBlank()
-              ? Optional.of(id.asText())
-              : Optional.empty();
+              ? new Discovery(Optional.of(id.asText()), bearer, null)
+              : new Discovery(Optional.empty(), bearer, "200 with no model listed");
         }
+        problem = answer.statusCode() + " " + clip(answer.body());
         if (answer.statusCode() != 401 && answer.statusCode() != 403) {
-          return Optional.empty();
+          return new Discovery(Optional.empty(), false, problem);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return Optional.empty();
+        return new Discovery(Optional.empty(), false, "interrupted");
       } catch (Exception e) {
-        return Optional.empty();
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        return new Discovery(
+            Optional.empty(),
+            false,
+            "no answer (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")");
       }
     }
-    return Optional.empty();
+    return new Discovery(Optional.empty(), false, problem);
+  }
+
+  private static String clip(String body) {
+    String text = body.replaceAll("\\s+", " ").strip();
+    return text.length() > 120 ? text.substring(0, 120) + "…" : text;
   }
 
   /** At most {@link #MAX_BYTES} of a body, then the stream is closed (which stops the transfer). */
