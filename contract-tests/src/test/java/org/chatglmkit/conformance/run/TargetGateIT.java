@@ -22,5 +22,9 @@ class TargetGateIT {
         .filteredOn(rule -> rule.status() == Outcome.Status.FAIL)
         .extracting(rule -> rule.rule().id() + ": " + rule.detail())
         .isEmpty();
+    // Passing on nothing is no pass: the baseline got its answer and the rules were judged.
+    assertThat(report.rootCause()).isEmpty();
+    assertThat(report.count(Outcome.Status.BLOCKED)).isZero();
+    assertThat(report.count(Outcome.Status.PASS)).isGreaterThan(report.rules().size() / 2);
   }
 }
