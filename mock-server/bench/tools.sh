@@ -54,7 +54,9 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 kill "${PIDS[@]}" 2>/dev/null || true
 
-MICROS=$(java -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.ArgumentsBenchmark | tee /dev/stderr | awk '/^ARGS/ {print $2 "=" $3}' | paste -sd, -)
+ARGUMENTS=$(java -cp "$BENCH_CP" org.chatglmkit.mockserver.bench.ArgumentsBenchmark)
+echo "$ARGUMENTS" | grep -v '^ARGS'
+MICROS=$(echo "$ARGUMENTS" | awk '/^ARGS/ {print $2 "=" $3}' | paste -sd, -)
 
 python3 - "$OUT/tools-$STAMP.json" "$CONNECTIONS" "$SECONDS_PER_RUN" "$MICROS" "${ARGS[@]}" <<'PY'
 import json, statistics, sys
