@@ -1,6 +1,7 @@
 package org.chatglmkit.conformance.fuzz;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kotest.property.Arb;
 import java.nio.charset.StandardCharsets;
@@ -110,8 +111,8 @@ final class Cases {
               Breakage breakage = where.getKey();
               int choice = where.getValue();
               ObjectNode broken = breakage.applyTo(request, choice);
-              if (nullAsAbsent(breakage, broken)) {
-                return null;
+              if (nullAsAbsent(breakage, broken) || promptBytes(broken) > maxPromptBytes) {
+                return null; // not judged, or over the budget once broken (a longer name)
               }
               Set<String> rules =
                   violations(broken).stream().map(Violation::ruleId).collect(Collectors.toSet());
@@ -127,9 +128,54 @@ final class Cases {
   }
 
   private Arb<ObjectNode> requests() {
+    Arb<ObjectNode> requests =
+        Gens.both(
+            Gens.map(values.valid(root), node -> (ObjectNode) node),
+            // absent six times in ten, and shrunk to absent first
+            Gens.orNull(Gens.oneOf(List.of("none", "auto", "required", "named")), 0.6),
+            Cases::withToolChoice);
     return Gens.filter(
-        Gens.map(values.valid(root), node -> (ObjectNode) node),
-        request -> promptBytes(request) <= maxPromptBytes && shortIfStreamed(request));
+        requests, request -> promptBytes(request) <= maxPromptBytes && shortIfStreamed(request));
+  }
+
+  /**
+   * The generated tools with distinct names (a server refuses two functions of one name), and a
+   * {@code tool_choice} that fits them: {@code none} or {@code auto}, or, when tools are offered,
+   * {@code required} or the first tool's name.
+   */
+  private static ObjectNode withToolChoice(ObjectNode request, String choice) {
+    JsonNode tools = request.path("tools");
+    String first = null;
+    if (tools.isArray()) {
+      java.util.Set<String> names = new java.util.HashSet<>();
+      ArrayNode distinct = request.arrayNode();
+      for (JsonNode tool : tools) {
+        if (names.add(tool.path("function").path("name").asText())) {
+          distinct.add(tool);
+        }
+      }
+      request.set("tools", distinct);
+      first = distinct.isEmpty() ? null : distinct.get(0).path("function").path("name").asText();
+    }
+    switch (choice == null ? "" : choice) {
+      case "none", "auto" -> request.put("tool_choice", choice);
+      case "required" -> {
+        if (first != null) {
+          request.put("tool_choice", choice);
+        }
+      }
+      case "named" -> {
+        if (first != null) {
+          request
+              .putObject("tool_choice")
+              .put("type", "function")
+              .putObject("function")
+              .put("name", first);
+        }
+      }
+      default -> {}
+    }
+    return request;
   }
 
   private boolean nullAsAbsent(Breakage breakage, ObjectNode broken) {
@@ -149,9 +195,13 @@ final class Cases {
         || (max.canConvertToLong() && max.asLong() <= STREAM_MAX_TOKENS);
   }
 
-  /** The UTF-8 bytes of every text in the messages and history, plus an overhead per message. */
+  /**
+   * The UTF-8 bytes of every text in the messages and history, plus an overhead per message, plus
+   * twice the tools' JSON (a model's prompt may quote them pretty-printed).
+   */
   static int promptBytes(JsonNode request) {
-    int bytes = 0;
+    int bytes =
+        2 * (request.path("tools").isArray() ? request.path("tools").toString().length() : 0);
     for (String list : List.of("messages", "history")) {
       for (JsonNode message : request.path(list)) {
         bytes += MESSAGE_OVERHEAD_BYTES + textBytes(message);

@@ -164,7 +164,40 @@ class CasesTest {
             "REQ-HISTORY",
             "REQ-TEMPERATURE",
             "REQ-MAX-TOKENS",
-            "REQ-STREAM");
+            "REQ-STREAM",
+            "TOOLS-DEFINITION");
+  }
+
+  @Test
+  void validCasesOfferToolsWithSmallParameterSchemasAndAFittingToolChoice() {
+    List<FuzzCase> valid = openai.stream().filter(FuzzCase::valid).toList();
+    List<FuzzCase> withTools =
+        valid.stream().filter(c -> !c.request().path("tools").isEmpty()).toList();
+    assertThat(withTools).hasSizeGreaterThan(valid.size() / 10);
+    java.util.Set<String> choices = new TreeSet<>();
+    for (FuzzCase c : withTools) {
+      java.util.Set<String> names = new java.util.HashSet<>();
+      for (var tool : c.request().path("tools")) {
+        var parameters = tool.path("function").path("parameters");
+        assertThat(names.add(tool.path("function").path("name").asText())).isTrue();
+        if (!parameters.isMissingNode()) {
+          assertThat(org.chatglmkit.schemas.ToolParameters.get().schemaProblems(parameters))
+              .as(parameters.toString())
+              .isEmpty();
+        }
+      }
+      var choice = c.request().path("tool_choice");
+      choices.add(choice.isObject() ? "named" : choice.asText("absent"));
+      if (choice.isObject()) {
+        assertThat(names).contains(choice.path("function").path("name").asText());
+      }
+    }
+    assertThat(choices).contains("absent", "none", "auto", "required", "named");
+    assertThat(withTools)
+        .anyMatch(
+            c ->
+                c.request().toString().contains("\"properties\":{\"")
+                    && c.request().toString().contains("\"required\""));
   }
 
   @Test
