@@ -1,15 +1,19 @@
 package org.chatglmkit.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.chatglmkit.mockserver.target.ToolCalls;
 import org.chatglmkit.schemas.ChatGlmSchemas;
 import org.chatglmkit.schemas.Profile;
 import org.chatglmkit.schemas.Shape;
+import org.chatglmkit.schemas.ToolParameters;
 import org.chatglmkit.schemas.Violation;
 
 /**
@@ -107,6 +111,39 @@ final class Conformance {
     for (Violation violation : ChatGlmSchemas.get().validate(shape, profile, document)) {
       metrics.violation(violation.ruleId());
     }
+  }
+
+  /**
+   * An answer's calls, against the tools its request offered: each call names an offered function
+   * and its arguments are a string that holds a JSON object valid against the function's
+   * parameters. What the calls' reading found wrong (a delta without an index, an id that changed)
+   * counts under its own rule. Checked even with {@code --no-validate}: the agent loop answers
+   * them.
+   */
+  void checkCalls(ToolCalls calls, ArrayNode tools) {
+    background(
+        () -> {
+          for (String problem : calls.problems()) {
+            metrics.violation(problem.substring(0, problem.indexOf(':')));
+          }
+          if ("length".equals(calls.finishReason())) {
+            return; // max_tokens cut the call: its arguments may end anywhere
+          }
+          for (ToolCalls.Call call : calls.calls()) {
+            Optional<JsonNode> parameters =
+                AgentLoop.parameters(tools, String.valueOf(call.name()));
+            ToolCalls.Parsed parsed = call.parsed();
+            if (parameters.isEmpty()) {
+              metrics.violation("TOOLS-CALL-SHAPE");
+            } else if (parsed.problem() != null) {
+              metrics.violation("TOOLS-ARGUMENTS-JSON");
+            } else if (!ToolParameters.get()
+                .validate(parameters.get(), parsed.object())
+                .isEmpty()) {
+              metrics.violation("TOOLS-ARGUMENTS-VALID");
+            }
+          }
+        });
   }
 
   /** An error answer: the error shape, and Retry-After on 429 and 529. */

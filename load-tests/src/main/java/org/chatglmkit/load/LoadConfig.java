@@ -44,6 +44,7 @@ import org.chatglmkit.mockserver.settings.Settings;
  * @param progress how often a progress line is printed (zero: never)
  * @param slo the service-level objectives that define goodput
  * @param thresholds the limits that fail the run
+ * @param agent the tools requests offer and how calls are answered (agent loops)
  */
 public record LoadConfig(
     String profile,
@@ -71,7 +72,8 @@ public record LoadConfig(
     int injectorIndex,
     Duration progress,
     Slo slo,
-    Thresholds thresholds) {
+    Thresholds thresholds,
+    AgentLoop agent) {
 
   public static final String PREFIX = "chatglm.load.";
 
@@ -150,7 +152,8 @@ public record LoadConfig(
         (int) settings.whole(PREFIX + "injector-index", 0),
         duration(settings, "progress", Duration.ofSeconds(5)),
         Slo.from(settings),
-        Thresholds.from(settings, profile));
+        Thresholds.from(settings, profile),
+        AgentLoop.from(settings));
   }
 
   /**
@@ -205,6 +208,7 @@ public record LoadConfig(
     map.put("injectors", injectors);
     map.put("injector_index", injectorIndex);
     map.put("slo", slo);
+    map.put("agent", agent.describe());
     return map;
   }
 

@@ -37,6 +37,7 @@ import org.chatglmkit.mockserver.target.OpenTarget;
 import org.chatglmkit.mockserver.target.Reachability;
 import org.chatglmkit.mockserver.target.Target;
 import org.chatglmkit.mockserver.target.TargetSettings;
+import org.chatglmkit.mockserver.target.ToolCalls;
 import org.chatglmkit.schemas.Shape;
 
 /**
@@ -70,6 +71,7 @@ public final class LoadRun {
   private final Metrics metrics;
   private final Conformance conformance;
   private final StreamTracker streams;
+  private final AgentStats agent = new AgentStats();
   private final Map<Long, UserSession> sessions = new ConcurrentHashMap<>();
   private final AtomicLong arrivals = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
@@ -89,6 +91,11 @@ public final class LoadRun {
     long sentAt;
     boolean measured;
     boolean pending;
+    // The agent loop of the current turn: its round, the calls and results so far, its start.
+    int round;
+    ArrayNode rounds = Json.MAPPER.createArrayNode();
+    boolean roundDue;
+    long turnStart;
 
     UserSession(Conversation conversation) {
       this.conversation = conversation;
@@ -289,21 +296,46 @@ public final class LoadRun {
     return user == null ? 0 : Math.min(config.turns(), user.conversation.turns().size());
   }
 
-  /** The request body of the user's next turn. */
+  /** A turn starts: its first round is due. */
+  public Session startTurn(Session session) {
+    UserSession user = sessions.get(session.userId());
+    if (user != null) {
+      user.roundDue = !user.broken;
+    }
+    return session;
+  }
+
+  /**
+   * Whether the turn needs another request: its first, or one that answers the calls of the last
+   * (agent loops).
+   */
+  public boolean roundDue(Session session) {
+    UserSession user = sessions.get(session.userId());
+    return user != null && user.roundDue && !user.broken;
+  }
+
+  /** The tools the user's current turn offers, or {@code null}. */
+  private ArrayNode tools(UserSession user) {
+    return config.agent().toolsFor(user.conversation.turns().get(user.turn).tools());
+  }
+
+  /** The request body of the user's next turn (or of its next round). */
   public String body(Session session, boolean stream) {
     UserSession user = sessions.get(session.userId());
     Conversation.Turn turn = user.conversation.turns().get(user.turn);
-    ArrayNode all = user.earlier.deepCopy().addAll(turn.messages());
+    ArrayNode messages = turn.messages().deepCopy().addAll(user.rounds);
+    ArrayNode all = user.earlier.deepCopy().addAll(messages);
     user.tokenizerInput = tokenizer == null ? -1 : tokenizer.prompt(all);
     int maxTokens = turn.maxTokens() != null ? turn.maxTokens() : config.maxTokens();
     return Requests.body(
         user.earlier,
-        turn.messages(),
+        messages,
         maxTokens,
         config.temperature(),
         stream,
         target().modelName().orElse(null),
-        target().profile());
+        target().profile(),
+        tools(user));
   }
 
   /** The user's request is about to be written. */
@@ -311,6 +343,9 @@ public final class LoadRun {
     long now = System.nanoTime();
     UserSession user = sessions.get(session.userId());
     user.sentAt = now;
+    if (user.round == 0) {
+      user.turnStart = now;
+    }
     user.measured = origin >= 0 && now - origin >= config.warmup().toNanos();
     user.pending = true;
     sent.incrementAndGet();
@@ -327,13 +362,21 @@ public final class LoadRun {
 
   /** The user's stream ended; {@code failed} is Gatling's verdict. */
   public Session streamFinished(Session session) {
+    UserSession user = sessions.get(session.userId());
+    boolean calling = user != null && tools(user) != null;
     StreamTracker.Outcome outcome =
         streams.finish(
             session.userId(),
             session.isFailed(),
             tokenizer == null ? null : tokenizer::text,
-            turns(session) > 1);
-    turnDone(session.userId(), outcome.ok(), outcome.answer());
+            turns(session) > 1 || calling);
+    turnDone(
+        session.userId(),
+        outcome.ok(),
+        outcome.answer(),
+        outcome.calls(),
+        outcome.firstNanos(),
+        outcome.outputTokens());
     return session;
   }
 
@@ -350,6 +393,8 @@ public final class LoadRun {
     JsonNode json = StreamTracker.parse(body == null ? "null" : body);
     String answer = "";
     boolean ok = false;
+    ToolCalls calls = null;
+    long outputTokens = -1;
     if (status == null) {
       record(user, () -> metrics.failure(user.sentAt, "no-answer"));
     } else if (status != 200) {
@@ -373,8 +418,10 @@ public final class LoadRun {
               text.isBlank() ? 0 : text.strip().split("\\s+").length);
       record(user, () -> metrics.success(user.sentAt, List.of(end), end, tokens));
       ok = true;
+      calls = ToolCalls.ofCompletion(json);
+      outputTokens = usage.path("completion_tokens").asLong(-1);
     }
-    turnDone(session.userId(), ok, answer);
+    turnDone(session.userId(), ok, answer, calls, end - user.sentAt, outputTokens);
     return session;
   }
 
@@ -386,23 +433,52 @@ public final class LoadRun {
     }
   }
 
-  private void turnDone(long userId, boolean ok, String answer) {
+  /**
+   * A request of the user's turn ended. An answer that calls, to a turn that offers tools, is
+   * checked (arguments that parse and fit the function's parameters) and answered with the tool
+   * results, and the turn goes on, up to {@code --max-tool-rounds} requests; otherwise the turn
+   * ends and its messages join the conversation.
+   */
+  private void turnDone(
+      long userId, boolean ok, String answer, ToolCalls calls, long firstNanos, long outputTokens) {
     finished.incrementAndGet();
     UserSession user = sessions.get(userId);
     if (user == null) {
       return;
     }
     user.pending = false;
+    user.roundDue = false;
     if (!ok) {
       user.broken = true;
       return;
     }
+    ArrayNode tools = tools(user);
+    boolean atLimit = false;
+    if (tools != null && calls != null && calls.any()) {
+      if (user.measured) {
+        agent.called(calls.calls().size(), firstNanos, outputTokens);
+      }
+      conformance.checkCalls(calls, tools);
+      if (user.round + 1 < config.agent().maxRounds()) {
+        user.rounds.addAll(config.agent().answer(calls));
+        user.round++;
+        user.roundDue = true;
+        return;
+      }
+      atLimit = true;
+    }
+    if (tools != null && user.measured) {
+      agent.turn(user.round + 1, System.nanoTime() - user.turnStart, atLimit);
+    }
     Conversation.Turn turn = user.conversation.turns().get(user.turn);
     user.earlier.addAll(turn.messages());
+    user.earlier.addAll(user.rounds);
     ObjectNode reply = user.earlier.addObject();
     reply.put("role", "assistant");
     reply.put("content", answer);
     user.turn++;
+    user.round = 0;
+    user.rounds = Json.MAPPER.createArrayNode();
   }
 
   /** Whether the user's conversation stops here (a turn failed). */
@@ -523,8 +599,14 @@ public final class LoadRun {
     report.summary().put("checked_after_the_load", conformance.deferred());
     report.summary().put("model", target.model());
     report.summary().put("model_source", modelSource);
+    if (agent.any()) {
+      report.summary().set("agent", agent.summary());
+    }
     report.write(dir);
     report.print(System.out, dir);
+    if (agent.any()) {
+      System.out.println(agent.line());
+    }
     current = null;
     last = report;
     return report;

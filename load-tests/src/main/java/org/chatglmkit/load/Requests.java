@@ -17,6 +17,7 @@ final class Requests {
    *     OpenAI-style server (which ignores {@code history})
    * @param messages this turn's messages
    * @param model the {@code model} to name, or {@code null}
+   * @param tools the tools to offer, or {@code null}
    */
   static String body(
       ArrayNode earlier,
@@ -25,7 +26,8 @@ final class Requests {
       double temperature,
       boolean stream,
       String model,
-      Profile profile) {
+      Profile profile,
+      ArrayNode tools) {
     ObjectNode body = Json.MAPPER.createObjectNode();
     if (model != null) {
       body.put("model", model);
@@ -40,6 +42,9 @@ final class Requests {
     }
     body.put("max_tokens", maxTokens);
     body.put("temperature", temperature);
+    if (tools != null) {
+      body.set("tools", tools);
+    }
     if (stream) {
       body.put("stream", true);
       // OpenAI-compatible servers then put usage in the last chunk: real input and output token

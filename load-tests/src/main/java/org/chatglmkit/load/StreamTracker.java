@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToLongFunction;
 import org.chatglmkit.mockserver.core.Json;
+import org.chatglmkit.mockserver.target.ToolCalls;
 import org.chatglmkit.schemas.Shape;
 
 /**
@@ -48,7 +49,18 @@ final class StreamTracker {
    * @param ok whether it ended with {@code [DONE]} and no error event
    * @param answer the content it carried
    */
-  record Outcome(boolean ok, String answer) {}
+  /**
+   * @param ok whether the stream came whole and well
+   * @param answer its text (empty when the text was not needed)
+   * @param calls the calls its deltas assemble to
+   * @param firstNanos from sending to its first content or call event, or -1
+   * @param outputTokens the completion tokens its usage counts, or -1
+   */
+  record Outcome(boolean ok, String answer, ToolCalls calls, long firstNanos, long outputTokens) {
+    Outcome(boolean ok, String answer) {
+      this(ok, answer, ToolCalls.ofStream(List.of()), -1, -1);
+    }
+  }
 
   void start(long userId) {
     start(userId, System.nanoTime(), true, -1);
@@ -130,6 +142,7 @@ final class StreamTracker {
       Stream stream, long end, boolean failed, ToLongFunction<String> tokenizer) {
     synchronized (stream) {
       List<Long> contentTimes = new ArrayList<>();
+      List<JsonNode> callChunks = new ArrayList<>();
       StringBuilder answer = new StringBuilder();
       long chunks = 0;
       long usageOutput = -1;
@@ -152,8 +165,14 @@ final class StreamTracker {
         }
         conformance.check(Shape.CHUNK, chunk, data);
         chunks++;
-        String content = chunk.path("choices").path(0).path("delta").path("content").asText("");
-        if (!content.isEmpty()) {
+        JsonNode delta = chunk.path("choices").path(0).path("delta");
+        String content = delta.path("content").asText("");
+        boolean calling = delta.has("tool_calls") || delta.has("function_call");
+        if (calling || chunk.path("choices").path(0).path("finish_reason").isTextual()) {
+          callChunks.add(chunk);
+        }
+        // A call's pieces are its tokens: TTFT of an answer that calls is the time to the call.
+        if (!content.isEmpty() || calling) {
           contentTimes.add(stream.times.get(i));
           answer.append(content);
         }
@@ -189,7 +208,12 @@ final class StreamTracker {
       } else {
         metrics.failure(stream.sent, "stream-stalled-or-cut");
       }
-      return new Outcome(ok, answer.toString());
+      return new Outcome(
+          ok,
+          answer.toString(),
+          ToolCalls.ofStream(callChunks),
+          contentTimes.isEmpty() ? -1 : contentTimes.get(0) - stream.sent,
+          usageOutput);
     }
   }
 

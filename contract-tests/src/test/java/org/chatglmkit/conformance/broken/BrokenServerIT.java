@@ -277,6 +277,12 @@ class BrokenServerIT {
                     ToolDistortions.fault(FaultKind.TOOL_CALL_NO_ID),
                     "openai")
                 .fails("TOOLS-CALL-SHAPE"),
+            // Legal: two calls in one answer with content null (the reference server's own), and
+            // arguments with other key order and whitespace; every tool rule passes.
+            server(
+                "tool arguments re-ordered and pretty-printed",
+                ToolDistortions.argumentsReordered(),
+                "openai"),
             server(
                     "calls under tool_choice none",
                     ToolDistortions.ignoresToolChoiceNone(),

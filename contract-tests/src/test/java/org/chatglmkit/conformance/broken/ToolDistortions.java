@@ -3,15 +3,21 @@ package org.chatglmkit.conformance.broken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.chatglmkit.conformance.broken.Distortion.Request;
 import org.chatglmkit.mockserver.core.FaultKind;
+import org.chatglmkit.mockserver.core.Json;
 
 /**
  * Servers that call tools wrongly, each in one way: by the reference server's own call-breaking
@@ -57,6 +63,33 @@ final class ToolDistortions {
         node -> {
           for (JsonNode call : node.path("choices").path(0).path("message").path("tool_calls")) {
             ((ObjectNode) call.path("function")).put("arguments", "{\"unit\": \"kelvin\"}");
+          }
+          return node;
+        });
+  }
+
+  /**
+   * Legal: every unstreamed call's arguments are the same JSON object with its keys in reverse
+   * order, pretty-printed (whitespace and newlines inside the string).
+   */
+  static Distortion argumentsReordered() {
+    return Distortions.completions(
+        node -> {
+          for (JsonNode call : node.path("choices").path(0).path("message").path("tool_calls")) {
+            ObjectNode function = (ObjectNode) call.path("function");
+            try {
+              JsonNode arguments = Json.MAPPER.readTree(function.path("arguments").asText());
+              ObjectNode reversed = Json.MAPPER.createObjectNode();
+              List<String> names = new ArrayList<>();
+              arguments.fieldNames().forEachRemaining(names::add);
+              Collections.reverse(names);
+              names.forEach(name -> reversed.set(name, arguments.get(name)));
+              function.put(
+                  "arguments",
+                  Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(reversed));
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
           }
           return node;
         });

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.chatglmkit.load.AgentLoop;
 import org.chatglmkit.load.Durations;
 import org.chatglmkit.load.LoadConfig;
 import org.chatglmkit.load.LoadRun;
@@ -139,6 +140,29 @@ public final class LoadCli implements Callable<Integer> {
           "Turns per session (default 1). Above 1 each user plays a conversation, sending every"
               + " answer back with the next turn.")
   Integer turns;
+
+  @Option(
+      names = "--tools",
+      paramLabel = "FILE",
+      description =
+          "Offer these tools (a JSON array, OpenAI's form) with every request; a dataset line may"
+              + " carry its own. An answer that calls is answered with tool results and asked"
+              + " again (an agent loop), and its arguments are checked against the tools.")
+  Path tools;
+
+  @Option(
+      names = "--max-tool-rounds",
+      paramLabel = "N",
+      description = "Requests one agent turn may take, the first included (default 4).")
+  Integer maxToolRounds;
+
+  @Option(
+      names = "--tool-result",
+      paramLabel = "TEXT",
+      description =
+          "The result sent back for every call: 'echo' (the default) sends its arguments back;"
+              + " anything else is sent as it is.")
+  String toolResult;
 
   @Option(
       names = "--input-tokens",
@@ -350,6 +374,9 @@ public final class LoadCli implements Callable<Integer> {
     put(map, load + "temperature", temperature);
     put(map, load + "dataset", dataset);
     put(map, load + "turns", turns);
+    put(map, AgentLoop.TOOLS, tools);
+    put(map, AgentLoop.MAX_ROUNDS, maxToolRounds);
+    put(map, AgentLoop.RESULT, toolResult);
     put(map, load + "input-tokens", inputTokens);
     put(map, load + "output-tokens", outputTokens);
     put(map, load + "trace", trace);

@@ -24,20 +24,25 @@ public class ChatCompletionSimulation extends Simulation {
           .exec(run::begin)
           .repeat(run::turns, "turn")
           .on(
-              exec(session -> session.set("request", run.body(session, false)))
-                  .exec(session -> run.sending(session, false))
-                  .exec(
-                      http("chat completion")
-                          .post("/v1/chat/completions")
-                          .body(StringBody("#{request}"))
-                          .check(
-                              status().saveAs("status"),
-                              bodyString().saveAs("answer"),
-                              header("Retry-After").optional().saveAs("retryAfter"),
-                              status().is(200)))
-                  .exec(run::answered)
-                  .exec(session -> session.remove("status").remove("answer").remove("retryAfter"))
-                  .exitHereIf(run::broken))
+              exec(run::startTurn)
+                  .asLongAs(run::roundDue)
+                  .on(
+                      exec(session -> session.set("request", run.body(session, false)))
+                          .exec(session -> run.sending(session, false))
+                          .exec(
+                              http("chat completion")
+                                  .post("/v1/chat/completions")
+                                  .body(StringBody("#{request}"))
+                                  .check(
+                                      status().saveAs("status"),
+                                      bodyString().saveAs("answer"),
+                                      header("Retry-After").optional().saveAs("retryAfter"),
+                                      status().is(200)))
+                          .exec(run::answered)
+                          .exec(
+                              session ->
+                                  session.remove("status").remove("answer").remove("retryAfter"))
+                          .exitHereIf(run::broken)))
           .exec(run::end);
 
   {

@@ -25,24 +25,28 @@ public class StreamingChatSimulation extends Simulation {
           .exec(run::begin)
           .repeat(run::turns, "turn")
           .on(
-              exec(session -> session.set("request", run.body(session, true)))
-                  .exec(session -> run.sending(session, true))
-                  .exec(
-                      sse("chat stream")
-                          .post("/v1/chat/completions")
-                          .body(StringBody("#{request}"))
-                          .await(run.config().streamTimeout())
-                          .on(
-                              sse.checkMessage("every event until [DONE]")
-                                  .matching(
-                                      bodyString()
-                                          .transformWithSession(
-                                              (message, session) ->
-                                                  run.streamMessage(session.userId(), message))
-                                          .is(true))))
-                  .exec(sse("close").close())
-                  .exec(run::streamFinished)
-                  .exitHereIf(run::broken))
+              exec(run::startTurn)
+                  .asLongAs(run::roundDue)
+                  .on(
+                      exec(session -> session.set("request", run.body(session, true)))
+                          .exec(session -> run.sending(session, true))
+                          .exec(
+                              sse("chat stream")
+                                  .post("/v1/chat/completions")
+                                  .body(StringBody("#{request}"))
+                                  .await(run.config().streamTimeout())
+                                  .on(
+                                      sse.checkMessage("every event until [DONE]")
+                                          .matching(
+                                              bodyString()
+                                                  .transformWithSession(
+                                                      (message, session) ->
+                                                          run.streamMessage(
+                                                              session.userId(), message))
+                                                  .is(true))))
+                          .exec(sse("close").close())
+                          .exec(run::streamFinished)
+                          .exitHereIf(run::broken)))
           .exec(run::end);
 
   {

@@ -25,6 +25,13 @@ public record Conversation(ArrayNode context, List<Turn> turns) {
    * @param messages the messages this turn adds
    * @param maxTokens its {@code max_tokens}, or {@code null} for the run's
    * @param inputTokens the input length it was made for (synthetic and trace workloads), or -1
+   * @param tools the tools this turn offers (a dataset line's own {@code tools}), or {@code null}
+   *     for the run's
    */
-  public record Turn(ArrayNode messages, Integer maxTokens, int inputTokens) {}
+  public record Turn(ArrayNode messages, Integer maxTokens, int inputTokens, ArrayNode tools) {
+    /** A turn that offers the run's tools, if any. */
+    public Turn(ArrayNode messages, Integer maxTokens, int inputTokens) {
+      this(messages, maxTokens, inputTokens, null);
+    }
+  }
 }

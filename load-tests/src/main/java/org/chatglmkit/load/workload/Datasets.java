@@ -235,7 +235,7 @@ public final class Datasets {
       }
       messages.add(message(role, value.asText()));
     }
-    return fromMessages(messages, multiTurn, null);
+    return fromMessages(messages, multiTurn, null, null);
   }
 
   /** A line of the project's own format. */
@@ -260,8 +260,16 @@ public final class Datasets {
     if (!maxTokens.isMissingNode() && !maxTokens.canConvertToInt()) {
       throw new DatasetException(where + ": \"max_tokens\" is not a whole number");
     }
+    JsonNode tools = entry.path("tools");
+    if (!tools.isMissingNode() && !tools.isNull() && !tools.isArray()) {
+      throw new DatasetException(where + ": \"tools\" is not a list");
+    }
     Conversation conversation =
-        fromMessages(messages, multiTurn, maxTokens.isMissingNode() ? null : maxTokens.asInt());
+        fromMessages(
+            messages,
+            multiTurn,
+            maxTokens.isMissingNode() ? null : maxTokens.asInt(),
+            tools.isArray() && !tools.isEmpty() ? (ArrayNode) tools : null);
     if (conversation == null) {
       throw new DatasetException(where + ": no user message");
     }
@@ -274,7 +282,7 @@ public final class Datasets {
    * recorded answers are dropped, since the server's own answers take their place.
    */
   private static Conversation fromMessages(
-      List<ObjectNode> messages, boolean multiTurn, Integer maxTokens) {
+      List<ObjectNode> messages, boolean multiTurn, Integer maxTokens, ArrayNode tools) {
     int last = -1;
     for (int i = 0; i < messages.size(); i++) {
       if (messages.get(i).path("role").asText().equals("user")) {
@@ -290,13 +298,13 @@ public final class Datasets {
       for (int i = 0; i < last; i++) {
         context.add(messages.get(i));
       }
-      turns.add(new Conversation.Turn(array(messages.get(last)), maxTokens, -1));
+      turns.add(new Conversation.Turn(array(messages.get(last)), maxTokens, -1, tools));
       return new Conversation(context, turns);
     }
     for (ObjectNode message : messages) {
       String role = message.path("role").asText();
       if (role.equals("user")) {
-        turns.add(new Conversation.Turn(array(message), maxTokens, -1));
+        turns.add(new Conversation.Turn(array(message), maxTokens, -1, tools));
       } else if (role.equals("system") && turns.isEmpty()) {
         context.add(message);
       }

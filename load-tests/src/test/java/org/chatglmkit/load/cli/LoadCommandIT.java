@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The command as users run it: {@code java -jar target/chatglm-load.jar ...} in a process of its
@@ -159,6 +160,83 @@ class LoadCommandIT {
       assertThat(summary(dir.resolve("r")).path("model_source").asText())
           .isEqualTo("the first model listed at GET /v1/models");
     }
+  }
+
+  /** Tools, and a dataset whose users ask for one tool, two, or none. */
+  private String[] agentWorkload() throws IOException {
+    Path tools = dir.resolve("tools.json");
+    Files.writeString(
+        tools,
+        """
+        [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object",
+          "properties": {"city": {"type": "string"}, "unit": {"enum": ["celsius", "fahrenheit"]}},
+          "required": ["city", "unit"]}}},
+         {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object",
+          "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]}}}]""");
+    Path dataset = dir.resolve("agent.jsonl");
+    Files.writeString(
+        dataset,
+        "{\"messages\": [{\"role\": \"user\", \"content\": \"Use get_weather for Paris.\"}]}\n"
+            + "{\"messages\": [{\"role\": \"user\", \"content\": \"Use get_weather and get_time"
+            + " for Beijing.\"}]}\n"
+            + "{\"messages\": [{\"role\": \"user\", \"content\": \"Just say hello.\"}]}\n");
+    return new String[] {"--tools", tools.toString(), "--dataset", dataset.toString()};
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"stream", "chat"})
+  void drivesAnAgentLoopAnswersEveryCallAndReportsTheTurns(String scenario) throws Exception {
+    try (Proxy proxy = new Proxy(server.baseUrl(), false)) {
+      List<String> args = new ArrayList<>(List.of(agentWorkload()));
+      args.addAll(List.of("--duration", "3s", "--scenario", scenario));
+      Run run = against(proxy.url(), Duration.ofMinutes(2), args.toArray(String[]::new));
+      assertThat(run.exit()).as(run.output()).isZero();
+      assertThat(run.output()).contains("agent loops: ");
+      JsonNode agent = summary(dir.resolve("r")).path("agent");
+      assertThat(agent.path("turns").asLong()).isPositive();
+      assertThat(agent.path("requests_with_calls").asLong()).isPositive();
+      // Two requests in a turn that calls (the call, then the final answer), one in a turn that
+      // does not: between 1 and 2 on average, never more than 2.
+      assertThat(agent.path("mean_rounds_per_turn").asDouble()).isGreaterThan(1).isLessThan(2);
+      assertThat(agent.path("max_rounds_per_turn").asLong()).isEqualTo(2);
+      assertThat(agent.path("calls_per_request_with_calls").asDouble()).isGreaterThan(1);
+      assertThat(agent.path("call_ttft_ms_p50").asDouble()).isPositive();
+      assertThat(agent.path("tokens_per_request_with_calls").asDouble()).isPositive();
+      // The second round sends the call back with its result: the arguments echoed.
+      assertThat(proxy.bodies)
+          .anySatisfy(
+              body -> {
+                JsonNode messages = Json.MAPPER.readTree(body).path("messages");
+                JsonNode last = messages.get(messages.size() - 1);
+                assertThat(last.path("role").asText()).isEqualTo("tool");
+                assertThat(Json.MAPPER.readTree(last.path("content").asText()).has("city"))
+                    .isTrue();
+                assertThat(messages.get(messages.size() - 2).path("tool_calls").isArray()).isTrue();
+              });
+    }
+  }
+
+  @Test
+  void callArgumentsThatAreNoJsonAreViolationsUnderLoad() throws Exception {
+    List<String> args = new ArrayList<>(List.of(agentWorkload()));
+    args.addAll(List.of("--duration", "2s", "--header", "X-ChatGLM-Fault: tool-args-not-json"));
+    Run run = against(server.baseUrl(), Duration.ofMinutes(2), args.toArray(String[]::new));
+    assertThat(run.exit()).as(run.output()).isEqualTo(1);
+    assertThat(
+            summary(dir.resolve("r"))
+                .path("violations_by_rule")
+                .path("TOOLS-ARGUMENTS-JSON")
+                .asLong())
+        .isPositive();
+  }
+
+  @Test
+  void aToolsFileThatIsNoListStopsTheRunInOneLine() throws Exception {
+    Path tools = dir.resolve("tools.json");
+    Files.writeString(tools, "{\"type\": \"function\"}");
+    Run run = against(server.baseUrl(), Duration.ofMinutes(1), "--tools", tools.toString());
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.output()).contains("--tools " + tools + ": expected a JSON array of tools");
   }
 
   @Test

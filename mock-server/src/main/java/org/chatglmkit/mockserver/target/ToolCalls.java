@@ -1,4 +1,4 @@
-package org.chatglmkit.conformance.http;
+package org.chatglmkit.mockserver.target;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

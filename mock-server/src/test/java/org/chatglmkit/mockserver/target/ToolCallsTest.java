@@ -1,4 +1,4 @@
-package org.chatglmkit.conformance.http;
+package org.chatglmkit.mockserver.target;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
