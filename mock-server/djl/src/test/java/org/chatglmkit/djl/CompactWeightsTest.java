@@ -24,11 +24,15 @@ class CompactWeightsTest {
   private static final int STEPS = 128;
 
   /**
-   * A lead of the first choice over the second that no step's int8 error came near (the largest was
-   * 0.032 here). Random weights give flat logits (RMS 0.32 over 2,048 ids), so many steps are
-   * near-ties that any rounding may flip; a trained model's choices mostly lead by far more.
+   * A lead of the first choice over the second that no step's int8 error comes near: twice the
+   * bound on the largest error, which is the largest measured here (0.0316) with a margin of a
+   * quarter (0.04), so another CPU's rounding cannot fail the bound by a hair. Random weights give
+   * flat logits (RMS 0.32 over 2,048 ids), so many steps are near-ties that any rounding may flip;
+   * a trained model's choices mostly lead by far more.
    */
-  private static final double CLEAR_MARGIN = 0.064;
+  private static final double MAX_ERROR = 0.04;
+
+  private static final double CLEAR_MARGIN = 2 * MAX_ERROR;
 
   private static final int[][] PROMPTS = {
     {5, 17, 99, 3, 64, 2, 110},
@@ -194,7 +198,7 @@ class CompactWeightsTest {
     assertThat(int8.agreement()).as("int8: %s", int8).isGreaterThanOrEqualTo(0.94);
     assertThat(int8.clearSteps()).as("int8: %s", int8).isGreaterThan(int8.steps() / 5);
     assertThat(int8.clearAgreement()).as("int8: %s", int8).isGreaterThanOrEqualTo(0.99);
-    assertThat(int8.maxError()).as("int8: %s", int8).isLessThan(CLEAR_MARGIN / 2);
+    assertThat(int8.maxError()).as("int8: %s", int8).isLessThan(MAX_ERROR);
     assertThat(int8.rmsError() / int8.logitRms()).as("int8: %s", int8).isLessThan(0.025);
     // bf16 weights are exact in fp16 only in part (fp16 has 3 more mantissa bits but less
     // range): the error is rounding of activations' sums, far below int8's.
