@@ -2,6 +2,8 @@ package org.chatglmkit.conformance.broken;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
@@ -13,6 +15,7 @@ import org.chatglmkit.conformance.run.Outcome;
 import org.chatglmkit.conformance.run.RunReport;
 import org.chatglmkit.conformance.targets.Gate;
 import org.chatglmkit.mockserver.core.FaultKind;
+import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
 import org.chatglmkit.mockserver.target.TargetSettings;
@@ -39,6 +42,10 @@ class BrokenServerIT {
 
   /** Judged only with --fuzz N, which these runs do not ask for (PlantedBugsIT does). */
   private static final Set<String> FUZZING = Gate.FUZZING;
+
+  /** Every role a message may have (the openai profile's). */
+  private static final Set<String> ROLES =
+      Set.of("system", "user", "assistant", "tool", "function");
 
   private static ReferenceServer reference;
 
@@ -201,6 +208,95 @@ class BrokenServerIT {
                 .fails("AUTH-KEY-NOT-ECHOED"),
             server("clamps temperature", Distortions.clampsTemperature(), "openai")
                 .fails("REQ-TEMPERATURE"),
+            // Lenient servers: each fixes or drops one kind of broken input and answers 200 (a
+            // history message with an unknown role is that kind too).
+            server(
+                    "takes a message that is no object as a user message",
+                    Distortions.repairs(
+                        Distortions.eachMessage(
+                            m ->
+                                m.isObject()
+                                    ? m
+                                    : Json.MAPPER
+                                        .createObjectNode()
+                                        .put("role", "user")
+                                        .put("content", m.asText()))),
+                    "openai")
+                .fails("REQ-MESSAGE-OBJECT"),
+            server(
+                    "takes a missing or unknown role as user",
+                    Distortions.repairs(
+                        Distortions.eachMessage(
+                            m -> {
+                              if (m instanceof ObjectNode o
+                                  && !ROLES.contains(o.path("role").asText(""))) {
+                                o.put("role", "user");
+                              }
+                              return m;
+                            })),
+                    "openai")
+                .fails("REQ-MESSAGE-ROLE", "REQ-HISTORY"),
+            server(
+                    "takes a missing or non-text content as text",
+                    Distortions.repairs(
+                        Distortions.eachMessage(
+                            m -> {
+                              if (m instanceof ObjectNode o
+                                  && List.of("user", "system").contains(o.path("role").asText())
+                                  && !o.path("content").isTextual()) {
+                                o.put(
+                                    "content", o.has("content") ? o.get("content").toString() : "");
+                              }
+                              return m;
+                            })),
+                    "openai")
+                .fails("REQ-MESSAGE-CONTENT"),
+            server(
+                    "drops a name it cannot use",
+                    Distortions.repairs(
+                        Distortions.eachMessage(
+                            m -> {
+                              if (m instanceof ObjectNode o
+                                  && o.has("name")
+                                  && !o.path("name").asText("").matches("^[a-zA-Z0-9_]{1,64}$")) {
+                                o.remove("name");
+                              }
+                              return m;
+                            })),
+                    "openai")
+                .fails("REQ-MESSAGE-NAME"),
+            server(
+                    "drops a history that is no list of known roles",
+                    Distortions.repairs(
+                        Distortions.drops(
+                            "history",
+                            h -> {
+                              if (!h.isArray()) {
+                                return true;
+                              }
+                              for (JsonNode m : h) {
+                                if (!ROLES.contains(m.path("role").asText(""))) {
+                                  return true;
+                                }
+                              }
+                              return false;
+                            })),
+                    "openai")
+                .fails("REQ-HISTORY"),
+            server(
+                    "drops a max_tokens that is no whole number of at least 1",
+                    Distortions.repairs(
+                        Distortions.drops(
+                            "max_tokens",
+                            v -> !v.isNull() && !(v.isIntegralNumber() && v.asLong() >= 1))),
+                    "openai")
+                .fails("REQ-MAX-TOKENS"),
+            server(
+                    "drops a stream that is no boolean",
+                    Distortions.repairs(
+                        Distortions.drops("stream", v -> !v.isNull() && !v.isBoolean())),
+                    "openai")
+                .fails("REQ-STREAM"),
             server("accepts empty messages", Distortions.acceptsEmptyMessages(), "openai")
                 .fails("REQ-MESSAGES"),
             server("refuses a name of 64 characters", Distortions.refusesLongestName(), "openai")
@@ -365,20 +461,10 @@ class BrokenServerIT {
   void everyRuleFailsAgainstSomeBrokenServer() {
     Set<String> caught = new TreeSet<>();
     servers().forEach(arguments -> caught.addAll(((Case) arguments.get()[0]).fails()));
-    // The official demos' dialects (OfficialServersIT) catch these request rules.
-    caught.addAll(
-        List.of(
-            "REQ-MESSAGE-OBJECT",
-            "REQ-MESSAGE-ROLE",
-            "REQ-MESSAGE-CONTENT",
-            "REQ-MESSAGE-NAME",
-            "REQ-HISTORY",
-            "REQ-MAX-TOKENS",
-            "REQ-STREAM"));
-    // A target that answers every chat request with 422 (HonestOutcomesIT) fails this one.
-    caught.add("TRANSPORT-CHAT-PATH");
-    // Servers with bugs planted on unusual input (PlantedBugsIT) fail the fuzzing rules.
-    caught.addAll(FUZZING);
+    // A target that answers every chat request with 422 fails these (HonestOutcomesIT runs it).
+    caught.addAll(HonestOutcomesIT.FAILED_BY_UNPROCESSABLE_CHAT);
+    // Servers with bugs planted on unusual input fail the fuzzing rules (PlantedBugsIT runs them).
+    PlantedBugsIT.bugs().forEach(bug -> caught.add(bug.rule()));
     assertThat(caught).containsAll(RuleCatalogue.get().all().stream().map(Rule::id).toList());
   }
 

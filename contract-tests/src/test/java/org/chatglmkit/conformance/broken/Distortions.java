@@ -1,6 +1,7 @@
 package org.chatglmkit.conformance.broken;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -90,6 +91,39 @@ final class Distortions {
                       : request.header("authorization");
               return error(401, "authentication_error", "unknown key: " + sent);
             });
+  }
+
+  /**
+   * A lenient server: every request passes through {@code repair} first (what it does not
+   * understand of one kind, it fixes or drops), so requests that break that rule get a 200.
+   */
+  static Distortion repairs(UnaryOperator<JsonNode> repair) {
+    return Distortion.none().withRequest(request -> rewriteBody(request, repair));
+  }
+
+  /** Each message of messages and history, as {@code change} makes it. */
+  static UnaryOperator<JsonNode> eachMessage(UnaryOperator<JsonNode> change) {
+    return body -> {
+      for (String list : List.of("messages", "history")) {
+        JsonNode messages = body.path(list);
+        if (messages instanceof ArrayNode array) {
+          for (int i = 0; i < array.size(); i++) {
+            array.set(i, change.apply(array.get(i)));
+          }
+        }
+      }
+      return body;
+    };
+  }
+
+  /** {@code field} dropped when {@code wrong} says its value is. */
+  static UnaryOperator<JsonNode> drops(String field, java.util.function.Predicate<JsonNode> wrong) {
+    return body -> {
+      if (body.has(field) && wrong.test(body.get(field))) {
+        ((ObjectNode) body).remove(field);
+      }
+      return body;
+    };
   }
 
   static Distortion clampsTemperature() {
