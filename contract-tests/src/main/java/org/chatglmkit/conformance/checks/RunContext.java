@@ -3,8 +3,11 @@ package org.chatglmkit.conformance.checks;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.chatglmkit.conformance.fuzz.FuzzCampaign;
@@ -69,7 +72,7 @@ public final class RunContext implements AutoCloseable {
   private final Map<String, String> waivers;
   private final Prefetch prefetch;
   private final FuzzSettings fuzzSettings;
-  private final java.util.Set<String> required;
+  private final Set<String> required;
   private FuzzReport fuzzReport;
 
   private RunContext(
@@ -96,11 +99,11 @@ public final class RunContext implements AutoCloseable {
   }
 
   /** The supports {@code --require} names; only {@code tools} is known. */
-  private static java.util.Set<String> required(Settings settings) {
-    java.util.Set<String> names = new java.util.TreeSet<>();
+  private static Set<String> required(Settings settings) {
+    Set<String> names = new TreeSet<>();
     for (String line : settings.lines(REQUIRE)) {
       for (String name : line.split(",")) {
-        String wanted = name.strip().toLowerCase(java.util.Locale.ROOT);
+        String wanted = name.strip().toLowerCase(Locale.ROOT);
         if (wanted.isEmpty()) {
           continue;
         }
@@ -111,7 +114,7 @@ public final class RunContext implements AutoCloseable {
         names.add(wanted);
       }
     }
-    return java.util.Set.copyOf(names);
+    return Set.copyOf(names);
   }
 
   /** Whether the run was told that the target must support {@code what} ({@code --require}). */

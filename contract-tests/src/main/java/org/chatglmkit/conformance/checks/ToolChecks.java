@@ -1,6 +1,7 @@
 package org.chatglmkit.conformance.checks;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -184,18 +185,27 @@ class ToolChecks {
     return parameters(name).isPresent();
   }
 
-  /** The parameters schema of the offered function {@code name}. */
-  private static Optional<JsonNode> parameters(String name) {
+  /**
+   * The offered functions' parameters schemas by name, read once from {@link ToolRequests#TOOLS}.
+   */
+  private static final Map<String, JsonNode> OFFERED = offered();
+
+  private static Map<String, JsonNode> offered() {
+    Map<String, JsonNode> offered = new LinkedHashMap<>();
     try {
       for (JsonNode tool : Json.MAPPER.readTree(ToolRequests.TOOLS)) {
-        if (tool.path("function").path("name").asText().equals(name)) {
-          return Optional.of(tool.path("function").path("parameters"));
-        }
+        offered.put(
+            tool.path("function").path("name").asText(), tool.path("function").path("parameters"));
       }
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    return Optional.empty();
+    return Map.copyOf(offered);
+  }
+
+  /** The parameters schema of the offered function {@code name}. */
+  private static Optional<JsonNode> parameters(String name) {
+    return Optional.ofNullable(OFFERED.get(name));
   }
 
   /** Every call of every answer that asked for one, with where it came from. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kotest.property.Arb;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -147,7 +148,7 @@ final class Cases {
     JsonNode tools = request.path("tools");
     String first = null;
     if (tools.isArray()) {
-      java.util.Set<String> names = new java.util.HashSet<>();
+      Set<String> names = new HashSet<>();
       ArrayNode distinct = request.arrayNode();
       for (JsonNode tool : tools) {
         if (names.add(tool.path("function").path("name").asText())) {

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -120,7 +121,7 @@ final class SchemaValues {
     /** Every type the schema allows: {@code [integer, null]} for {@code ["integer", "null"]}. */
     Set<String> types() {
       JsonNode type = schema.path("type");
-      Set<String> types = new java.util.LinkedHashSet<>();
+      Set<String> types = new LinkedHashSet<>();
       if (type.isArray()) {
         type.forEach(one -> types.add(one.asText()));
       } else if (type.isTextual()) {

@@ -8,6 +8,7 @@ import io.kotest.property.Arb;
 import io.kotest.property.RandomSource;
 import io.kotest.property.Sample;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,6 +19,7 @@ import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.schemas.ChatGlmSchemas;
 import org.chatglmkit.schemas.Profile;
 import org.chatglmkit.schemas.Shape;
+import org.chatglmkit.schemas.ToolParameters;
 import org.chatglmkit.schemas.Violation;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -174,14 +176,14 @@ class CasesTest {
     List<FuzzCase> withTools =
         valid.stream().filter(c -> !c.request().path("tools").isEmpty()).toList();
     assertThat(withTools).hasSizeGreaterThan(valid.size() / 10);
-    java.util.Set<String> choices = new TreeSet<>();
+    Set<String> choices = new TreeSet<>();
     for (FuzzCase c : withTools) {
-      java.util.Set<String> names = new java.util.HashSet<>();
+      Set<String> names = new HashSet<>();
       for (var tool : c.request().path("tools")) {
         var parameters = tool.path("function").path("parameters");
         assertThat(names.add(tool.path("function").path("name").asText())).isTrue();
         if (!parameters.isMissingNode()) {
-          assertThat(org.chatglmkit.schemas.ToolParameters.get().schemaProblems(parameters))
+          assertThat(ToolParameters.get().schemaProblems(parameters))
               .as(parameters.toString())
               .isEmpty();
         }

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.sentencepiece.SpProcessor;
 import ai.djl.sentencepiece.SpTokenizer;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import org.chatglmkit.mockserver.core.ChatMessage;
+import org.chatglmkit.mockserver.core.ChatRequest;
+import org.chatglmkit.mockserver.core.RequestParser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -130,8 +133,8 @@ class ChatFormatTest {
         """
         [{"name": "get_weather", "description": "天气", "parameters": {"type": "object",
           "properties": {"city": {"type": "string"}}, "required": ["city"]}}]""";
-    org.chatglmkit.mockserver.core.ChatRequest request =
-        new org.chatglmkit.mockserver.core.RequestParser()
+    ChatRequest request =
+        new RequestParser()
             .parse(
                 ("{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"},"
                         + " {\"role\": \"user\", \"content\": \"Weather in Paris?\"},"
@@ -141,7 +144,7 @@ class ChatFormatTest {
                         + " \"functions\": "
                         + tools
                         + "}")
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    .getBytes(StandardCharsets.UTF_8),
                 "application/json");
     // json.dumps(tools, indent=4, ensure_ascii=False), as Python writes it
     String dumped =

@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.UUID;
 import org.chatglmkit.schemas.ToolParameters;
 
 /**
@@ -244,7 +245,7 @@ public final class ArgumentsGenerator {
           case "time" -> "1" + random.nextInt(10) + ":30:00Z";
           case "email" -> WORDS[random.nextInt(WORDS.length)].toLowerCase() + "@example.com";
           case "uri", "url", "iri" -> "https://example.com/" + WORDS[random.nextInt(WORDS.length)];
-          case "uuid" -> new java.util.UUID(random.nextLong(), random.nextLong()).toString();
+          case "uuid" -> new UUID(random.nextLong(), random.nextLong()).toString();
           case "ipv4" -> "192.0.2." + (1 + random.nextInt(254));
           case "ipv6" -> "2001:db8::" + Integer.toHexString(1 + random.nextInt(0xfffe));
           case "hostname" -> "host" + random.nextInt(100) + ".example.com";

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import org.chatglmkit.schemas.ToolParameters;
 
@@ -50,7 +51,7 @@ final class ToolsReader {
     Tools.Choice mode = functions.isEmpty() ? Tools.Choice.NONE : Tools.Choice.AUTO;
     String named = null;
     if (isGiven(choice) && choice.isTextual()) {
-      mode = Tools.Choice.valueOf(choice.asText().toUpperCase(java.util.Locale.ROOT));
+      mode = Tools.Choice.valueOf(choice.asText().toUpperCase(Locale.ROOT));
     } else if (isGiven(choice)) {
       mode = Tools.Choice.NAMED;
       named = (legacy ? choice : choice.get("function")).get("name").asText();
