@@ -84,7 +84,7 @@ for _ in $(seq 1 150); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/models
 
 PIDS=()
 for i in 0 1; do
-  run "$OUT/load" --target "http://127.0.0.1:$PORT" --api-key chatglm-dev-key --profile rate \
+  run "$OUT/load" --target "http://127.0.0.1:$PORT" --api-key chatglm-dev-key --load-profile rate \
     --rate 16 --duration 5s --injectors 2 --injector-index "$i" --report-dir "/work/injector-$i" \
     >"$OUT/injector-$i.log" 2>&1 &
   PIDS+=($!)

@@ -10,6 +10,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GATE="$ROOT/contract-tests/target/chatglm-conformance.jar"
 TESTS="$ROOT/contract-tests/target/test-classes"
 [ -f "$GATE" ] && [ -d "$TESTS" ] ||
-  { echo "build first: mvn -B -q install -DskipTests && mvn -B -q -pl contract-tests test-compile" >&2; exit 2; }
+  { echo "build first: mvn -B -q package -DskipTests" >&2; exit 2; }
 mkdir -p "$ROOT/reports/bench"
 java -cp "$TESTS:$GATE" org.chatglmkit.conformance.broken.FuzzBench "${1:-1000}" "${2:-10}" "$ROOT/reports/bench"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gate wall time against a slow local target (2 s to the first token, 40 ms between tokens), at the
 # default concurrency and, as the same-run baseline, one exchange at a time; then the time to the
-# verdict against each misbehaving target with --timeout-s 5. Prints a table, writes
+# verdict against each misbehaving target with --timeout 5s. Prints a table, writes
 # reports/bench/gate-time-<stamp>.json. Targets are on 127.0.0.1 only.
 #
 #   contract-tests/bench/gate-time.sh [TTFT_MS] [ITL_MS] [TIMEOUT_S]
@@ -28,7 +28,7 @@ time_gate() {
 }
 
 PORT=$(free_port)
-java -jar "$JAR" --port "$PORT" --ttft-ms "$TTFT" --itl-ms "$ITL" --no-request-journal \
+java -jar "$JAR" --port "$PORT" --ttft "${TTFT}ms" --itl "${ITL}ms" --no-request-journal \
   --forbidden-key chatglm-dev-forbidden-key >/dev/null 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$PORT/v1/models"
@@ -47,10 +47,10 @@ CP="$ROOT/contract-tests/target/test-classes:$GATE"
 coproc TARGETS { exec java -cp "$CP" org.chatglmkit.conformance.targets.MisbehavingTargetsMain; }
 PIDS+=("$TARGETS_PID")
 ROWS=()
-printf 'time to the verdict, --timeout-s %s\n' "$TIMEOUT"
+printf 'time to the verdict, --timeout %ss\n' "$TIMEOUT"
 for _ in 1 2 3 4 5 6 7; do
   read -r NAME URL <&"${TARGETS[0]}"
-  read -r SECONDS_TAKEN CODE < <(time_gate "$NAME" --target "$URL" --api-key sk-bench-0123456789 --timeout-s "$TIMEOUT")
+  read -r SECONDS_TAKEN CODE < <(time_gate "$NAME" --target "$URL" --api-key sk-bench-0123456789 --timeout "$TIMEOUT")
   LINE=$(head -c 300 "$OUT/gate-time-$NAME.err" | tr '\n' ' ' | sed 's/"/\\"/g')
   printf '  %-18s %6.1f s  exit %s  %s\n' "$NAME" "$SECONDS_TAKEN" "$CODE" "$LINE"
   ROWS+=("{\"target\": \"$NAME\", \"seconds\": $SECONDS_TAKEN, \"exit\": $CODE, \"line\": \"$LINE\"}")

@@ -25,7 +25,7 @@ LOAD_JAR="$ROOT/load-tests/target/chatglm-load.jar"
 
 PORT=$(free_port)
 ${SERVER_CPUS:+taskset -c $SERVER_CPUS} java -Xmx1g -XX:+UseZGC -jar "$JAR" --port "$PORT" \
-  --no-request-journal --ttft-ms 200 --itl-ms 20 --reply-tokens 50 >"$OUT/fidelity-server.log" 2>&1 &
+  --no-request-journal --ttft 200ms --itl 20ms --reply-tokens 50 >"$OUT/fidelity-server.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$PORT/v1/models"
 
@@ -39,7 +39,7 @@ RUN_DIR="$OUT/fidelity-load-$STAMP"
 load_command() { # seconds
   /usr/bin/time -f "%U %S" -o "$OUT/fidelity-cpu.txt" \
     ${CLIENT_CPUS:+taskset -c $CLIENT_CPUS} java ${LOAD_JAVA_OPTS:--XX:+UseZGC} -jar "$LOAD_JAR" \
-    --target "http://127.0.0.1:$PORT" --api-key "$KEY" --profile rate --rate "$RATE" \
+    --target "http://127.0.0.1:$PORT" --api-key "$KEY" --load-profile rate --rate "$RATE" \
     --burstiness 1000 --duration "${1}s" --warmup "${2:-5}s" --max-tokens 50 --progress 0 ${LOAD_ARGS:-} \
     --report-dir "$RUN_DIR" >"$OUT/fidelity-load.log" 2>&1 || true
 }

@@ -11,7 +11,7 @@ START=${1:-500}; STEP=${2:-750}; STEPS=${3:-8}; STEP_S=${4:-8}
 PORT=18321
 mvn -B -q package -DskipTests -Dspotless.check.skip=true
 java -Xmx1g -jar mock-server/target/chatglm-mock-server.jar --port "$PORT" --no-request-journal \
-  --ttft-ms 0 --itl-ms 0 >/tmp/generator-ref.log 2>&1 &
+  --ttft 0 --itl 0 >/tmp/generator-ref.log 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/models" && break; sleep 0.2; done

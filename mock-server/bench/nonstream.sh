@@ -42,7 +42,7 @@ for mode in $MODES; do
   echo "== request journal $mode on both servers =="
   REF_PORT=$(free_port)
   REF_JOURNAL=$([ "$mode" = on ] || echo --no-request-journal)
-  java -Xmx1g -jar "$JAR" --port "$REF_PORT" $REF_JOURNAL --ttft-ms 0 --itl-ms 0 >"$OUT/nonstream-ref.log" 2>&1 &
+  java -Xmx1g -jar "$JAR" --port "$REF_PORT" $REF_JOURNAL --ttft 0 --itl 0 >"$OUT/nonstream-ref.log" 2>&1 &
   REF_PID=$!; PIDS+=($REF_PID)
   wait_for "http://127.0.0.1:$REF_PORT/v1/models"
   BODY_FILE=$(mktemp)

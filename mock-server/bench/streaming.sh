@@ -54,7 +54,7 @@ FLOOR_BIN=$(native_bin floor)
 PORT=$(free_port)
 PRIORITIES="-XX:ThreadPriorityPolicy=1"
 for p in 6 7 8 9 10; do PRIORITIES+=" -XX:JavaPriority${p}_To_OSPriority=0"; done
-java -Xmx"${SERVER_HEAP:-1g}" ${SERVER_JAVA_OPTS:--XX:+UseZGC -XX:+AlwaysPreTouch $PRIORITIES} -jar "$JAR" --port "$PORT" --no-request-journal --ttft-ms "$TTFT" --itl-ms "$ITL" \
+java -Xmx"${SERVER_HEAP:-1g}" ${SERVER_JAVA_OPTS:--XX:+UseZGC -XX:+AlwaysPreTouch $PRIORITIES} -jar "$JAR" --port "$PORT" --no-request-journal --ttft "${TTFT}ms" --itl "${ITL}ms" \
   --reply-tokens "$TOKENS" ${SERVER_ARGS:-} >"$OUT/streaming-server.log" 2>&1 &
 SERVER_PID=$!
 PIDS+=($SERVER_PID)

@@ -33,7 +33,7 @@ WITH=$(lua "{$QUESTION,\"tools\":$TOOLS}")
 WITHOUT=$(lua "{$QUESTION}")
 
 PORT=$(free_port)
-java -Xmx1g -jar "$JAR" --port "$PORT" --ttft-ms 0 --itl-ms 0 >"$OUT/tools-ref.log" 2>&1 &
+java -Xmx1g -jar "$JAR" --port "$PORT" --ttft 0 --itl 0 >"$OUT/tools-ref.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$PORT/v1/models"
 ANSWER=$(curl -s "http://127.0.0.1:$PORT/v1/chat/completions" -H "API-KEY: $KEY" \

@@ -26,10 +26,10 @@ if [[ $# -lt 1 ]]; then
 fi
 DIR=$(realpath -m "$1")
 cd "$(dirname "$0")/../../.."
-if [[ ! -f mock-server/djl/target/chatglm-djl-server.jar || ! -f mock-server/djl/target/classpath.txt ]]; then
-  mvn -B -q install -DskipTests -Dspotless.check.skip=true -pl mock-server/djl -am
+# Built by the README's first command; built here (with the modules it needs) when it was not.
+if [[ ! -f mock-server/djl/target/classpath.txt || ! -d mock-server/djl/target/test-classes ]]; then
+  mvn -B -q package -DskipTests -Dspotless.check.skip=true -pl mock-server/djl -am
 fi
-mvn -B -q test-compile -Dspotless.check.skip=true -pl mock-server/djl
 mkdir -p reports/bench
 OUT="reports/bench/$NAME-$(date -u +%Y%m%dT%H%M%SZ).json"
 CP="mock-server/djl/target/test-classes:mock-server/djl/target/classes:$(cat mock-server/djl/target/classpath.txt)"

@@ -6,10 +6,10 @@
 # Usage: mock-server/djl/bench/matvec.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-if [[ ! -f mock-server/djl/target/classpath.txt ]]; then
-  mvn -B -q install -DskipTests -Dspotless.check.skip=true -pl mock-server/djl -am
+# Built by the README's first command; built here (with the modules it needs) when it was not.
+if [[ ! -f mock-server/djl/target/classpath.txt || ! -d mock-server/djl/target/test-classes ]]; then
+  mvn -B -q package -DskipTests -Dspotless.check.skip=true -pl mock-server/djl -am
 fi
-mvn -B -q test-compile -Dspotless.check.skip=true -pl mock-server/djl
 mkdir -p reports/bench
 OUT="reports/bench/djl-matvec-$(date -u +%Y%m%dT%H%M%SZ).json"
 CP="mock-server/djl/target/test-classes:mock-server/djl/target/classes:$(cat mock-server/djl/target/classpath.txt)"

@@ -7,9 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.chatglmkit.mockserver.client.ToolCalls;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.settings.Settings;
-import org.chatglmkit.mockserver.target.ToolCalls;
 
 /**
  * How a load run drives agent loops: the tools every request offers ({@code --tools FILE}, an

@@ -62,15 +62,17 @@ final class AgentStats {
     summary.put("calls", calls.sum());
     summary.put(
         "calls_per_request_with_calls",
-        Report.round(
+        SummaryFormat.round(
             requestsWithCalls.sum() == 0 ? 0 : (double) calls.sum() / requestsWithCalls.sum()));
-    summary.put("call_ttft_ms_p50", Report.round(callTtftMicros.getValueAtPercentile(50) / 1000.0));
-    summary.put("call_ttft_ms_p99", Report.round(callTtftMicros.getValueAtPercentile(99) / 1000.0));
-    summary.put("tokens_per_request_with_calls", Report.round(callTokens.getMean()));
-    summary.put("mean_rounds_per_turn", Report.round(rounds.getMean()));
+    summary.put(
+        "call_ttft_ms_p50", SummaryFormat.round(callTtftMicros.getValueAtPercentile(50) / 1000.0));
+    summary.put(
+        "call_ttft_ms_p99", SummaryFormat.round(callTtftMicros.getValueAtPercentile(99) / 1000.0));
+    summary.put("tokens_per_request_with_calls", SummaryFormat.round(callTokens.getMean()));
+    summary.put("mean_rounds_per_turn", SummaryFormat.round(rounds.getMean()));
     summary.put("max_rounds_per_turn", rounds.getMaxValue());
     summary.put("turns_at_round_limit", atLimit.sum());
-    summary.put("mean_turn_ms", Report.round(turnMillis.getMean()));
+    summary.put("mean_turn_ms", SummaryFormat.round(turnMillis.getMean()));
     summary.put("median_turn_ms", turnMillis.getValueAtPercentile(50));
     summary.put("p90_turn_ms", turnMillis.getValueAtPercentile(90));
     summary.put("p99_turn_ms", turnMillis.getValueAtPercentile(99));

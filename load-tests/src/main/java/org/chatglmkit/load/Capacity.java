@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 import org.chatglmkit.mockserver.core.Json;
-import org.chatglmkit.mockserver.settings.Settings;
 
 /**
  * Capacity search over a step sweep: each step's requests (by start time), its goodput and latency,
@@ -47,7 +46,7 @@ record Capacity(List<Step> steps, double goodRatio, double stepSeconds) {
       boolean holds) {}
 
   static Capacity of(LoadConfig config, List<Metrics.Sample> samples) {
-    double goodRatio = Settings.system().number("chatglm.capacity.good-ratio", 0.95);
+    double goodRatio = config.slo().goodRatio();
     double stepMillis = config.duration().toMillis();
     List<Step> steps = new ArrayList<>();
     for (int i = 0; i < config.steps(); i++) {
@@ -65,11 +64,11 @@ record Capacity(List<Step> steps, double goodRatio, double stepSeconds) {
               config.rate() + i * config.stepRate(),
               ok,
               mine.size() - ok,
-              Report.round(good / (stepMillis / 1000)),
-              Report.round(share),
-              Report.round(percentile(ttft, 50)),
-              Report.round(percentile(ttft, 99)),
-              Report.round(percentile(e2e, 99)),
+              SummaryFormat.round(good / (stepMillis / 1000)),
+              SummaryFormat.round(share),
+              SummaryFormat.round(percentile(ttft, 50)),
+              SummaryFormat.round(percentile(ttft, 99)),
+              SummaryFormat.round(percentile(e2e, 99)),
               !mine.isEmpty() && share >= goodRatio));
     }
     return new Capacity(steps, goodRatio, stepMillis / 1000);

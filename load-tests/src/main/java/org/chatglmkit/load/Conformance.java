@@ -9,7 +9,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.chatglmkit.mockserver.target.ToolCalls;
+import org.chatglmkit.mockserver.client.ToolCalls;
+import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.schemas.ChatGlmSchemas;
 import org.chatglmkit.schemas.Profile;
 import org.chatglmkit.schemas.Shape;
@@ -166,7 +167,7 @@ final class Conformance {
         () -> {
           Deferred next;
           while ((next = deferred.poll()) != null) {
-            validate(next.shape(), StreamTracker.parse(next.text()));
+            validate(next.shape(), Conformance.parse(next.text()));
           }
         });
     worker.shutdown();
@@ -176,6 +177,15 @@ final class Conformance {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** {@code text} as JSON, or JSON {@code null} when it is not JSON. */
+  static JsonNode parse(String text) {
+    try {
+      return Json.MAPPER.readTree(text);
+    } catch (Exception e) {
+      return Json.MAPPER.nullNode();
     }
   }
 }

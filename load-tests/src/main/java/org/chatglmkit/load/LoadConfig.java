@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.chatglmkit.load.workload.Lengths;
+import org.chatglmkit.mockserver.settings.Durations;
 import org.chatglmkit.mockserver.settings.Settings;
 
 /**
@@ -112,10 +113,6 @@ public record LoadConfig(
   }
 
   /** Reads {@code chatglm.load.*}, {@code chatglm.slo.*} and {@code chatglm.assert.*}. */
-  public static LoadConfig fromSystemProperties() {
-    return from(Settings.system());
-  }
-
   /** Reads the settings from {@code settings}. */
   public static LoadConfig from(Settings settings) {
     String profile = settings.text(PREFIX + "profile", "smoke").strip().toLowerCase(Locale.ROOT);
@@ -222,13 +219,22 @@ public record LoadConfig(
    * @param ttftMillis time to first token, or {@code null}
    * @param tpotMillis time per output token, or {@code null}
    * @param e2eMillis end-to-end latency, or {@code null}
+   * @param goodRatio the share of a capacity step's requests that must meet the objectives for the
+   *     step to hold ({@code chatglm.capacity.good-ratio}, 0.95)
    */
-  public record Slo(Double ttftMillis, Double tpotMillis, Double e2eMillis) {
+  public record Slo(Double ttftMillis, Double tpotMillis, Double e2eMillis, double goodRatio) {
+    public static final double DEFAULT_GOOD_RATIO = 0.95;
+
+    public Slo(Double ttftMillis, Double tpotMillis, Double e2eMillis) {
+      this(ttftMillis, tpotMillis, e2eMillis, DEFAULT_GOOD_RATIO);
+    }
+
     static Slo from(Settings settings) {
       return new Slo(
           optional(settings, "chatglm.slo.ttft-ms"),
           optional(settings, "chatglm.slo.tpot-ms"),
-          optional(settings, "chatglm.slo.e2e-ms"));
+          optional(settings, "chatglm.slo.e2e-ms"),
+          settings.number("chatglm.capacity.good-ratio", DEFAULT_GOOD_RATIO));
     }
 
     public boolean met(double ttft, double tpot, double e2e) {

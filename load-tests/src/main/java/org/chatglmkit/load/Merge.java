@@ -83,12 +83,12 @@ public final class Merge {
           .path("violations_by_rule")
           .fields()
           .forEachRemaining(e -> violations.merge(e.getKey(), e.getValue().asLong(), Long::sum));
-      for (String metric : Report.METRICS) {
+      for (String metric : SummaryFormat.METRICS) {
         String encoded = summary.path("histograms_us").path(metric).asText(null);
         if (encoded == null) {
           throw new IllegalArgumentException(path + " has no histogram for " + metric);
         }
-        Histogram histogram = Report.decode(encoded);
+        Histogram histogram = SummaryFormat.decode(encoded);
         histograms.merge(
             metric,
             histogram,

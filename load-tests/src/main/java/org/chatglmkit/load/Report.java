@@ -5,20 +5,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
+import org.chatglmkit.mockserver.client.Target;
 import org.chatglmkit.mockserver.core.Json;
-import org.chatglmkit.mockserver.target.Target;
 
 /**
  * The figures of a run under vLLM's names ({@code mean_ttft_ms}, {@code p99_itl_ms}, ...), the
@@ -26,24 +23,6 @@ import org.chatglmkit.mockserver.target.Target;
  * merged. Written as {@code summary.json} and {@code report.html}, printed as a table.
  */
 public final class Report {
-  static final String[] METRICS = {"ttft", "tpot", "itl", "e2el"};
-
-  /** The counts and rates shown first, in the printed table and on the report page. */
-  static final String[] COUNTS = {
-    "completed",
-    "failed",
-    "error_rate",
-    "request_throughput",
-    "request_goodput",
-    "output_throughput",
-    "total_token_throughput",
-    "total_input_tokens",
-    "total_output_tokens",
-    "warmup_requests",
-    "buffered_streams",
-    "checked_documents"
-  };
-
   private final ObjectNode summary;
   private final List<String> breaches;
   private final List<Metrics.Sample> samples;
@@ -121,7 +100,7 @@ public final class Report {
     long completedStreams = metrics.completed.sum();
     summary.put(
         "buffered_share",
-        round(
+        SummaryFormat.round(
             completedStreams == 0 ? 0 : (double) metrics.bufferedStreams.sum() / completedStreams));
     summary.set("schedule", schedule);
     ObjectNode tokens = summary.putObject("token_counts");
@@ -151,32 +130,41 @@ public final class Report {
       Map<String, Long> errors,
       Map<String, Long> violations,
       long checked) {
-    summary.put("duration", round(duration));
+    summary.put("duration", SummaryFormat.round(duration));
     summary.put("completed", completed);
     summary.put("failed", failed);
     summary.put("total_input_tokens", inputTokens);
     summary.put("total_output_tokens", outputTokens);
-    summary.put("request_throughput", round(completed / duration));
-    summary.put("request_goodput", round(good / duration));
-    summary.put("output_throughput", round(outputTokens / duration));
-    summary.put("total_token_throughput", round((inputTokens + outputTokens) / duration));
+    summary.put("request_throughput", SummaryFormat.round(completed / duration));
+    summary.put("request_goodput", SummaryFormat.round(good / duration));
+    summary.put("output_throughput", SummaryFormat.round(outputTokens / duration));
     summary.put(
-        "error_rate", round(completed + failed == 0 ? 0 : (double) failed / (completed + failed)));
+        "total_token_throughput", SummaryFormat.round((inputTokens + outputTokens) / duration));
+    summary.put(
+        "error_rate",
+        SummaryFormat.round(completed + failed == 0 ? 0 : (double) failed / (completed + failed)));
     for (Map.Entry<String, Histogram> entry : histograms.entrySet()) {
       String name = entry.getKey();
       Histogram h = entry.getValue();
       boolean empty = h.getTotalCount() == 0;
-      summary.put("mean_" + name + "_ms", empty ? 0 : round(h.getMean() / 1000));
-      summary.put("median_" + name + "_ms", empty ? 0 : round(h.getValueAtPercentile(50) / 1000.0));
-      summary.put("std_" + name + "_ms", empty ? 0 : round(h.getStdDeviation() / 1000));
-      summary.put("p90_" + name + "_ms", empty ? 0 : round(h.getValueAtPercentile(90) / 1000.0));
-      summary.put("p99_" + name + "_ms", empty ? 0 : round(h.getValueAtPercentile(99) / 1000.0));
+      summary.put("mean_" + name + "_ms", empty ? 0 : SummaryFormat.round(h.getMean() / 1000));
+      summary.put(
+          "median_" + name + "_ms",
+          empty ? 0 : SummaryFormat.round(h.getValueAtPercentile(50) / 1000.0));
+      summary.put(
+          "std_" + name + "_ms", empty ? 0 : SummaryFormat.round(h.getStdDeviation() / 1000));
+      summary.put(
+          "p90_" + name + "_ms",
+          empty ? 0 : SummaryFormat.round(h.getValueAtPercentile(90) / 1000.0));
+      summary.put(
+          "p99_" + name + "_ms",
+          empty ? 0 : SummaryFormat.round(h.getValueAtPercentile(99) / 1000.0));
     }
     summary.set("errors_by_kind", Json.MAPPER.valueToTree(errors));
     summary.set("violations_by_rule", Json.MAPPER.valueToTree(violations));
     summary.put("checked_documents", checked);
     ObjectNode encoded = summary.putObject("histograms_us");
-    histograms.forEach((name, h) -> encoded.put(name, encode(h)));
+    histograms.forEach((name, h) -> encoded.put(name, SummaryFormat.encode(h)));
   }
 
   static List<String> breaches(JsonNode summary, LoadConfig.Thresholds limits) {
@@ -237,7 +225,7 @@ public final class Report {
         summary.path("target").asText(),
         summary.path("profile").asText());
     out.printf(Locale.ROOT, "%-28s %12s%n", "duration (s)", summary.path("duration").asText());
-    for (String field : COUNTS) {
+    for (String field : SummaryFormat.COUNTS) {
       out.printf(Locale.ROOT, "%-28s %12s%n", field, summary.path(field).asText());
     }
     out.printf(
@@ -249,7 +237,7 @@ public final class Report {
         "p90",
         "p99",
         "std");
-    for (String metric : METRICS) {
+    for (String metric : SummaryFormat.METRICS) {
       out.printf(
           Locale.ROOT,
           "%-8s %10.2f %10.2f %10.2f %10.2f %10.2f%n",
@@ -264,12 +252,10 @@ public final class Report {
     JsonNode tokens = summary.path("token_counts");
     out.println(
         "token counts from:  input "
-            + tokens.path("input_source")
-            + ", output "
-            + tokens.path("output_source")
-            + (tokens.path("compared").isEmpty()
-                ? ""
-                : "; differing " + tokens.path("mismatches") + " of " + tokens.path("compared")));
+            + counted(tokens.path("input_source"))
+            + "; output "
+            + counted(tokens.path("output_source"))
+            + (tokens.path("compared").isEmpty() ? "" : "; " + differing(tokens)));
     JsonNode schedule = summary.path("schedule");
     if (schedule.has("lag_p99_ms")) {
       out.printf(
@@ -300,22 +286,27 @@ public final class Report {
     out.println("report: " + dir.resolve("summary.json") + " and " + dir.resolve("report.html"));
   }
 
-  static String encode(Histogram histogram) {
-    ByteBuffer buffer = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
-    int length = histogram.encodeIntoCompressedByteBuffer(buffer);
-    return Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buffer.array(), length));
+  /** {@code {"usage":20,"tokenizer":3}} as {@code usage 20, tokenizer 3} (requests per source). */
+  private static String counted(JsonNode sources) {
+    List<String> parts = new ArrayList<>();
+    sources.fields().forEachRemaining(e -> parts.add(e.getKey() + " " + e.getValue().asLong()));
+    return parts.isEmpty() ? "none" : String.join(", ", parts);
   }
 
-  static Histogram decode(String base64) {
-    try {
-      return Histogram.decodeFromCompressedByteBuffer(
-          ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
-    } catch (DataFormatException e) {
-      throw new IllegalArgumentException("not an encoded histogram", e);
-    }
-  }
-
-  static double round(double value) {
-    return Math.round(value * 100) / 100.0;
+  /** How often two token counts of one request differed, per comparison. */
+  private static String differing(JsonNode tokens) {
+    List<String> parts = new ArrayList<>();
+    tokens
+        .path("compared")
+        .fields()
+        .forEachRemaining(
+            e ->
+                parts.add(
+                    e.getKey().replace('_', ' ')
+                        + " differ in "
+                        + tokens.path("mismatches").path(e.getKey()).asLong(0)
+                        + " of "
+                        + e.getValue().asLong()));
+    return String.join(", ", parts);
   }
 }

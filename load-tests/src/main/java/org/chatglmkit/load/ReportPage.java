@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 import org.knowm.xchart.BitmapEncoder;
@@ -46,7 +47,7 @@ final class ReportPage {
         .append(escape(String.join("; ", texts(summary.path("breaches")))))
         .append("</p>");
     html.append("<table>");
-    for (String field : Report.COUNTS) {
+    for (String field : SummaryFormat.COUNTS) {
       html.append("<tr><th>")
           .append(field)
           .append("</th><td>")
@@ -55,7 +56,7 @@ final class ReportPage {
     }
     html.append("</table>");
     html.append("<table><tr><th>ms</th><th>mean</th><th>median</th><th>p90</th><th>p99</th></tr>");
-    for (String metric : Report.METRICS) {
+    for (String metric : SummaryFormat.METRICS) {
       html.append("<tr><th>").append(metric.toUpperCase(Locale.ROOT)).append("</th>");
       for (String figure : new String[] {"mean", "median", "p90", "p99"}) {
         html.append("<td>")
@@ -65,11 +66,8 @@ final class ReportPage {
       html.append("</tr>");
     }
     html.append("</table>");
-    html.append("<p>Token counts by source: ")
-        .append(escape(summary.path("token_counts").toString()))
-        .append("<br>Schedule: ")
-        .append(escape(summary.path("schedule").toString()))
-        .append("</p>");
+    html.append(tokenTable(summary.path("token_counts")));
+    html.append(scheduleTable(summary.path("schedule")));
     try {
       html.append(image(distributions(summary)));
       if (!samples.isEmpty()) {
@@ -94,6 +92,110 @@ final class ReportPage {
     return html.append("</body></html>").toString();
   }
 
+  /** What each source of token counts means, in words. */
+  private static final Map<String, String> SOURCES =
+      Map.of(
+          "usage", "the answer's own usage",
+          "tokenizer", "the client's tokenizer (--tokenizer)",
+          "stream_chunks", "content events counted, one token each",
+          "words_estimate", "words of the answer (an estimate: no usage, no tokenizer)",
+          "unknown", "nothing to count from");
+
+  /** What each comparison of two token counts compares, in words. */
+  private static final Map<String, String> COMPARISONS =
+      Map.of(
+          "input_usage_vs_tokenizer", "input: usage against the client's tokenizer",
+          "output_usage_vs_tokenizer", "output: usage against the client's tokenizer",
+          "output_usage_vs_stream_chunks", "output: usage against content events");
+
+  /** Where the token counts came from, and how often two sources disagreed, as two tables. */
+  static String tokenTable(JsonNode counts) {
+    StringBuilder html = new StringBuilder("<h2>Token counts</h2>");
+    html.append(
+        "<table><tr><th>counted from</th><th>input (requests)</th><th>output (requests)</th></tr>");
+    java.util.Set<String> sources = new java.util.TreeSet<>();
+    counts.path("input_source").fieldNames().forEachRemaining(sources::add);
+    counts.path("output_source").fieldNames().forEachRemaining(sources::add);
+    for (String source : sources) {
+      html.append("<tr><td>")
+          .append(escape(SOURCES.getOrDefault(source, source)))
+          .append("</td><td>")
+          .append(counts.path("input_source").path(source).asLong(0))
+          .append("</td><td>")
+          .append(counts.path("output_source").path(source).asLong(0))
+          .append("</td></tr>");
+    }
+    html.append("</table>");
+    if (!counts.path("compared").isEmpty()) {
+      html.append("<table><tr><th>compared</th><th>requests</th><th>differing</th></tr>");
+      counts
+          .path("compared")
+          .fields()
+          .forEachRemaining(
+              entry ->
+                  html.append("<tr><td>")
+                      .append(escape(COMPARISONS.getOrDefault(entry.getKey(), entry.getKey())))
+                      .append("</td><td>")
+                      .append(entry.getValue().asLong())
+                      .append("</td><td>")
+                      .append(counts.path("mismatches").path(entry.getKey()).asLong(0))
+                      .append("</td></tr>"));
+      html.append("</table>");
+    }
+    return html.toString();
+  }
+
+  /** How the generator kept to its arrival schedule, as a table in words. */
+  static String scheduleTable(JsonNode schedule) {
+    StringBuilder html = new StringBuilder("<h2>Arrival schedule</h2>");
+    if (!schedule.has("arrivals_planned")) {
+      return html.append("<p>")
+          .append(schedule.path("arrivals_started").asLong())
+          .append(" users started; a closed model (a fixed number in flight) has no schedule.</p>")
+          .toString();
+    }
+    html.append("<table>");
+    row(
+        html,
+        "arrivals started",
+        schedule.path("arrivals_started").asLong()
+            + " of "
+            + schedule.path("arrivals_planned").asLong()
+            + " planned");
+    row(
+        html,
+        "arrival rate",
+        schedule.path("achieved_rate").asText()
+            + "/s achieved of "
+            + schedule.path("requested_rate").asText()
+            + "/s planned");
+    row(
+        html,
+        "lateness of an arrival",
+        "p50 "
+            + schedule.path("lag_p50_ms").asText()
+            + " ms, p99 "
+            + schedule.path("lag_p99_ms").asText()
+            + " ms, max "
+            + schedule.path("lag_max_ms").asText()
+            + " ms");
+    row(
+        html,
+        "the load generator",
+        schedule.path("generator_behind").asBoolean()
+            ? "fell behind its schedule: the figures understate what the target was asked for"
+            : "kept to its schedule");
+    return html.append("</table>").toString();
+  }
+
+  private static void row(StringBuilder html, String name, String value) {
+    html.append("<tr><th>")
+        .append(escape(name))
+        .append("</th><td>")
+        .append(escape(value))
+        .append("</td></tr>");
+  }
+
   /** TTFT, ITL, TPOT and E2E by percentile, the x axis in "nines" so the tail gets room. */
   static XYChart distributions(JsonNode summary) {
     XYChart chart = chart("Latency by percentile", "percentile", "ms");
@@ -105,12 +207,12 @@ final class ReportPage {
               double percentile = 100 * (1 - Math.pow(10, -nines));
               return String.format(Locale.ROOT, percentile >= 99 ? "%.2f%%" : "%.0f%%", percentile);
             });
-    for (String metric : Report.METRICS) {
+    for (String metric : SummaryFormat.METRICS) {
       String encoded = summary.path("histograms_us").path(metric).asText("");
       if (encoded.isEmpty()) {
         continue;
       }
-      Histogram histogram = Report.decode(encoded);
+      Histogram histogram = SummaryFormat.decode(encoded);
       if (histogram.getTotalCount() == 0) {
         continue;
       }

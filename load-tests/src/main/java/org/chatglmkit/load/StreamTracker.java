@@ -6,8 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToLongFunction;
-import org.chatglmkit.mockserver.core.Json;
-import org.chatglmkit.mockserver.target.ToolCalls;
+import org.chatglmkit.mockserver.client.ToolCalls;
 import org.chatglmkit.schemas.Shape;
 
 /**
@@ -93,7 +92,8 @@ final class StreamTracker {
         return true;
       }
       // An error event ends the stream too; the cheap test first, then the real one.
-      stream.errorEvent = data.contains("\"error\"") && parse(data).path("error").isObject();
+      stream.errorEvent =
+          data.contains("\"error\"") && Conformance.parse(data).path("error").isObject();
       return stream.errorEvent;
     }
   }
@@ -154,7 +154,7 @@ final class StreamTracker {
         if (data.equals("[DONE]")) {
           break;
         }
-        JsonNode chunk = parse(data);
+        JsonNode chunk = Conformance.parse(data);
         if (!chunk.isObject()) {
           unreadable = true;
         }
@@ -236,17 +236,9 @@ final class StreamTracker {
     int end = rest.lastIndexOf('}');
     String value = (end >= 0 ? rest.substring(0, end) : rest).strip();
     if (value.startsWith("\"") && value.endsWith("\"")) {
-      JsonNode decoded = parse(value);
+      JsonNode decoded = Conformance.parse(value);
       return decoded.isTextual() ? decoded.asText() : value;
     }
     return value;
-  }
-
-  static JsonNode parse(String text) {
-    try {
-      return Json.MAPPER.readTree(text);
-    } catch (Exception e) {
-      return Json.MAPPER.nullNode();
-    }
   }
 }

@@ -16,9 +16,9 @@ class ConformanceTest {
   void documentsKeptDuringTheLoadAreAllCheckedWhenItEnds() {
     Metrics metrics = new Metrics(new LoadConfig.Slo(null, null, null));
     Conformance conformance = new Conformance(Profile.OPENAI, metrics, true, true);
-    conformance.check(Shape.CHUNK, StreamTracker.parse(GOOD), GOOD);
-    conformance.check(Shape.CHUNK, StreamTracker.parse(BAD), BAD);
-    conformance.check(Shape.CHUNK, StreamTracker.parse(GOOD), GOOD);
+    conformance.check(Shape.CHUNK, Conformance.parse(GOOD), GOOD);
+    conformance.check(Shape.CHUNK, Conformance.parse(BAD), BAD);
+    conformance.check(Shape.CHUNK, Conformance.parse(GOOD), GOOD);
     // Nothing is validated while the load runs...
     assertThat(metrics.checkedDocuments.sum()).isZero();
     conformance.drain();

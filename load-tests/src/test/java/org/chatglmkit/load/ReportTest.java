@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.chatglmkit.mockserver.client.Target;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.settings.Settings;
-import org.chatglmkit.mockserver.target.Target;
 import org.chatglmkit.schemas.Profile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,6 +61,28 @@ class ReportTest {
     assertThat(summary.path("errors_by_kind").path("http-429").asLong()).isEqualTo(1);
     assertThat(summary.path("request_goodput").asDouble()).isPositive();
     assertThat(report.breaches()).isEmpty();
+  }
+
+  @Test
+  void thePageSaysWhereTokenCountsCameFromAndHowTheScheduleWentInWords() throws Exception {
+    Report.of("Sim", config(null, null), TARGET, metrics(100, 10)).write(dir.resolve("words"));
+    String page = Files.readString(dir.resolve("words/report.html"));
+    assertThat(page)
+        .contains("<h2>Token counts</h2>")
+        .contains("the answer's own usage")
+        .contains("<h2>Arrival schedule</h2>")
+        .doesNotContain("{\"input_source\"")
+        .doesNotContain("{\"usage\"");
+    com.fasterxml.jackson.databind.JsonNode schedule =
+        Json.MAPPER.readTree(
+            "{\"arrivals_started\":9,\"arrivals_planned\":10,\"requested_rate\":4.0,"
+                + "\"achieved_rate\":3.9,\"lag_p50_ms\":1.5,\"lag_p99_ms\":9.0,"
+                + "\"lag_max_ms\":12.0,\"generator_behind\":true}");
+    assertThat(ReportPage.scheduleTable(schedule))
+        .contains("9 of 10 planned")
+        .contains("3.9/s achieved of 4.0/s planned")
+        .contains("p50 1.5 ms, p99 9.0 ms, max 12.0 ms")
+        .contains("fell behind its schedule");
   }
 
   @Test

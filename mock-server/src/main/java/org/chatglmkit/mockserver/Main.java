@@ -5,7 +5,7 @@ import java.util.concurrent.Callable;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
-import picocli.CommandLine;
+import org.chatglmkit.mockserver.settings.CommandLines;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -23,14 +23,27 @@ public final class Main implements Callable<Integer> {
 
   @Mixin ServerOptions server;
 
-  @Option(names = "--model", description = "Model name in answers (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--model",
+      paramLabel = "NAME",
+      descriptionKey = "chatglm.server.model",
+      description = "Model name in answers (default ${DEFAULT-VALUE}).")
   String model = ServerConfig.DEFAULT_MODEL;
 
-  @Option(names = "--reply-tokens", description = "Fixed answer length in tokens; 0 = natural.")
+  @Option(
+      names = "--reply-tokens",
+      paramLabel = "N",
+      descriptionKey = "chatglm.server.reply-tokens",
+      description = "Fixed answer length in tokens; 0 = natural.")
   int replyTokens;
 
+  /** The server options as parsed (tests). */
+  ServerOptions serverOptions() {
+    return server;
+  }
+
   public static void main(String[] args) {
-    CommandLine commandLine = new CommandLine(new Main());
+    picocli.CommandLine commandLine = CommandLines.create(new Main());
     int code = commandLine.execute(args);
     if (code != 0) {
       System.exit(code);

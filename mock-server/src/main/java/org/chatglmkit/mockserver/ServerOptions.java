@@ -1,8 +1,11 @@
 package org.chatglmkit.mockserver;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import org.chatglmkit.mockserver.core.FaultKind;
@@ -11,6 +14,8 @@ import org.chatglmkit.mockserver.core.Keys;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
+import org.chatglmkit.mockserver.settings.CommandLines;
+import org.chatglmkit.mockserver.settings.Durations;
 import picocli.CommandLine.Option;
 
 /**
@@ -18,91 +23,188 @@ import picocli.CommandLine.Option;
  * DJL model server), as a picocli mixin, and how such a server runs until it is stopped.
  */
 public final class ServerOptions {
-  @Option(names = "--port", description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      descriptionKey = "chatglm.server.port",
+      description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
   int port = 8080;
 
-  @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--host",
+      paramLabel = "HOST",
+      descriptionKey = "chatglm.server.host",
+      description = "Address to bind (default ${DEFAULT-VALUE}).")
   String host = "127.0.0.1";
 
   @Option(
       names = "--api-key",
+      paramLabel = "KEY",
+      descriptionKey = "chatglm.server.api-keys",
+      split = "[,\\n]",
+      splitSynopsisLabel = ",",
       description =
-          "A key that may use the API; repeatable. Default: the development key "
+          "A key that may use the API; repeatable (a comma-separated list in the property)."
+              + " Default: the development key "
               + ServerConfig.DEVELOPMENT_KEY
               + ".")
   List<String> apiKeys = new ArrayList<>();
 
-  @Option(names = "--forbidden-key", description = "A known key that gets 403; repeatable.")
+  @Option(
+      names = "--forbidden-key",
+      paramLabel = "KEY",
+      descriptionKey = "chatglm.server.forbidden-keys",
+      split = "[,\\n]",
+      splitSynopsisLabel = ",",
+      description = "A known key that gets 403; repeatable.")
   List<String> forbiddenKeys = new ArrayList<>();
 
   @Option(
-      names = "--ttft-ms",
+      names = "--ttft",
+      paramLabel = "TIME",
+      converter = Durations.Converter.class,
+      descriptionKey = "chatglm.server.ttft",
       description =
           "Time to first token: the earliest a stream's first token is sent (reference server"
-              + " default 20; model server default 0, its own compute decides).")
-  Long ttftMs;
+              + " default 20ms; model server default 0, its own compute decides).")
+  Duration ttft;
 
   @Option(
-      names = "--itl-ms",
+      names = "--itl",
+      paramLabel = "TIME",
+      converter = Durations.Converter.class,
+      descriptionKey = "chatglm.server.itl",
       description =
           "Delay between tokens: the earliest each next token is sent (reference server default"
-              + " 5, 0 sends a stream at once; model server default 0).")
-  Long itlMs;
+              + " 5ms, 0 sends a stream at once; model server default 0).")
+  Duration itl;
 
-  @Option(names = "--jitter-ms", description = "Random ± variation of each delay.")
-  long jitterMs;
+  @Option(
+      names = "--jitter",
+      paramLabel = "TIME",
+      converter = Durations.Converter.class,
+      descriptionKey = "chatglm.server.jitter",
+      defaultValue = "0",
+      description = "Random ± variation of each delay.")
+  Duration jitter;
 
   @Option(
       names = "--fault-rate",
       paramLabel = "FAULT=FRACTION[,...]",
+      descriptionKey = "chatglm.server.fault-rate",
       description =
           "Inject faults into a fraction of requests, e.g. 429=0.05,reset=0.01. Faults: 429, 529,"
               + " 500, reset, stream-error, stall.")
   String faultRates = "";
 
   @Option(
-      names = "--retry-after-s",
-      description = "Retry-After of 429/529 (default ${DEFAULT-VALUE}).")
-  int retryAfterSeconds = 1;
+      names = "--retry-after",
+      paramLabel = "TIME",
+      converter = Durations.Converter.class,
+      descriptionKey = "chatglm.server.retry-after",
+      defaultValue = "1s",
+      description = "Retry-After of 429/529, in whole seconds rounded up.")
+  Duration retryAfter;
 
   @Option(
-      names = "--stall-ms",
-      description = "How long a stalled stream stays silent (default ${DEFAULT-VALUE}).")
-  long stallMs = 30_000;
+      names = "--stall",
+      paramLabel = "TIME",
+      converter = Durations.Converter.class,
+      descriptionKey = "chatglm.server.stall",
+      defaultValue = "30s",
+      description = "How long a stalled stream stays silent.")
+  Duration stall;
 
   @Option(
       names = "--body-limit",
+      paramLabel = "BYTES",
+      descriptionKey = "chatglm.server.body-limit",
       description = "Largest request body in bytes (default ${DEFAULT-VALUE}).")
   long bodyLimit = ServerConfig.DEFAULT_BODY_LIMIT;
 
   @Option(
       names = "--root-dir",
+      paramLabel = "DIR",
+      descriptionKey = "chatglm.server.root-dir",
       description = "WireMock root with mappings/ and __files/ of your own stubs.")
   Path rootDir;
 
   @Option(
-      names = "--no-request-journal",
-      description = "Do not record requests (for long load runs).")
-  boolean noJournal;
+      names = "--request-journal",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      descriptionKey = "chatglm.server.request-journal",
+      description = "Record requests for the admin API (--no-request-journal for long load runs).")
+  boolean journal = true;
 
-  @Option(names = "--container-threads", description = "Jetty threads (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--container-threads",
+      paramLabel = "N",
+      descriptionKey = "chatglm.server.container-threads",
+      description = "Jetty threads (default ${DEFAULT-VALUE}).")
   int containerThreads = 64;
 
   @Option(
       names = "--admin-token",
       paramLabel = "TOKEN",
+      descriptionKey = "chatglm.server.admin-token",
       description =
           "Token the WireMock admin API requires (Authorization: Token TOKEN). Default: none on"
               + " loopback; one generated and printed when --host is beyond loopback.")
   String adminToken;
 
-  @Option(names = "--no-admin", description = "Do not serve the WireMock admin API at all.")
-  boolean noAdmin;
+  @Option(
+      names = "--admin",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      descriptionKey = "chatglm.server.admin",
+      description = "Serve the WireMock admin API (--no-admin: not at all).")
+  boolean admin = true;
 
   @Option(
       names = "--verbose",
+      descriptionKey = "chatglm.server.verbose",
       description = "Show the libraries' start-up and info logs (Jetty, WireMock, DJL).")
   boolean verbose;
+
+  /** Values given by an old spelling; they win over the new option's default or setting. */
+  private final Map<String, Duration> old = new HashMap<>();
+
+  private Duration effective(String name, Duration value) {
+    return old.getOrDefault(name, value);
+  }
+
+  @Option(names = "--ttft-ms", hidden = true, paramLabel = "MS")
+  void oldTtft(String millis) {
+    CommandLines.renamed("--ttft-ms", "--ttft");
+    old.put("ttft", Durations.parse(millis, "ms"));
+  }
+
+  @Option(names = "--itl-ms", hidden = true, paramLabel = "MS")
+  void oldItl(String millis) {
+    CommandLines.renamed("--itl-ms", "--itl");
+    old.put("itl", Durations.parse(millis, "ms"));
+  }
+
+  @Option(names = "--jitter-ms", hidden = true, paramLabel = "MS")
+  void oldJitter(String millis) {
+    CommandLines.renamed("--jitter-ms", "--jitter");
+    old.put("jitter", Durations.parse(millis, "ms"));
+  }
+
+  @Option(names = "--retry-after-s", hidden = true, paramLabel = "SECONDS")
+  void oldRetryAfter(String seconds) {
+    CommandLines.renamed("--retry-after-s", "--retry-after");
+    old.put("retryAfter", Durations.parse(seconds, "s"));
+  }
+
+  @Option(names = "--stall-ms", hidden = true, paramLabel = "MS")
+  void oldStall(String millis) {
+    CommandLines.renamed("--stall-ms", "--stall");
+    old.put("stall", Durations.parse(millis, "ms"));
+  }
 
   /**
    * Keeps the libraries quiet unless {@code --verbose}: warnings and errors only, and not even
@@ -128,26 +230,32 @@ public final class ServerOptions {
 
   /** The flags as a server configuration, with the pacing a server uses when none is given. */
   public ServerConfig.Builder toBuilder(LatencyProfile defaultLatency) {
+    Duration ttft = effective("ttft", this.ttft);
+    Duration itl = effective("itl", this.itl);
     LatencyProfile latency =
         new LatencyProfile(
-            ttftMs != null ? ttftMs : defaultLatency.ttftMillis(),
-            itlMs != null ? itlMs : defaultLatency.itlMillis(),
-            jitterMs);
+            ttft != null ? ttft.toMillis() : defaultLatency.ttftMillis(),
+            itl != null ? itl.toMillis() : defaultLatency.itlMillis(),
+            effective("jitter", jitter).toMillis());
     ServerConfig.Builder builder =
         ServerConfig.builder()
             .host(host)
             .port(port)
             .latency(latency)
-            .faults(new FaultPolicy(FaultPolicy.parseRates(faultRates), retryAfterSeconds, stallMs))
+            .faults(
+                new FaultPolicy(
+                    FaultPolicy.parseRates(faultRates),
+                    retryAfterSeconds(),
+                    effective("stall", stall).toMillis()))
             .bodyLimitBytes(bodyLimit)
             .rootDir(rootDir)
-            .requestJournal(!noJournal)
+            .requestJournal(journal)
             .containerThreads(containerThreads)
-            .admin(!noAdmin)
+            .admin(admin)
             .adminToken(adminToken);
     apiKeys.forEach(builder::apiKey);
     forbiddenKeys.forEach(builder::forbiddenKey);
-    if (!noAdmin && adminToken == null && !builder.build().loopbackOnly()) {
+    if (admin && adminToken == null && !builder.build().loopbackOnly()) {
       // Beyond loopback anyone who reaches the port could read the journal and replace the stubs.
       builder.adminToken(newToken());
     }
@@ -160,8 +268,9 @@ public final class ServerOptions {
     return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
+  /** Retry-After in whole seconds, rounded up (at least 1). */
   public int retryAfterSeconds() {
-    return retryAfterSeconds;
+    return (int) Math.max(1, (effective("retryAfter", retryAfter).toMillis() + 999) / 1000);
   }
 
   /**

@@ -1,9 +1,9 @@
 package org.chatglmkit.conformance.checks;
 
-import java.util.Locale;
 import java.util.Optional;
 import org.chatglmkit.conformance.http.Exchange;
 import org.chatglmkit.conformance.http.StreamResult;
+import org.chatglmkit.mockserver.client.TargetClient;
 
 /**
  * The exchange every run begins with: the target's model list (when no model was given), then the
@@ -74,12 +74,8 @@ public record Baseline(
   }
 
   private String hint() {
-    String body = unstreamed.body().toLowerCase(Locale.ROOT);
-    if (model == null
-        && (unstreamed.status() == 422 || unstreamed.status() == 400)
-        && body.contains("model")) {
-      return "; the target seems to require \"model\": give --model NAME";
-    }
-    return "";
+    return TargetClient.modelHint(unstreamed.status(), unstreamed.body(), model != null)
+        .map(hint -> "; " + hint)
+        .orElse("");
   }
 }

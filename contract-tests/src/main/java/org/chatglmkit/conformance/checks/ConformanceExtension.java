@@ -1,12 +1,11 @@
 package org.chatglmkit.conformance.checks;
 
-import io.qameta.allure.Allure;
 import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Optional;
 import org.chatglmkit.conformance.http.ChatGlmClient;
+import org.chatglmkit.mockserver.client.Target;
 import org.chatglmkit.mockserver.settings.Settings;
-import org.chatglmkit.mockserver.target.Target;
 import org.chatglmkit.schemas.Profile;
 import org.chatglmkit.schemas.Rule;
 import org.chatglmkit.schemas.RuleCatalogue;
@@ -133,11 +132,7 @@ public final class ConformanceExtension
   public void beforeEach(ExtensionContext context) {
     context.publishReportEntry(
         "rules", String.join(", ", rules(context).stream().map(Rule::id).toList()));
-    for (Rule rule : rules(context)) {
-      Allure.label("rule", rule.id());
-      Allure.label("story", rule.id() + ": " + rule.statement());
-      Allure.label("feature", rule.area());
-    }
+    // The Allure labels (feature, story, rule) come from the tags: see RuleLabels.
   }
 
   @Override

@@ -40,7 +40,7 @@ class FuzzChecks {
 
   @Test
   @Tag(FuzzRules.NO_5XX)
-  void noGeneratedRequestGetsA5xx(RunContext run) {
+  void noGeneratedRequestIsAnsweredWithAServerError(RunContext run) {
     judge(run, FuzzRules.NO_5XX, "5xx answers or error events");
   }
 

@@ -87,7 +87,7 @@ class ObservedErrorChecks {
 
   @Test
   @Tag("ERR-NO-500-FOR-CLIENT-ERROR")
-  void noCheckMetA5xxForAClientMistake(ChatGlmClient client) {
+  void noCheckMetAServerErrorForAClientMistake(ChatGlmClient client) {
     // A 529 says the server was overloaded, nothing about the request: not judged here.
     List<ObservedError> mistakes =
         client.observed().stream()

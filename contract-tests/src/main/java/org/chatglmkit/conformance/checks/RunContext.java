@@ -1,6 +1,7 @@
 package org.chatglmkit.conformance.checks;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -18,10 +19,12 @@ import org.chatglmkit.conformance.http.Call;
 import org.chatglmkit.conformance.http.ChatGlmClient;
 import org.chatglmkit.conformance.http.Exchange;
 import org.chatglmkit.conformance.http.StreamResult;
+import org.chatglmkit.mockserver.client.KeyScheme;
+import org.chatglmkit.mockserver.client.OpenTarget;
+import org.chatglmkit.mockserver.client.Target;
+import org.chatglmkit.mockserver.client.TargetClient;
+import org.chatglmkit.mockserver.client.TargetSettings;
 import org.chatglmkit.mockserver.settings.Settings;
-import org.chatglmkit.mockserver.target.OpenTarget;
-import org.chatglmkit.mockserver.target.Target;
-import org.chatglmkit.mockserver.target.TargetSettings;
 import org.chatglmkit.schemas.Profile;
 import org.chatglmkit.schemas.RuleCatalogue;
 
@@ -31,11 +34,11 @@ import org.chatglmkit.schemas.RuleCatalogue;
  * up front), the waivers, and the run's tunables.
  */
 public final class RunContext implements AutoCloseable {
-  public static final String TIMEOUT_SECONDS = "chatglm.timeout-s";
-  public static final String MAX_TIME_SECONDS = "chatglm.max-time-s";
+  public static final String TIMEOUT = "chatglm.timeout";
+  public static final String MAX_TIME = "chatglm.max-time";
   public static final String CONCURRENCY = "chatglm.concurrency";
   public static final String MAX_ANSWER_BYTES = "chatglm.max-answer-bytes";
-  public static final String MIN_STREAM_SPREAD_MS = "chatglm.stream.min-spread-ms";
+  public static final String MIN_STREAM_SPREAD = "chatglm.stream.min-spread";
   public static final String OVERSIZED_BYTES = "chatglm.oversized-bytes";
 
   /** The batches of requests sent up front, each judged by one check. */
@@ -55,8 +58,9 @@ public final class RunContext implements AutoCloseable {
   /** Waived rules, one {@code RULE-ID=reason} per line. */
   public static final String WAIVERS = "chatglm.waive";
 
-  public static final long DEFAULT_TIMEOUT_SECONDS = 60;
-  public static final long DEFAULT_MAX_TIME_SECONDS = 600;
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+  public static final Duration DEFAULT_MAX_TIME = Duration.ofSeconds(600);
+  public static final Duration DEFAULT_MIN_STREAM_SPREAD = Duration.ofMillis(10);
   public static final int DEFAULT_CONCURRENCY = ChatGlmClient.Limits.DEFAULT_CONCURRENCY;
 
   /** Runs opened by {@code ConformanceRun}, by id, for the checks to find. */
@@ -89,7 +93,8 @@ public final class RunContext implements AutoCloseable {
     this.prefetch = prefetch;
     this.client = client;
     this.baseline = baseline;
-    this.minStreamSpreadMillis = settings.whole(MIN_STREAM_SPREAD_MS, 10);
+    this.minStreamSpreadMillis =
+        settings.duration(MIN_STREAM_SPREAD, DEFAULT_MIN_STREAM_SPREAD).toMillis();
     this.oversizedBytes = (int) settings.whole(OVERSIZED_BYTES, 2 * 1024 * 1024 + 1);
     this.maxTime = maxTime;
     this.deadlineNanos = deadlineNanos;
@@ -129,12 +134,12 @@ public final class RunContext implements AutoCloseable {
    * @throws IllegalArgumentException for settings that make no sense
    */
   public static RunContext open(Settings settings) {
-    Duration timeout = Duration.ofSeconds(settings.whole(TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS));
+    Duration timeout = settings.duration(TIMEOUT, DEFAULT_TIMEOUT);
     Duration maxTime = maxTime(settings);
     int concurrency = (int) settings.whole(CONCURRENCY, DEFAULT_CONCURRENCY);
     long maxBytes = settings.whole(MAX_ANSWER_BYTES, ChatGlmClient.Limits.DEFAULT_MAX_BYTES);
     if (timeout.isZero() || timeout.isNegative() || maxTime.isZero() || maxTime.isNegative()) {
-      throw new IllegalArgumentException("--timeout-s and --max-time must be at least 1 second");
+      throw new IllegalArgumentException("--timeout and --max-time must be above 0");
     }
     if (concurrency < 1 || maxBytes < 1024) {
       throw new IllegalArgumentException(
@@ -149,22 +154,27 @@ public final class RunContext implements AutoCloseable {
       ChatGlmClient client =
           new ChatGlmClient(
               open.target(), new ChatGlmClient.Limits(timeout, maxBytes, concurrency, deadline));
-      Exchange models = null;
-      String source = open.target().model() == null ? null : "given";
-      if (source == null) {
-        models = client.get("/v1/models", client.auth());
-        if (models.status() == 401 || models.status() == 403) {
-          // Some servers take the key only as a bearer token; the baseline finds out for chat.
-          Exchange bearer = client.get("/v1/models", Auth.bearer(client.target().apiKey()));
-          models = bearer.status() == 200 ? bearer : models;
-        }
-        String listed =
-            models.status() == 200 ? models.json().path("data").path(0).path("id").asText("") : "";
-        if (!listed.isBlank()) {
-          client = client.withTarget(open.target().withModel(listed));
-          source = "the first model listed at GET /v1/models";
-        }
-      }
+      // The model list tells the model (when none was given) and the key scheme; every exchange
+      // of it is kept, for the checks of GET /v1/models.
+      List<Exchange> asked = new ArrayList<>();
+      ChatGlmClient asking = client;
+      TargetClient.Connection connection =
+          TargetClient.discover(
+              open.target(),
+              (method, path, body, scheme) -> {
+                Exchange answer = asking.get(path, Auth.of(scheme, asking.target().apiKey()));
+                asked.add(answer);
+                return new TargetClient.Answer(answer.status(), answer.body(), answer.failure());
+              });
+      // The baseline's first chat request carries the key in API-KEY whatever the model list
+      // took: that answer is what AUTH-API-KEY-HEADER judges. Refused, the run goes on with the
+      // bearer token (below), as the load command does from the model list.
+      client = client.withTarget(connection.target().withScheme(KeyScheme.API_KEY));
+      String source = connection.modelSource().equals("none") ? null : connection.modelSource();
+      Exchange models =
+          open.target().model() != null
+              ? null
+              : asked.isEmpty() ? null : asked.get(asked.size() - 1);
       if (models != null && models.status() == 0) {
         Baseline none = new Baseline(models, null, null, Exchange.failedToStart(), null, null);
         return new RunContext(
@@ -267,7 +277,7 @@ public final class RunContext implements AutoCloseable {
 
   /** The run's time limit ({@code --max-time}) as {@code settings} give it. */
   public static Duration maxTime(Settings settings) {
-    return Duration.ofSeconds(settings.whole(MAX_TIME_SECONDS, DEFAULT_MAX_TIME_SECONDS));
+    return settings.duration(MAX_TIME, DEFAULT_MAX_TIME);
   }
 
   /** Registers this run for the checks; they find it by the returned id. */

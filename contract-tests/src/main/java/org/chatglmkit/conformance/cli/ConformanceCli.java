@@ -1,6 +1,7 @@
 package org.chatglmkit.conformance.cli;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,11 +16,12 @@ import org.chatglmkit.conformance.checks.RunContext;
 import org.chatglmkit.conformance.fuzz.FuzzSettings;
 import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.RunReport;
+import org.chatglmkit.mockserver.client.Reachability;
+import org.chatglmkit.mockserver.client.TargetOptions;
+import org.chatglmkit.mockserver.client.TargetSettings;
+import org.chatglmkit.mockserver.settings.CommandLines;
+import org.chatglmkit.mockserver.settings.Durations;
 import org.chatglmkit.mockserver.settings.Settings;
-import org.chatglmkit.mockserver.target.Reachability;
-import org.chatglmkit.mockserver.target.TargetOptions;
-import org.chatglmkit.mockserver.target.TargetSettings;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,63 +48,69 @@ public final class ConformanceCli implements Callable<Integer> {
   /** How long past --max-time the command waits for a run to write its reports. */
   static final long GRACE_SECONDS = 20;
 
+  @Mixin TargetOptions targetOptions = new TargetOptions();
+
   @Option(
       names = "--forbidden-key",
       paramLabel = "KEY",
-      description =
-          "A key the target refuses with 403; without it that rule is skipped (env"
-              + " CHATGLM_FORBIDDEN_KEY).")
+      descriptionKey = TargetSettings.FORBIDDEN_KEY,
+      description = "A key the target refuses with 403; without it that rule is skipped.")
   String forbiddenKey;
 
   @Option(
-      names = "--profile",
+      names = "--api-profile",
       paramLabel = "PROFILE",
-      description = "documented or openai (env CHATGLM_PROFILE; default openai).")
+      descriptionKey = TargetSettings.PROFILE,
+      defaultValue = "openai",
+      description = "documented or openai: which reading of the API the target is held to.")
   String profile;
 
   @Option(
       names = "--report-dir",
       paramLabel = "DIR",
+      descriptionKey = "chatglm.report-dir",
       defaultValue = "reports/conformance",
-      description =
-          "Where JUnit XML, Allure results and summary.json go (default: ${DEFAULT-VALUE}).")
+      description = "Where JUnit XML, Allure results and summary.json go.")
   Path reportDir;
 
-  @Mixin TargetOptions targetOptions = new TargetOptions();
-
   @Option(
-      names = "--timeout-s",
-      paramLabel = "SECONDS",
+      names = "--timeout",
+      paramLabel = "TIME",
+      descriptionKey = RunContext.TIMEOUT,
+      defaultValue = "60s",
       description =
-          "Longest one exchange may take, whole: connect, headers, body, the entire stream"
-              + " (default 60).")
-  Integer timeoutSeconds;
+          "Longest one exchange may take, whole: connect, headers, body, the entire stream.")
+  Duration timeout;
 
   @Option(
       names = "--max-time",
-      paramLabel = "SECONDS",
-      description =
-          "Longest the whole run may take (default 600); past it nothing more is sent and the run"
-              + " exits 2.")
-  Integer maxTimeSeconds;
+      paramLabel = "TIME",
+      descriptionKey = RunContext.MAX_TIME,
+      defaultValue = "10m",
+      description = "Longest the whole run may take; past it nothing more is sent and it exits 2.")
+  Duration maxTime;
 
   @Option(
       names = "--concurrency",
       paramLabel = "N",
-      description = "Exchanges under way at once (default 8).")
+      descriptionKey = RunContext.CONCURRENCY,
+      defaultValue = "8",
+      description = "Exchanges under way at once.")
   Integer concurrency;
 
   @Option(
       names = "--waive",
       paramLabel = "RULE-ID=REASON",
+      descriptionKey = RunContext.WAIVERS,
       description =
-          "Accept a failing rule for now, with the reason; repeatable. It shows as WAIVED and does"
-              + " not change the exit code.")
+          "Accept a failing rule for now, with the reason; repeatable (one per line in the"
+              + " property). It shows as WAIVED and does not change the exit code.")
   List<String> waivers = new ArrayList<>();
 
   @Option(
       names = "--require",
       paramLabel = "WHAT",
+      descriptionKey = RunContext.REQUIRE,
       description =
           "What the target must support, beyond what it may: 'tools' fails the tool rules of a"
               + " target that never calls a tool (they are skipped otherwise).")
@@ -111,64 +119,95 @@ public final class ConformanceCli implements Callable<Integer> {
   @Option(
       names = "--baseline",
       paramLabel = "SUMMARY.JSON",
+      descriptionKey = ConformanceRun.PREVIOUS_SUMMARY,
       description =
           "The summary.json of an earlier run: only rules that passed there and fail now break"
               + " the build.")
   Path previousSummary;
 
   @Option(
-      names = "--min-stream-spread-ms",
-      paramLabel = "MS",
-      description =
-          "How long before a stream's end its first content event must arrive (default 10).")
-  Integer minStreamSpreadMillis;
+      names = "--min-stream-spread",
+      paramLabel = "TIME",
+      descriptionKey = RunContext.MIN_STREAM_SPREAD,
+      defaultValue = "10ms",
+      description = "How long before a stream's end its first content event must arrive.")
+  Duration minStreamSpread;
 
   @Option(
       names = "--fuzz",
       paramLabel = "N",
+      descriptionKey = FuzzSettings.CASES,
+      defaultValue = "0",
       description =
           "Also send N requests generated from the request schema (valid ones, and ones that break"
-              + " one rule), judge every answer, and shrink each finding to a minimal request"
-              + " (default 0: off).")
+              + " one rule), judge every answer, and shrink each finding to a minimal request (0:"
+              + " off).")
   Integer fuzzCases;
 
   @Option(
       names = "--seed",
       paramLabel = "S",
+      descriptionKey = FuzzSettings.SEED,
       description =
           "The fuzzing seed; the same seed sends the same requests (default: drawn and printed).")
   Long fuzzSeed;
 
   @Option(
       names = "--fuzz-time",
-      paramLabel = "SECONDS",
-      description =
-          "Longest fuzzing may take, shrinking included (default 120); it also ends with"
-              + " --max-time.")
-  Integer fuzzSeconds;
+      paramLabel = "TIME",
+      descriptionKey = FuzzSettings.TIME,
+      defaultValue = "2m",
+      description = "Longest fuzzing may take, shrinking included; it also ends with --max-time.")
+  Duration fuzzTime;
 
   @Option(
       names = "--fuzz-max-prompt-bytes",
       paramLabel = "BYTES",
+      descriptionKey = FuzzSettings.MAX_PROMPT_BYTES,
+      defaultValue = "1800",
       description =
           "The most message text in one generated request, so that every valid one fits the"
-              + " model's context (default 1800, for a 2k-token context).")
+              + " model's context (1800 fits a 2k-token context).")
   Integer fuzzMaxPromptBytes;
 
   @Option(
       names = "--fuzz-max-tokens",
       paramLabel = "N",
+      descriptionKey = FuzzSettings.MAX_TOKENS,
+      defaultValue = "32",
       description =
-          "The usual max_tokens of generated requests is at most N (default 32); one in ten leaves"
-              + " it out and a few sit at its overflow edges, where answers run to the model's"
-              + " stop.")
+          "The usual max_tokens of generated requests is at most N; one in ten leaves it out and a"
+              + " few sit at its overflow edges, where answers run to the model's stop.")
   Integer fuzzMaxTokens;
+
+  // Old spellings: each keeps working, says once what it is called now, and wins over the new
+  // option's default.
+  private String oldProfile;
+  private Duration oldTimeout;
+  private Duration oldMinStreamSpread;
+
+  @Option(names = "--profile", hidden = true, paramLabel = "PROFILE")
+  void oldProfile(String value) {
+    CommandLines.renamed("--profile", "--api-profile");
+    oldProfile = value;
+  }
+
+  @Option(names = "--timeout-s", hidden = true, paramLabel = "SECONDS")
+  void oldTimeout(String seconds) {
+    CommandLines.renamed("--timeout-s", "--timeout");
+    oldTimeout = Durations.parse(seconds, "s");
+  }
+
+  @Option(names = "--min-stream-spread-ms", hidden = true, paramLabel = "MS")
+  void oldMinStreamSpread(String millis) {
+    CommandLines.renamed("--min-stream-spread-ms", "--min-stream-spread");
+    oldMinStreamSpread = Durations.parse(millis, "ms");
+  }
 
   public static void main(String[] args) {
     // The embedded server's Jetty and WireMock talk at start-up; the table is what matters here.
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
-    CommandLine command = new CommandLine(new ConformanceCli());
-    System.exit(command.execute(args));
+    System.exit(CommandLines.create(new ConformanceCli()).execute(args));
   }
 
   @Override
@@ -176,24 +215,30 @@ public final class ConformanceCli implements Callable<Integer> {
     Map<String, String> parameters = new LinkedHashMap<>();
     targetOptions.putInto(parameters);
     put(parameters, TargetSettings.FORBIDDEN_KEY, forbiddenKey);
-    put(parameters, TargetSettings.PROFILE, profile);
-    put(parameters, RunContext.TIMEOUT_SECONDS, timeoutSeconds);
-    put(parameters, RunContext.MAX_TIME_SECONDS, maxTimeSeconds);
+    put(parameters, TargetSettings.PROFILE, oldProfile != null ? oldProfile : profile);
+    put(
+        parameters,
+        RunContext.TIMEOUT,
+        (oldTimeout != null ? oldTimeout : timeout).toMillis() + "ms");
+    put(parameters, RunContext.MAX_TIME, maxTime.toMillis() + "ms");
     put(parameters, RunContext.CONCURRENCY, concurrency);
     put(parameters, RunContext.WAIVERS, waivers.isEmpty() ? null : String.join("\n", waivers));
     put(parameters, RunContext.REQUIRE, required.isEmpty() ? null : String.join("\n", required));
     put(parameters, ConformanceRun.PREVIOUS_SUMMARY, previousSummary);
-    put(parameters, RunContext.MIN_STREAM_SPREAD_MS, minStreamSpreadMillis);
+    put(
+        parameters,
+        RunContext.MIN_STREAM_SPREAD,
+        (oldMinStreamSpread != null ? oldMinStreamSpread : minStreamSpread).toMillis() + "ms");
     put(parameters, FuzzSettings.CASES, fuzzCases);
     put(parameters, FuzzSettings.SEED, fuzzSeed);
-    put(parameters, FuzzSettings.TIME_SECONDS, fuzzSeconds);
+    put(parameters, FuzzSettings.TIME, fuzzTime.toMillis() + "ms");
     put(parameters, FuzzSettings.MAX_PROMPT_BYTES, fuzzMaxPromptBytes);
     put(parameters, FuzzSettings.MAX_TOKENS, fuzzMaxTokens);
     TargetSettings settings;
-    long maxTime;
+    long maxSeconds;
     try {
       settings = TargetSettings.resolve(parameters::get);
-      maxTime = RunContext.maxTime(Settings.of(parameters)).toSeconds();
+      maxSeconds = RunContext.maxTime(Settings.of(parameters)).toSeconds();
       FuzzSettings.of(Settings.of(parameters));
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage());
@@ -214,11 +259,11 @@ public final class ConformanceCli implements Callable<Integer> {
             + settings.profile().id());
     RunReport report;
     try {
-      report = withinTime(() -> ConformanceRun.run(parameters, reportDir), maxTime);
+      report = withinTime(() -> ConformanceRun.run(parameters, reportDir), maxSeconds);
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage());
     } catch (TimeoutException e) {
-      return usage("the run did not end within --max-time " + maxTime + " s");
+      return usage("the run did not end within --max-time " + Durations.format(maxTime));
     } catch (RuntimeException e) {
       // A fault of the gate itself (or of the embedded server): one line, still no stack trace.
       return usage("the run failed: " + e);

@@ -5,7 +5,7 @@ import java.util.Map;
 import org.chatglmkit.conformance.http.Auth;
 import org.chatglmkit.conformance.http.Call;
 import org.chatglmkit.conformance.http.ChatGlmClient;
-import org.chatglmkit.mockserver.target.Target;
+import org.chatglmkit.mockserver.client.Target;
 
 /**
  * A request as a ready-to-run {@code curl} command. The key is never written: the command reads it

@@ -19,25 +19,25 @@ public record FuzzSettings(
     int cases, long seed, boolean seedGiven, Duration time, int maxPromptBytes, int maxTokens) {
   public static final String CASES = "chatglm.fuzz";
   public static final String SEED = "chatglm.fuzz.seed";
-  public static final String TIME_SECONDS = "chatglm.fuzz.time-s";
+  public static final String TIME = "chatglm.fuzz.time";
   public static final String MAX_PROMPT_BYTES = "chatglm.fuzz.max-prompt-bytes";
   public static final String MAX_TOKENS = "chatglm.fuzz.max-tokens";
 
-  public static final long DEFAULT_TIME_SECONDS = 120;
+  public static final Duration DEFAULT_TIME = Duration.ofSeconds(120);
   public static final int DEFAULT_MAX_PROMPT_BYTES = 1_800;
   public static final int DEFAULT_MAX_TOKENS = 32;
 
   /** Reads the settings; fuzzing is off unless a number of cases is given. */
   public static FuzzSettings of(Settings settings) {
     long cases = settings.whole(CASES, 0);
-    long time = settings.whole(TIME_SECONDS, DEFAULT_TIME_SECONDS);
+    Duration time = settings.duration(TIME, DEFAULT_TIME);
     long maxPrompt = settings.whole(MAX_PROMPT_BYTES, DEFAULT_MAX_PROMPT_BYTES);
     long maxTokens = settings.whole(MAX_TOKENS, DEFAULT_MAX_TOKENS);
     if (cases < 0 || cases > 1_000_000) {
       throw new IllegalArgumentException("--fuzz must be from 0 to 1000000, not " + cases);
     }
-    if (time < 1) {
-      throw new IllegalArgumentException("--fuzz-time must be at least 1 second");
+    if (time.toMillis() < 1_000) {
+      throw new IllegalArgumentException("--fuzz-time must be at least 1s");
     }
     if (maxPrompt < 64) {
       throw new IllegalArgumentException("--fuzz-max-prompt-bytes must be at least 64");
@@ -47,8 +47,7 @@ public record FuzzSettings(
     }
     boolean given = settings.text(SEED).isPresent();
     long seed = given ? settings.whole(SEED, 0) : ThreadLocalRandom.current().nextLong(1, 1L << 40);
-    return new FuzzSettings(
-        (int) cases, seed, given, Duration.ofSeconds(time), (int) maxPrompt, (int) maxTokens);
+    return new FuzzSettings((int) cases, seed, given, time, (int) maxPrompt, (int) maxTokens);
   }
 
   public boolean enabled() {

@@ -1,19 +1,17 @@
 package org.chatglmkit.conformance.fuzz;
 
-import io.kotest.property.PropertyTesting;
+import io.kotest.property.RTree;
 import io.kotest.property.Sample;
-import io.kotest.property.ShrinkingMode;
-import io.kotest.property.internal.ShrinkKt;
-import io.kotest.property.internal.ShrinkResult;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.function.Predicate;
-import kotlin.Unit;
-import kotlin.coroutines.EmptyCoroutineContext;
-import kotlinx.coroutines.BuildersKt;
 
 /**
- * Shrinks a failing generated value with Kotest's own shrinking: it walks the sample's tree of
- * simpler values and keeps the simplest that still fails.
+ * Shrinks a failing generated value over Kotest's tree of simpler values (the sample's public
+ * {@link RTree}): from the failing value it steps to the first simpler candidate that still fails,
+ * and again from there, until no simpler candidate fails or the bound is reached. This is the walk
+ * Kotest's own shrinker takes, written over its public types only.
  */
 final class Shrinking {
   private Shrinking() {}
@@ -26,44 +24,38 @@ final class Shrinking {
    */
   record Result<A>(A value, int tried) {}
 
-  /** Thrown at Kotest's shrinker to say "this candidate fails too". */
-  private static final class StillFails extends RuntimeException {
-    StillFails() {
-      super("still fails", null, false, false);
-    }
-  }
-
   /**
    * Shrinks {@code failing}, trying at most {@code bound} candidates.
    *
    * @param fails whether a candidate fails the same way as the original
    */
-  @SuppressWarnings("unchecked")
   static <A> Result<A> shrink(Sample<A> failing, Predicate<A> fails, int bound) {
-    AtomicInteger tried = new AtomicInteger();
-    // Kotest prints every shrink step to stdout by default; the report says what matters.
-    PropertyTesting.INSTANCE.setShouldPrintShrinkSteps(false);
-    try {
-      ShrinkResult<A> result =
-          (ShrinkResult<A>)
-              BuildersKt.runBlocking(
-                  EmptyCoroutineContext.INSTANCE,
-                  (scope, continuation) ->
-                      ShrinkKt.doShrinking(
-                          failing.getShrinks(),
-                          new ShrinkingMode.Bounded(bound),
-                          (candidate, step) -> {
-                            tried.incrementAndGet();
-                            if (fails.test((A) candidate)) {
-                              throw new StillFails();
-                            }
-                            return Unit.INSTANCE;
-                          },
-                          continuation));
-      return new Result<>(result.getShrink(), tried.get());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Result<>(failing.getValue(), tried.get());
+    RTree<A> at = failing.getShrinks();
+    A simplest = failing.getValue();
+    Set<A> seen = new HashSet<>();
+    seen.add(simplest);
+    int tried = 0;
+    boolean stepped = true;
+    while (stepped && tried < bound) {
+      stepped = false;
+      List<RTree<A>> children = at.getChildren().getValue();
+      for (RTree<A> child : children) {
+        if (tried >= bound || Thread.currentThread().isInterrupted()) {
+          break;
+        }
+        A candidate = child.getValue().invoke();
+        if (!seen.add(candidate)) {
+          continue;
+        }
+        tried++;
+        if (fails.test(candidate)) {
+          simplest = candidate;
+          at = child;
+          stepped = true;
+          break;
+        }
+      }
     }
+    return new Result<>(simplest, tried);
   }
 }

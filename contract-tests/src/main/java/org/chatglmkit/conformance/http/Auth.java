@@ -1,5 +1,7 @@
 package org.chatglmkit.conformance.http;
 
+import org.chatglmkit.mockserver.client.KeyScheme;
+
 /**
  * How a request carries its key.
  *
@@ -9,11 +11,16 @@ package org.chatglmkit.conformance.http;
 public record Auth(String header, String value) {
 
   public static Auth apiKey(String key) {
-    return new Auth("API-KEY", key);
+    return of(KeyScheme.API_KEY, key);
   }
 
   public static Auth bearer(String key) {
-    return new Auth("Authorization", "Bearer " + key);
+    return of(KeyScheme.BEARER, key);
+  }
+
+  /** {@code key} sent by {@code scheme}. */
+  public static Auth of(KeyScheme scheme, String key) {
+    return new Auth(scheme.header(), scheme.value(key));
   }
 
   public static Auth none() {

@@ -13,7 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.chatglmkit.mockserver.target.Target;
+import org.chatglmkit.mockserver.client.KeyScheme;
+import org.chatglmkit.mockserver.client.Target;
 
 /**
  * The suite's only way to talk to a target: REST Assured for plain requests, {@link StreamClient}
@@ -63,22 +64,16 @@ public final class ChatGlmClient implements AutoCloseable {
   private final StreamClient streams;
   private final ExecutorService pool;
   private final List<ObservedError> observed;
-  private final boolean bearer;
 
   public ChatGlmClient(Target target, Limits limits) {
-    this(target, limits, null, new CopyOnWriteArrayList<>(), false);
+    this(target, limits, null, new CopyOnWriteArrayList<>());
   }
 
   private ChatGlmClient(
-      Target target,
-      Limits limits,
-      ExecutorService sharedPool,
-      List<ObservedError> observed,
-      boolean bearer) {
+      Target target, Limits limits, ExecutorService sharedPool, List<ObservedError> observed) {
     this.target = target;
     this.limits = limits;
     this.observed = observed;
-    this.bearer = bearer;
     List<String> keys = new ArrayList<>(List.of(target.apiKey()));
     target.forbidden().ifPresent(keys::add);
     keys.addAll(target.secretHeaderValues());
@@ -104,12 +99,12 @@ public final class ChatGlmClient implements AutoCloseable {
 
   /** A client for {@code other} that shares this one's threads and record of errors. */
   public ChatGlmClient withTarget(Target other) {
-    return new ChatGlmClient(other, limits, pool, observed, bearer);
+    return new ChatGlmClient(other, limits, pool, observed);
   }
 
   /** A client that sends the user's key as a bearer token (for targets that take no other). */
   public ChatGlmClient withBearer() {
-    return new ChatGlmClient(target, limits, pool, observed, true);
+    return withTarget(target.withScheme(KeyScheme.BEARER));
   }
 
   public Secrets secrets() {
@@ -120,14 +115,14 @@ public final class ChatGlmClient implements AutoCloseable {
     return limits;
   }
 
-  /** The key the user gave, in the {@code API-KEY} header (or as a bearer token, if so set). */
+  /** The key the user gave, in the target's scheme ({@code API-KEY} unless it takes bearers). */
   public Auth auth() {
-    return bearer ? Auth.bearer(target.apiKey()) : Auth.apiKey(target.apiKey());
+    return auth(target.apiKey());
   }
 
   /** Another key, sent the way this client sends the user's. */
   public Auth auth(String key) {
-    return bearer ? Auth.bearer(key) : Auth.apiKey(key);
+    return Auth.of(target.scheme(), key);
   }
 
   /** A chat request with the user's key. */

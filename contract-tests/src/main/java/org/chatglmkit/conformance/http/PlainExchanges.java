@@ -12,7 +12,7 @@ import java.util.Map;
 import org.apache.http.impl.client.DefaultHttpClient;
 import org.apache.http.impl.client.DefaultHttpRequestRetryHandler;
 import org.apache.http.impl.conn.BasicClientConnectionManager;
-import org.chatglmkit.mockserver.target.Target;
+import org.chatglmkit.mockserver.client.Target;
 
 /**
  * One plain request and its answer through REST Assured, bounded whole by an {@link ExchangeGuard}:

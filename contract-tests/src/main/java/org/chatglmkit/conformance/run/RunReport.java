@@ -17,9 +17,9 @@ import org.chatglmkit.conformance.checks.Baseline;
 import org.chatglmkit.conformance.checks.RunContext;
 import org.chatglmkit.conformance.fuzz.Finding;
 import org.chatglmkit.conformance.fuzz.FuzzReport;
+import org.chatglmkit.mockserver.client.Target;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.Keys;
-import org.chatglmkit.mockserver.target.Target;
 
 /**
  * The result of a run, rule by rule: printed as a table, written as {@code summary.json}. When the

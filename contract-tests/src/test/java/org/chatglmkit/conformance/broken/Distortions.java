@@ -17,9 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.chatglmkit.conformance.broken.Distortion.Answer;
 import org.chatglmkit.conformance.broken.Distortion.Request;
+import org.chatglmkit.mockserver.client.TargetSettings;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.server.ServerConfig;
-import org.chatglmkit.mockserver.target.TargetSettings;
 
 /** The broken (and the oddly conforming) servers the suite is tested against. */
 final class Distortions {

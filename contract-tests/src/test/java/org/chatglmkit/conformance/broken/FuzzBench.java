@@ -19,12 +19,12 @@ import org.chatglmkit.conformance.fuzz.FuzzSettings;
 import org.chatglmkit.conformance.http.Call;
 import org.chatglmkit.conformance.http.ChatGlmClient;
 import org.chatglmkit.conformance.http.Exchange;
+import org.chatglmkit.mockserver.client.Target;
+import org.chatglmkit.mockserver.client.TargetSettings;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
-import org.chatglmkit.mockserver.target.Target;
-import org.chatglmkit.mockserver.target.TargetSettings;
 import org.chatglmkit.schemas.Profile;
 
 /**

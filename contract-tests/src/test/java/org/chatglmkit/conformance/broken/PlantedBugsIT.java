@@ -20,12 +20,12 @@ import org.chatglmkit.conformance.fuzz.FuzzReport;
 import org.chatglmkit.conformance.fuzz.FuzzRules;
 import org.chatglmkit.conformance.fuzz.FuzzSettings;
 import org.chatglmkit.conformance.http.ChatGlmClient;
+import org.chatglmkit.mockserver.client.Target;
+import org.chatglmkit.mockserver.client.TargetSettings;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
-import org.chatglmkit.mockserver.target.Target;
-import org.chatglmkit.mockserver.target.TargetSettings;
 import org.chatglmkit.schemas.Profile;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -267,7 +267,7 @@ class PlantedBugsIT {
         "7",
         "--fuzz-time",
         "60",
-        "--timeout-s",
+        "--timeout",
         "5",
         "--report-dir",
         dir.resolve("first").toString()

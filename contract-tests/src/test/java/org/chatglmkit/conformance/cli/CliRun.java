@@ -3,7 +3,7 @@ package org.chatglmkit.conformance.cli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import picocli.CommandLine;
+import org.chatglmkit.mockserver.settings.CommandLines;
 
 /**
  * The gate command run in this JVM as a user would run it, with what it printed.
@@ -25,7 +25,7 @@ public record CliRun(int code, String out, String err, double seconds) {
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     long started = System.nanoTime();
     try {
-      int code = new CommandLine(new ConformanceCli()).execute(args);
+      int code = CommandLines.create(new ConformanceCli()).execute(args);
       return new CliRun(
           code,
           out.toString(StandardCharsets.UTF_8),

@@ -11,12 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.chatglmkit.conformance.fuzz.FuzzRules;
+import org.chatglmkit.mockserver.client.TargetSettings;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
-import org.chatglmkit.mockserver.target.TargetSettings;
 import org.chatglmkit.schemas.RuleCatalogue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -159,6 +159,29 @@ class ConformanceGateIT {
             .findFirst()
             .orElseThrow();
     assertThat(allure).contains("\"rule\"").contains("REQ-TEMPERATURE").contains("attachments");
+    // Every result sits in its rule's feature group, the checks that did not run (fuzzing was not
+    // asked for) included, and no title is mangled from a method name.
+    for (Path file : files) {
+      if (!file.toString().endsWith("-result.json")) {
+        continue;
+      }
+      JsonNode result = Json.MAPPER.readTree(file.toFile());
+      List<String> features = new java.util.ArrayList<>();
+      result
+          .path("labels")
+          .forEach(
+              label -> {
+                if (label.path("name").asText().equals("feature")) {
+                  features.add(label.path("value").asText());
+                }
+              });
+      assertThat(features).as("feature of %s", result.path("name").asText()).hasSize(1);
+      if (result.path("name").asText().toLowerCase(java.util.Locale.ROOT).contains("generated")) {
+        assertThat(features).containsExactly("fuzzing");
+        assertThat(result.path("status").asText()).isEqualTo("skipped");
+      }
+      assertThat(result.path("name").asText()).doesNotContain("a5 xx");
+    }
     JsonNode summary = Json.MAPPER.readTree(reports.resolve("summary.json").toFile());
     assertThat(summary.path("passed").asBoolean()).isTrue();
     assertThat(summary.path("rules")).hasSize(RuleCatalogue.get().all().size());

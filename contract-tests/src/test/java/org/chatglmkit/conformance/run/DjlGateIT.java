@@ -11,7 +11,7 @@ import org.chatglmkit.conformance.checks.RunContext;
 import org.chatglmkit.conformance.fuzz.FuzzReport;
 import org.chatglmkit.conformance.fuzz.FuzzSettings;
 import org.chatglmkit.conformance.targets.Gate;
-import org.chatglmkit.mockserver.target.TargetSettings;
+import org.chatglmkit.mockserver.client.TargetSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,8 +52,8 @@ class DjlGateIT {
                 TargetSettings.BACKEND, "djl",
                 FuzzSettings.CASES, "1000",
                 FuzzSettings.SEED, "7",
-                FuzzSettings.TIME_SECONDS, "400",
-                RunContext.MAX_TIME_SECONDS, "600"),
+                FuzzSettings.TIME, "400",
+                RunContext.MAX_TIME, "600"),
             reports);
     FuzzReport fuzz = report.fuzz();
     assertThat(fuzz.findings()).as(fuzz.summaryLine()).isEmpty();

@@ -12,7 +12,7 @@ import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.Outcome;
 import org.chatglmkit.conformance.run.RuleResult;
 import org.chatglmkit.conformance.run.RunReport;
-import org.chatglmkit.mockserver.target.TargetSettings;
+import org.chatglmkit.mockserver.client.TargetSettings;
 import org.chatglmkit.schemas.Rule;
 import org.chatglmkit.schemas.RuleCatalogue;
 
@@ -33,7 +33,7 @@ public final class Gate {
     parameters.put(TargetSettings.API_KEY, "sk-test-0123456789abcdef");
     parameters.put(TargetSettings.FORBIDDEN_KEY, "");
     parameters.put(TargetSettings.PROFILE, "openai");
-    parameters.put(RunContext.TIMEOUT_SECONDS, "3");
+    parameters.put(RunContext.TIMEOUT, "3");
     for (int i = 0; i + 1 < settings.length; i += 2) {
       parameters.put(settings[i], settings[i + 1]);
     }

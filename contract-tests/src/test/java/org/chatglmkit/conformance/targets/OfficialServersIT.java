@@ -18,8 +18,8 @@ import org.chatglmkit.conformance.fuzz.FuzzSettings;
 import org.chatglmkit.conformance.run.ConformanceRun;
 import org.chatglmkit.conformance.run.Outcome;
 import org.chatglmkit.conformance.run.RunReport;
+import org.chatglmkit.mockserver.client.TargetSettings;
 import org.chatglmkit.mockserver.core.Json;
-import org.chatglmkit.mockserver.target.TargetSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -198,7 +198,7 @@ class OfficialServersIT {
               "200",
               FuzzSettings.SEED,
               "7",
-              FuzzSettings.TIME_SECONDS,
+              FuzzSettings.TIME,
               "60");
       FuzzReport fuzz = report.fuzz();
       assertThat(fuzz.sent()).isEqualTo(200);

@@ -2,6 +2,7 @@ package org.chatglmkit.load.cli;
 
 import io.gatling.app.Gatling$;
 import io.gatling.shared.cli.GatlingCliOptions;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,15 +11,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.chatglmkit.load.AgentLoop;
-import org.chatglmkit.load.Durations;
+import org.chatglmkit.load.Handoff;
 import org.chatglmkit.load.LoadConfig;
-import org.chatglmkit.load.LoadRun;
+import org.chatglmkit.load.LoadPlan;
 import org.chatglmkit.load.Report;
+import org.chatglmkit.mockserver.client.Reachability;
+import org.chatglmkit.mockserver.client.TargetOptions;
+import org.chatglmkit.mockserver.client.TargetSettings;
+import org.chatglmkit.mockserver.settings.CommandLines;
+import org.chatglmkit.mockserver.settings.Durations;
 import org.chatglmkit.mockserver.settings.Settings;
-import org.chatglmkit.mockserver.target.Reachability;
-import org.chatglmkit.mockserver.target.TargetOptions;
-import org.chatglmkit.mockserver.target.TargetSettings;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -52,6 +54,7 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--api-profile",
+      descriptionKey = TargetSettings.PROFILE,
       paramLabel = "PROFILE",
       description =
           "documented or openai (default): which schemas answers are held to, and where earlier"
@@ -62,34 +65,50 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--scenario",
+      descriptionKey = "chatglm.load.scenario",
       paramLabel = "stream|chat",
       defaultValue = "stream",
       description = "Streamed requests (default) or unstreamed ones.")
   String scenario;
 
   @Option(
-      names = "--profile",
+      names = "--load-profile",
+      descriptionKey = "chatglm.load.profile",
       paramLabel = "NAME",
       description = "smoke (default), rate, ramp, steps, sweep, concurrency or soak.")
   String profile;
 
   @Option(
       names = "--rate",
+      descriptionKey = "chatglm.load.rate",
       paramLabel = "R",
       description = "Requests started per second (rate, soak; the first level of ramp, steps).")
   Double rate;
 
-  @Option(names = "--ramp-to", paramLabel = "R", description = "The rate a ramp ends at.")
+  @Option(
+      names = "--ramp-to",
+      descriptionKey = "chatglm.load.ramp-to",
+      paramLabel = "R",
+      description = "The rate a ramp ends at.")
   Double rampTo;
 
-  @Option(names = "--steps", paramLabel = "N", description = "Levels of a step sweep (5).")
+  @Option(
+      names = "--steps",
+      descriptionKey = "chatglm.load.steps",
+      paramLabel = "N",
+      description = "Levels of a step sweep (5).")
   Integer steps;
 
-  @Option(names = "--step-rate", paramLabel = "R", description = "What each level adds (2).")
+  @Option(
+      names = "--step-rate",
+      descriptionKey = "chatglm.load.step-rate",
+      paramLabel = "R",
+      description = "What each level adds (2).")
   Double stepRate;
 
   @Option(
       names = "--burstiness",
+      descriptionKey = "chatglm.load.burstiness",
       paramLabel = "B",
       description =
           "Shape of the gamma-distributed gaps between arrivals: 1 Poisson (default), below 1"
@@ -98,35 +117,51 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--users",
+      descriptionKey = "chatglm.load.users",
       paramLabel = "N",
       description = "Requests in flight at all times (profile concurrency; default 8).")
   Integer users;
 
   @Option(
       names = "--duration",
+      descriptionKey = "chatglm.load.duration",
       paramLabel = "TIME",
       description = "How long the measured load lasts (each level of a sweep), e.g. 60s, 2m.")
   String duration;
 
   @Option(
       names = "--warmup",
+      descriptionKey = "chatglm.load.warmup",
       paramLabel = "TIME",
       description =
           "Load sent before measuring starts, e.g. 5s (default 0): answered and checked, not"
               + " measured.")
   String warmup;
 
-  @Option(names = "--seed", paramLabel = "S", description = "Seed of arrivals and prompts (1).")
+  @Option(
+      names = "--seed",
+      descriptionKey = "chatglm.load.seed",
+      paramLabel = "S",
+      description = "Seed of arrivals and prompts (1).")
   Long seed;
 
-  @Option(names = "--max-tokens", paramLabel = "N", description = "max_tokens (default 64).")
+  @Option(
+      names = "--max-tokens",
+      descriptionKey = "chatglm.load.max-tokens",
+      paramLabel = "N",
+      description = "max_tokens (default 64).")
   Integer maxTokens;
 
-  @Option(names = "--temperature", paramLabel = "T", description = "temperature (default 0.7).")
+  @Option(
+      names = "--temperature",
+      descriptionKey = "chatglm.load.temperature",
+      paramLabel = "T",
+      description = "temperature (default 0.7).")
   Double temperature;
 
   @Option(
       names = "--dataset",
+      descriptionKey = "chatglm.load.dataset",
       paramLabel = "FILE",
       description =
           "ShareGPT JSON/JSONL (conversations with from/value) or chat JSONL (messages, history,"
@@ -135,6 +170,7 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--turns",
+      descriptionKey = "chatglm.load.turns",
       paramLabel = "N",
       description =
           "Turns per session (default 1). Above 1 each user plays a conversation, sending every"
@@ -143,6 +179,7 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--tools",
+      descriptionKey = AgentLoop.TOOLS,
       paramLabel = "FILE",
       description =
           "Offer these tools (a JSON array, OpenAI's form) with every request; a dataset line may"
@@ -152,12 +189,14 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--max-tool-rounds",
+      descriptionKey = AgentLoop.MAX_ROUNDS,
       paramLabel = "N",
       description = "Requests one agent turn may take, the first included (default 4).")
   Integer maxToolRounds;
 
   @Option(
       names = "--tool-result",
+      descriptionKey = AgentLoop.RESULT,
       paramLabel = "TEXT",
       description =
           "The result sent back for every call: 'echo' (the default) sends its arguments back;"
@@ -166,6 +205,7 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--input-tokens",
+      descriptionKey = "chatglm.load.input-tokens",
       paramLabel = "LEN",
       description =
           "Synthetic prompts of this many tokens: N, uniform:MIN:MAX or normal:MEAN:STDDEV.")
@@ -173,12 +213,14 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--output-tokens",
+      descriptionKey = "chatglm.load.output-tokens",
       paramLabel = "LEN",
       description = "Synthetic answer lengths (max_tokens per request), same forms.")
   String outputTokens;
 
   @Option(
       names = "--trace",
+      descriptionKey = "chatglm.load.trace",
       paramLabel = "FILE",
       description =
           "Replay an arrival trace: JSONL with timestamp (ms) and input_length/output_length"
@@ -187,12 +229,14 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--speed",
+      descriptionKey = "chatglm.load.speed",
       paramLabel = "X",
       description = "How much faster than recorded a trace plays (default 1).")
   Double speed;
 
   @Option(
       names = "--tokenizer",
+      descriptionKey = "chatglm.load.tokenizer",
       paramLabel = "PATH",
       description =
           "A ChatGLM checkpoint directory or tokenizer.model: input tokens counted on the client"
@@ -202,12 +246,15 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--slo",
+      descriptionKey = "chatglm.slo.{ttft,tpot,e2e}-ms",
       paramLabel = "ttft=500ms,tpot=50ms,e2e=10s",
       description = "Objectives a request must meet to count towards goodput (any subset).")
   String slo;
 
   @Option(
       names = "--threshold",
+      descriptionKey =
+          "chatglm.assert.{p99-ttft-ms,p99-itl-ms,p99-e2e-ms,error-rate,violations,buffered-share}",
       paramLabel = "p99-ttft=2s,...",
       description =
           "Limits that fail the run (exit 1): p99-ttft, p99-itl, p99-e2e (times), error-rate"
@@ -216,18 +263,26 @@ public final class LoadCli implements Callable<Integer> {
   String threshold;
 
   @Option(
-      names = "--stream-timeout",
+      names = "--timeout",
+      descriptionKey = "chatglm.load.stream-timeout",
       paramLabel = "TIME",
-      description = "Longest a request or a stream may take before it counts as stalled (30s).")
+      description =
+          "Longest one exchange may take, whole (a stream to its end), before it counts as stalled"
+              + " (30s).")
   String streamTimeout;
 
   @Option(
-      names = "--no-validate",
-      description = "Do not check answers against the schemas (checks run by default).")
-  boolean noValidate;
+      names = "--validate",
+      negatable = true,
+      descriptionKey = "chatglm.load.validate",
+      defaultValue = "true",
+      fallbackValue = "true",
+      description = "Check every answer against the schemas (--no-validate: do not).")
+  boolean validate = true;
 
   @Option(
       names = "--report-dir",
+      descriptionKey = "chatglm.load.report-dir",
       paramLabel = "DIR",
       defaultValue = "reports/load",
       description =
@@ -236,33 +291,54 @@ public final class LoadCli implements Callable<Integer> {
 
   @Option(
       names = "--injectors",
+      descriptionKey = "chatglm.load.injectors",
       paramLabel = "N",
       description = "Injectors sharing the load (default 1): this one runs 1/N of it.")
   Integer injectors;
 
   @Option(
       names = "--injector-index",
+      descriptionKey = "chatglm.load.injector-index",
       paramLabel = "I",
       description = "This injector's index, 0 to N-1 (default 0, or JOB_COMPLETION_INDEX).")
   Integer injectorIndex;
 
   @Option(
       names = "--progress",
+      descriptionKey = "chatglm.load.progress",
       paramLabel = "TIME",
       description = "How often a progress line is printed (5s; 0 for never).")
   String progress;
 
   @Option(
       names = "--embedded-backend",
+      descriptionKey = TargetSettings.BACKEND,
       paramLabel = "reference|djl",
       description = "The embedded server's backend when no target is given (reference).")
   String embeddedBackend;
 
   @Option(
       names = "--embedded-model",
+      descriptionKey = TargetSettings.MODEL,
       paramLabel = "DIR",
       description = "The checkpoint of the embedded djl backend (default: a tiny generated one).")
   String embeddedModel;
+
+  // Old spellings: each keeps working, says once what it is called now, and wins over a setting.
+  private String oldProfile;
+  private String oldStreamTimeout;
+
+  @Option(names = "--profile", hidden = true, paramLabel = "NAME")
+  void oldProfile(String value) {
+    CommandLines.renamed("--profile", "--load-profile");
+    oldProfile = value;
+  }
+
+  @Option(names = "--stream-timeout", hidden = true, paramLabel = "TIME")
+  void oldStreamTimeout(String value) {
+    CommandLines.renamed("--stream-timeout", "--timeout");
+    oldStreamTimeout = value;
+  }
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -271,39 +347,36 @@ public final class LoadCli implements Callable<Integer> {
   /** Runs the command and returns its exit code. */
   public static int run(String... args) {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
-    return new CommandLine(new LoadCli()).execute(args);
+    return CommandLines.create(new LoadCli()).execute(args);
   }
 
   @Override
   public Integer call() {
-    Map<String, String> settings;
-    LoadConfig config;
-    TargetSettings targetSettings;
+    String simulation =
+        "chat".equals(scenario) ? "ChatCompletionSimulation" : "StreamingChatSimulation";
+    LoadPlan plan;
     try {
-      settings = settings();
-      config = LoadConfig.from(Settings.of(settings));
-      targetSettings = TargetSettings.resolve(Settings.of(settings));
-      checkWorkload(config);
-    } catch (IllegalArgumentException e) {
+      // Options, properties and variables are resolved once, and the dataset, the trace and the
+      // tokenizer read once, here: a bad line stops the run before any load.
+      plan = LoadPlan.resolve(Settings.of(settings()), simulation, true);
+    } catch (IllegalArgumentException | UncheckedIOException e) {
       return usage(e.getMessage());
     }
+    LoadConfig config = plan.config();
+    TargetSettings targetSettings = plan.target();
     if (!targetSettings.embedded()) {
       Optional<String> problem = Reachability.problem(targetSettings.url());
       if (problem.isPresent()) {
+        plan.close();
         return usage(problem.get());
       }
     }
-    settings.forEach(System::setProperty);
-    // A request or a stream never outlives the stream timeout, whatever the target does.
+    // Gatling's own configuration: a request or a stream never outlives the timeout, whatever the
+    // target does; and the command prints its own progress line, which Gatling's console summary
+    // would repeat.
     System.setProperty(
         "gatling.http.requestTimeout", String.valueOf(config.streamTimeout().toMillis()));
-    // The command prints its own progress line; Gatling's console summary would repeat it.
     System.setProperty("gatling.data.writers.0", "file");
-    LoadRun.commandDecides(true);
-    String simulation =
-        "chat".equals(scenario)
-            ? "org.chatglmkit.load.scenarios.ChatCompletionSimulation"
-            : "org.chatglmkit.load.scenarios.StreamingChatSimulation";
     System.out.printf(
         Locale.ROOT,
         "ChatGLM load: %s, %s, profile %s, %s measured%s%n",
@@ -312,26 +385,31 @@ public final class LoadCli implements Callable<Integer> {
         config.profile(),
         Durations.format(config.duration()),
         config.warmup().isZero() ? "" : " after " + Durations.format(config.warmup()) + " warm-up");
+    Handoff.offer(plan);
     int gatling = -1;
     String gatlingReportProblem = null;
+    Optional<Report> report = Optional.empty();
     try {
       gatling =
           Gatling$.MODULE$.fromArgs(
               new String[] {
                 GatlingCliOptions.Simulation.shortOption(),
-                simulation,
+                "org.chatglmkit.load.scenarios." + simulation,
                 GatlingCliOptions.ResultsFolder.shortOption(),
                 reportDir.toString()
               });
     } catch (RuntimeException e) {
-      if (LoadRun.lastReport().isEmpty()) {
+      report = Handoff.report(simulation);
+      if (report.isEmpty()) {
         return usage("the run failed: " + e);
       }
       // The run ended and its verdict is written; only Gatling's own HTML report is missing
       // (Gatling refuses to write one when no request ended, as against a server that hangs).
       gatlingReportProblem = String.valueOf(e.getMessage());
     }
-    Optional<Report> report = LoadRun.lastReport();
+    if (report.isEmpty()) {
+      report = Handoff.report(simulation);
+    }
     if (report.isEmpty()) {
       return usage("the run did not start (Gatling status " + gatling + "); see the lines above");
     }
@@ -360,7 +438,7 @@ public final class LoadCli implements Callable<Integer> {
     put(map, TargetSettings.BACKEND, embeddedBackend);
     put(map, TargetSettings.MODEL, embeddedModel);
     String load = LoadConfig.PREFIX;
-    put(map, load + "profile", profile);
+    put(map, load + "profile", oldProfile != null ? oldProfile : profile);
     put(map, load + "rate", rate);
     put(map, load + "ramp-to", rampTo);
     put(map, load + "steps", steps);
@@ -382,8 +460,8 @@ public final class LoadCli implements Callable<Integer> {
     put(map, load + "trace", trace);
     put(map, load + "speed", speed);
     put(map, load + "tokenizer", tokenizer);
-    put(map, load + "stream-timeout", streamTimeout);
-    put(map, load + "validate", noValidate ? "false" : null);
+    put(map, load + "stream-timeout", oldStreamTimeout != null ? oldStreamTimeout : streamTimeout);
+    put(map, load + "validate", validate ? null : "false");
     put(map, load + "injectors", injectors);
     Integer index = injectorIndex;
     String jobIndex = System.getenv("JOB_COMPLETION_INDEX");
@@ -392,7 +470,7 @@ public final class LoadCli implements Callable<Integer> {
     }
     put(map, load + "injector-index", index);
     put(map, load + "progress", progress);
-    put(map, "chatglm.load.report-dir", reportDir);
+    put(map, LoadPlan.REPORT_DIR, reportDir);
     if (slo != null) {
       pairs(slo, "--slo", List.of("ttft", "tpot", "e2e"))
           .forEach((name, value) -> map.put("chatglm.slo." + name + "-ms", millis(value)));
@@ -410,19 +488,6 @@ public final class LoadCli implements Callable<Integer> {
                       name.startsWith("p99") ? millis(value) : number(value, name)));
     }
     return map;
-  }
-
-  /** Reads the dataset or trace once, before any load, so a bad line stops the run here. */
-  private static void checkWorkload(LoadConfig config) {
-    if (config.trace() != null) {
-      org.chatglmkit.load.workload.Trace.load(Path.of(config.trace()), config.speed(), 1, null);
-    } else if (config.inputTokens() == null) {
-      org.chatglmkit.load.workload.Datasets.load(
-          config.dataset() == null ? null : Path.of(config.dataset()), config.turns() > 1);
-    }
-    if (config.tokenizer() != null) {
-      org.chatglmkit.djl.ChatTokenizer.open(Path.of(config.tokenizer())).close();
-    }
   }
 
   /** {@code a=1,b=2} into a map, each name one of {@code names}. */

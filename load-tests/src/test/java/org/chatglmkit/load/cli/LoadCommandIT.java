@@ -267,6 +267,34 @@ class LoadCommandIT {
   }
 
   @Test
+  void aBearerOnlyTargetWithoutAModelListStillGetsBearerTokens() throws Exception {
+    try (Proxy proxy =
+        new Proxy(
+            server.baseUrl(),
+            false,
+            null,
+            Set.of(Proxy.Quirk.BEARER_ONLY, Proxy.Quirk.NO_MODEL_LIST))) {
+      Run run = against(proxy.url(), Duration.ofMinutes(2), "--duration", "2s");
+      assertThat(run.exit()).as(run.output()).isZero();
+      assertThat(run.output()).contains("key: sent as Authorization: Bearer");
+      // The load's own requests (after the one probe that found the scheme) all carry Bearer.
+      assertThat(proxy.schemes).hasSizeGreaterThan(2);
+      assertThat(proxy.schemes.subList(2, proxy.schemes.size())).containsOnly("Bearer");
+    }
+  }
+
+  @Test
+  void hintsAtTheModelWhenATargetWithoutAModelListRequiresOne() throws Exception {
+    try (Proxy proxy =
+        new Proxy(server.baseUrl(), false, "glm-served", Set.of(Proxy.Quirk.NO_MODEL_LIST))) {
+      Run run = against(proxy.url(), Duration.ofMinutes(2), "--duration", "1s");
+      assertThat(run.output())
+          .contains("model: none sent (GET /v1/models: 404")
+          .contains("hint: the target seems to require \"model\": give --model NAME");
+    }
+  }
+
+  @Test
   void saysInOneLineWhyNoModelWasFound() throws Exception {
     try (Proxy proxy =
         new Proxy(server.baseUrl(), false, null, Set.of(Proxy.Quirk.NO_MODEL_LIST))) {
@@ -456,6 +484,10 @@ class LoadCommandIT {
               "1s");
       freezer.join();
       assertThat(freezing.get()).as("freezing the target").isNull();
+      // The old spellings still work, each with one line saying what it is called now.
+      assertThat(run.output())
+          .contains("note: --profile is now --load-profile (the old spelling still works)")
+          .contains("note: --stream-timeout is now --timeout (the old spelling still works)");
       // Start-up (a few seconds), 8 s of arrivals, at most 3 s for the last stream, the report.
       assertThat(run.took()).isLessThan(Duration.ofSeconds(40));
       assertThat(run.exit()).as(run.output()).isEqualTo(1);
@@ -473,9 +505,7 @@ class LoadCommandIT {
   void aServerWrongInAnUnplannedWayGetsABoundedRunAndAFailingVerdict(Misbehaving.Way way)
       throws Exception {
     try (Misbehaving server = new Misbehaving(way)) {
-      Run run =
-          against(
-              server.url(), Duration.ofMinutes(1), "--duration", "2s", "--stream-timeout", "3s");
+      Run run = against(server.url(), Duration.ofMinutes(1), "--duration", "2s", "--timeout", "3s");
       // Start-up, 2 s of arrivals, one stream timeout, the report.
       assertThat(run.took()).isLessThan(Duration.ofSeconds(30));
       assertThat(run.exit()).as(run.output()).isEqualTo(1);
@@ -502,7 +532,7 @@ class LoadCommandIT {
                   server.baseUrl(),
                   "--api-key",
                   KEY,
-                  "--profile",
+                  "--load-profile",
                   "rate",
                   "--rate",
                   "16",

@@ -10,7 +10,7 @@ import org.chatglmkit.mockserver.ServerOptions;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
-import picocli.CommandLine;
+import org.chatglmkit.mockserver.settings.CommandLines;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,25 +31,29 @@ import picocli.CommandLine.Option;
 public final class DjlServer implements Callable<Integer> {
   @Option(
       names = "--model",
-      required = true,
+      descriptionKey = "chatglm.djl.model",
       paramLabel = "DIR",
       description =
-          "Checkpoint directory: config.json, *.safetensors (sharded or not), tokenizer.model.")
+          "Checkpoint directory: config.json, *.safetensors (sharded or not), tokenizer.model"
+              + " (required).")
   Path model;
 
   @Option(
       names = "--model-name",
+      descriptionKey = "chatglm.djl.model-name",
       description =
           "Model name in answers (default: config.json's _name_or_path, else DIR's name).")
   String modelName;
 
   @Option(
       names = "--chat-format",
+      descriptionKey = "chatglm.djl.chat-format",
       description = "chatglm3 or chatglm2 (default: read from the checkpoint).")
   String chatFormat;
 
   @Option(
       names = "--weights",
+      descriptionKey = "chatglm.djl.weights",
       paramLabel = "fp32|fp16|int8",
       description =
           "How the weight matrices are held: fp32; fp16 (half the memory); int8 (a quarter: the"
@@ -60,11 +64,13 @@ public final class DjlServer implements Callable<Integer> {
 
   @Option(
       names = "--max-batch",
+      descriptionKey = "chatglm.djl.max-batch",
       description = "Sequences decoded together, each with a KV cache (default ${DEFAULT-VALUE}).")
   int maxBatch = DjlChatBackend.Limits.DEFAULT.maxBatch();
 
   @Option(
       names = "--max-queue",
+      descriptionKey = "chatglm.djl.max-queue",
       description =
           "Requests waiting for the batch; beyond them 529 with Retry-After (default"
               + " ${DEFAULT-VALUE}).")
@@ -72,6 +78,7 @@ public final class DjlServer implements Callable<Integer> {
 
   @Option(
       names = "--memory-budget",
+      descriptionKey = "chatglm.djl.memory-budget",
       description =
           "Memory for KV caches, e.g. 12g (default: what the system says is available after the"
               + " weights, or the container's limit if lower). The batch is bounded so that every"
@@ -81,7 +88,7 @@ public final class DjlServer implements Callable<Integer> {
   @Mixin ServerOptions server;
 
   public static void main(String[] args) {
-    int code = new CommandLine(new DjlServer()).execute(args);
+    int code = CommandLines.create(new DjlServer()).execute(args);
     if (code != 0) {
       System.exit(code);
     }
@@ -90,6 +97,11 @@ public final class DjlServer implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     server.configureLogging();
+    if (model == null) {
+      System.err.println(
+          "chatglm-djl-server: give the checkpoint directory: --model DIR (or CHATGLM_DJL_MODEL)");
+      return 2;
+    }
     ChatGlmCheckpoint checkpoint;
     long started = System.nanoTime();
     try {

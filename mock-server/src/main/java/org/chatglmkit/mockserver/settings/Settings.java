@@ -1,5 +1,6 @@
 package org.chatglmkit.mockserver.settings;
 
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -26,6 +27,20 @@ public final class Settings {
           "chatglm.target.forbidden-key", "CHATGLM_FORBIDDEN_KEY",
           "chatglm.target.model", "CHATGLM_MODEL",
           "chatglm.target.headers", "CHATGLM_HEADERS");
+
+  /**
+   * Settings renamed so that the commands speak one vocabulary: the new name, the old one (still
+   * read, with a one-line notice) and the unit a bare number had under the old name.
+   */
+  private static final Map<String, Renamed> RENAMED =
+      Map.of(
+          "chatglm.api-profile", new Renamed("chatglm.profile", null),
+          "chatglm.timeout", new Renamed("chatglm.timeout-s", "s"),
+          "chatglm.max-time", new Renamed("chatglm.max-time-s", "s"),
+          "chatglm.stream.min-spread", new Renamed("chatglm.stream.min-spread-ms", "ms"),
+          "chatglm.fuzz.time", new Renamed("chatglm.fuzz.time-s", "s"));
+
+  private record Renamed(String old, String bareUnit) {}
 
   private final UnaryOperator<String> explicit;
   private final UnaryOperator<String> environment;
@@ -65,8 +80,39 @@ public final class Settings {
         : property.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
-  /** The value, stripped; empty when nothing (or an explicit blank) was given. */
+  /**
+   * The value, stripped; empty when nothing (or an explicit blank) was given. A renamed setting is
+   * also read by its old name, which prints a one-line notice.
+   */
   public Optional<String> text(String name) {
+    Optional<String> value = lookUp(name);
+    Renamed renamed = RENAMED.get(name);
+    if (value.isPresent() || renamed == null) {
+      return value;
+    }
+    Optional<String> old = lookUp(renamed.old());
+    old.ifPresent(given -> CommandLines.renamed(renamed.old(), name));
+    return old.map(
+        given ->
+            renamed.bareUnit() != null && given.matches("\\d+(\\.\\d+)?")
+                ? given + renamed.bareUnit()
+                : given);
+  }
+
+  /** A time: {@code 500ms}, {@code 90s}, {@code 2m}, {@code 1h}, or plain seconds. */
+  public Duration duration(String name, Duration fallback) {
+    Optional<String> value = text(name);
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    try {
+      return Durations.parse(value.get(), "s");
+    } catch (IllegalArgumentException e) {
+      throw notA("a time such as 500ms, 90s or 2m", name, value.get());
+    }
+  }
+
+  private Optional<String> lookUp(String name) {
     String given = explicit.apply(name);
     if (given != null) {
       return blankToEmpty(given);

@@ -1,4 +1,4 @@
-package org.chatglmkit.mockserver.target;
+package org.chatglmkit.mockserver.client;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package org.chatglmkit.mockserver.target;
+package org.chatglmkit.mockserver.client;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -20,6 +20,8 @@ import org.chatglmkit.schemas.Profile;
  * @param embedded whether this is the in-process reference server started for the run
  * @param model the {@code model} every request names, or {@code null} to send none
  * @param headers headers added to every request (gateways, tenants), in the order given
+ * @param scheme how every request carries the key ({@link TargetClient#connect} finds the one the
+ *     target takes)
  */
 public record Target(
     String baseUrl,
@@ -28,7 +30,8 @@ public record Target(
     Profile profile,
     boolean embedded,
     String model,
-    Map<String, String> headers) {
+    Map<String, String> headers,
+    KeyScheme scheme) {
 
   /** Header names whose values are treated as secrets: masked wherever they could be shown. */
   private static final Pattern SECRET_HEADER =
@@ -46,6 +49,18 @@ public record Target(
         headers == null
             ? Map.of()
             : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    scheme = scheme == null ? KeyScheme.API_KEY : scheme;
+  }
+
+  public Target(
+      String baseUrl,
+      String apiKey,
+      String forbiddenKey,
+      Profile profile,
+      boolean embedded,
+      String model,
+      Map<String, String> headers) {
+    this(baseUrl, apiKey, forbiddenKey, profile, embedded, model, headers, KeyScheme.API_KEY);
   }
 
   public Target(
@@ -55,7 +70,22 @@ public record Target(
 
   /** The same target, naming {@code model} in every request. */
   public Target withModel(String model) {
-    return new Target(baseUrl, apiKey, forbiddenKey, profile, embedded, model, headers);
+    return new Target(baseUrl, apiKey, forbiddenKey, profile, embedded, model, headers, scheme);
+  }
+
+  /** The same target, sending the key by {@code other}. */
+  public Target withScheme(KeyScheme other) {
+    return new Target(baseUrl, apiKey, forbiddenKey, profile, embedded, model, headers, other);
+  }
+
+  /** The headers every request carries: the key in the target's scheme, then the extra ones. */
+  public Map<String, String> requestHeaders() {
+    Map<String, String> all = new LinkedHashMap<>();
+    if (!apiKey.isEmpty()) {
+      all.put(scheme.header(), scheme.value(apiKey));
+    }
+    all.putAll(headers);
+    return all;
   }
 
   /** The model to name, when one is set. */
@@ -132,6 +162,7 @@ public record Target(
         + profile.id()
         + (model == null ? "" : ", model=" + model)
         + (headers.isEmpty() ? "" : ", headers=" + shownHeaders())
+        + (scheme == KeyScheme.BEARER ? ", key as bearer token" : "")
         + (embedded ? ", embedded" : "")
         + "]";
   }

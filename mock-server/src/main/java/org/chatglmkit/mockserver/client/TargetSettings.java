@@ -1,4 +1,4 @@
-package org.chatglmkit.mockserver.target;
+package org.chatglmkit.mockserver.client;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -46,7 +46,7 @@ public record TargetSettings(
   public static final String URL = "chatglm.target.url";
   public static final String API_KEY = "chatglm.target.api-key";
   public static final String FORBIDDEN_KEY = "chatglm.target.forbidden-key";
-  public static final String PROFILE = "chatglm.profile";
+  public static final String PROFILE = "chatglm.api-profile";
   public static final String BACKEND = "chatglm.embedded.backend";
   public static final String MODEL = "chatglm.embedded.model";
   public static final String TARGET_MODEL = "chatglm.target.model";

@@ -1,4 +1,4 @@
-package org.chatglmkit.mockserver.target;
+package org.chatglmkit.mockserver.client;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,30 +14,38 @@ public final class TargetOptions {
   @Option(
       names = "--target",
       paramLabel = "URL",
-      description = "Server root, e.g. http://127.0.0.1:8000 (env CHATGLM_TARGET_URL).")
+      descriptionKey = TargetSettings.URL,
+      description =
+          "Server root, e.g. http://127.0.0.1:8000. None: the embedded reference server, started"
+              + " in this process.")
   String target;
 
   @Option(
       names = "--api-key",
       paramLabel = "KEY",
-      description = "A key the target accepts (env CHATGLM_API_KEY).")
+      descriptionKey = TargetSettings.API_KEY,
+      description =
+          "A key the target accepts; sent as API-KEY, or as a bearer token to a target that takes"
+              + " only that. Masked in every report.")
   String apiKey;
 
   @Option(
       names = "--model",
       paramLabel = "NAME",
+      descriptionKey = TargetSettings.TARGET_MODEL,
       description =
-          "The model every request names (env CHATGLM_MODEL). Default: the first model the target"
-              + " lists at GET /v1/models, if it lists any.")
+          "The model every request names. Default: the first model the target lists at GET"
+              + " /v1/models, if it lists any.")
   String model;
 
   @Option(
       names = "--header",
       paramLabel = "'NAME: VALUE'",
+      descriptionKey = TargetSettings.HEADERS,
       description =
-          "A header added to every request, for gateways and tenants; repeatable (env"
-              + " CHATGLM_HEADERS, one per line). Values of headers whose names speak of keys,"
-              + " tokens or auth are masked in every report.")
+          "A header added to every request, for gateways and tenants; repeatable (one per line in"
+              + " the property). Values of headers whose names speak of keys, tokens or auth are"
+              + " masked in every report.")
   List<String> headers = new ArrayList<>();
 
   /** Puts the options given into {@code settings}, by the names of {@link TargetSettings}. */

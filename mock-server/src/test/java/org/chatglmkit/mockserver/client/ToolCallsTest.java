@@ -1,4 +1,4 @@
-package org.chatglmkit.mockserver.target;
+package org.chatglmkit.mockserver.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

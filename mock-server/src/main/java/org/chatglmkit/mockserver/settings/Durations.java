@@ -1,4 +1,4 @@
-package org.chatglmkit.load;
+package org.chatglmkit.mockserver.settings;
 
 import java.time.Duration;
 import java.util.Locale;
@@ -49,5 +49,17 @@ public final class Durations {
             ? String.valueOf((long) seconds)
             : String.valueOf(seconds))
         + "s";
+  }
+
+  /**
+   * Reads an option's time ({@code @Option(converter = Durations.Converter.class)}), so that the
+   * option reads the same in any picocli command line: {@code 500ms}, {@code 90s}, {@code 2m}, or
+   * plain seconds.
+   */
+  public static final class Converter implements picocli.CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String text) {
+      return parse(text, "s");
+    }
   }
 }

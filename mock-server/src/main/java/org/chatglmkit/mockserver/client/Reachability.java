@@ -1,4 +1,4 @@
-package org.chatglmkit.mockserver.target;
+package org.chatglmkit.mockserver.client;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

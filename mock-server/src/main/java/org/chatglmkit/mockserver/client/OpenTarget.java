@@ -1,4 +1,4 @@
-package org.chatglmkit.mockserver.target;
+package org.chatglmkit.mockserver.client;
 
 import java.util.Optional;
 import org.chatglmkit.mockserver.server.ReferenceServer;
