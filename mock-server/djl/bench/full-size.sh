@@ -33,4 +33,4 @@ fi
 mkdir -p reports/bench
 OUT="reports/bench/$NAME-$(date -u +%Y%m%dT%H%M%SZ).json"
 CP="mock-server/djl/target/test-classes:mock-server/djl/target/classes:$(cat mock-server/djl/target/classpath.txt)"
-java -Xmx2g -cp "$CP" org.chatglmkit.djl.bench.ServerBenchmark "$DIR" "$PRESET" "$KINDS" "$OUT" ${2:+"$2"}
+java --add-modules jdk.incubator.vector -Xmx2g -cp "$CP" org.chatglmkit.djl.bench.ServerBenchmark "$DIR" "$PRESET" "$KINDS" "$OUT" ${2:+"$2"}

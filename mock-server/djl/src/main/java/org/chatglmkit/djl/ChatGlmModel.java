@@ -30,6 +30,8 @@ public final class ChatGlmModel {
   /** θ_i = base^(−2i/rotary) of each rotary pair, computed once. */
   private final double[] inverseFrequencies;
 
+  private volatile StepProfile profile;
+
   public ChatGlmModel(ChatGlmConfig config, ChatGlmWeights weights, NDManager manager) {
     this.config = config;
     this.weights = weights;
@@ -39,6 +41,22 @@ public final class ChatGlmModel {
     for (int i = 0; i < inverseFrequencies.length; i++) {
       inverseFrequencies[i] = 1 / Math.pow(base, (2.0 * i) / config.rotaryDims());
     }
+  }
+
+  /** Times every later step part by part into {@code profile}; {@code null} turns it off. */
+  public void profile(StepProfile profile) {
+    this.profile = profile;
+  }
+
+  /** The time since {@code start} added to {@code part} when profiling; returns now. */
+  private long took(StepProfile.Part part, long start) {
+    StepProfile on = profile;
+    return on == null ? start : on.add(part, start);
+  }
+
+  /** Now, when profiling; 0 otherwise. */
+  private long now() {
+    return profile == null ? 0 : System.nanoTime();
   }
 
   public ChatGlmConfig config() {
@@ -74,6 +92,7 @@ public final class ChatGlmModel {
             "context of " + (pasts[s] + t) + " tokens exceeds seq_length " + config.seqLength());
       }
     }
+    long clock = now();
     try (NDManager step = manager.newSubManager()) {
       long[] ids = new long[streams * t];
       for (int s = 0; s < streams; s++) {
@@ -94,14 +113,19 @@ public final class ChatGlmModel {
         try (NDManager scope = step.newSubManager()) {
           x.attach(scope);
           NDArray h = rmsNorm(x, weights.layer(layer, TensorNames.INPUT_NORM));
+          clock = took(StepProfile.Part.EMBEDDING_AND_NORMS, clock);
           NDArray mid = x.add(attention(layer, h, rope, masks, caches, t));
-          NDArray out =
-              mid.add(mlp(layer, rmsNorm(mid, weights.layer(layer, TensorNames.POST_NORM))));
+          clock = now();
+          NDArray normed = rmsNorm(mid, weights.layer(layer, TensorNames.POST_NORM));
+          clock = took(StepProfile.Part.EMBEDDING_AND_NORMS, clock);
+          NDArray out = mid.add(mlp(layer, normed));
+          clock = took(StepProfile.Part.MLP, clock);
           out.attach(step);
           x = out;
         }
       }
       caches.forEach(cache -> cache.advance(t));
+      clock = now();
       NDArray lastRows = x.get(new NDIndex("{}", step.create(lastRowIndices(streams, t))));
       NDArray logits =
           weights.linear(
@@ -110,6 +134,11 @@ public final class ChatGlmModel {
       float[][] out = new float[streams][];
       for (int s = 0; s < streams; s++) {
         out[s] = Arrays.copyOfRange(flat, s * config.vocab(), (s + 1) * config.vocab());
+      }
+      took(StepProfile.Part.FINAL_NORM_AND_LM_HEAD, clock);
+      StepProfile on = profile;
+      if (on != null) {
+        on.step();
       }
       return out;
     }
@@ -135,6 +164,7 @@ public final class ChatGlmModel {
     int heads = config.heads();
     int groups = config.groups();
     int kv = config.kvChannels();
+    long clock = now();
     NDArray qkv =
         weights
             .linear(layer, TensorNames.QKV_WEIGHT, h)
@@ -145,6 +175,7 @@ public final class ChatGlmModel {
             qkv.get(":, " + heads * kv + ":" + (heads + groups) * kv).reshape(rows, groups, kv),
             rope);
     NDArray v = qkv.get(":, " + (heads + groups) * kv + ":").reshape(rows, groups, kv);
+    clock = took(StepProfile.Part.QKV, clock);
     NDList contexts = new NDList();
     for (int s = 0; s < caches.size(); s++) {
       String range = s * t + ":" + (s + 1) * t;
@@ -167,7 +198,10 @@ public final class ChatGlmModel {
               .reshape(t, heads * kv));
     }
     NDArray context = contexts.size() == 1 ? contexts.get(0) : NDArrays.concat(contexts, 0);
-    return weights.linear(layer, TensorNames.DENSE, context);
+    clock = took(StepProfile.Part.ATTENTION, clock);
+    NDArray projected = weights.linear(layer, TensorNames.DENSE, context);
+    took(StepProfile.Part.OUTPUT_PROJECTION, clock);
+    return projected;
   }
 
   private NDArray mlp(int layer, NDArray h) {

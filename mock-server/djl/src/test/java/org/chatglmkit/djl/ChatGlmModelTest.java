@@ -62,6 +62,35 @@ class ChatGlmModelTest {
   }
 
   @Test
+  void aProfiledStepTimesEachPartAndGivesTheSameLogits() throws Exception {
+    Path model = dir.resolve("profiled");
+    TestModelGenerator.generate(model, TestModelGenerator.tiny(128), 7, 1, "F32");
+    ChatGlmConfig config = ChatGlmConfig.read(model.resolve("config.json"));
+    try (ChatGlmWeights weights = ChatGlmWeights.load(model, config, manager)) {
+      ChatGlmModel djl = new ChatGlmModel(config, weights, manager);
+      float[] plain;
+      try (KvCache cache = djl.newCache()) {
+        djl.forward(PROMPT, cache);
+        plain = djl.forward(new int[] {DECODE[0]}, cache);
+      }
+      StepProfile profile = new StepProfile();
+      djl.profile(profile);
+      try (KvCache cache = djl.newCache()) {
+        djl.forward(PROMPT, cache);
+        assertClose(djl.forward(new int[] {DECODE[0]}, cache), plain, "profiled decode");
+      } finally {
+        djl.profile(null);
+      }
+      assertThat(profile.steps()).isEqualTo(2);
+      for (StepProfile.Part part : StepProfile.Part.values()) {
+        if (part != StepProfile.Part.SAMPLING) { // the model does not sample
+          assertThat(profile.millisPerStep().get(part)).as(part.label()).isPositive();
+        }
+      }
+    }
+  }
+
+  @Test
   void matchesThePlainReferenceForPrefillAndCachedDecode() throws Exception {
     Path model = dir.resolve("f32");
     TestModelGenerator.generate(model, TestModelGenerator.tiny(128), 7, 1, "F32");

@@ -23,6 +23,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chatglmkit.djl.ChatFormat;
 import org.chatglmkit.djl.ChatGlmConfig;
+import org.chatglmkit.djl.DecodeProfile;
 import org.chatglmkit.djl.TestModelGenerator;
 import org.chatglmkit.mockserver.core.Json;
 
@@ -40,9 +41,21 @@ import org.chatglmkit.mockserver.core.Json;
  *   <li>{@code decode_tokens_per_s_batched}: 4 streams at once, tokens that arrived while all four
  *       were decoding over that window (the prefills, one after another, are outside it);
  *   <li>{@code peak_rss_mb}: the server's {@code VmHWM} at the end;
- *   <li>{@code bandwidth_bound_tokens_per_s}: a copy bandwidth measured here against the weight
- *       bytes a decoded token reads (every stored matrix but the embedding, of which one row).
+ *   <li>{@code read_bound_tokens_per_s}: the machine's read bandwidth, measured in the same run by
+ *       {@link MachineLimits} (every core, vector loads, four times the last-level cache), over the
+ *       weight bytes a decoded token reads (every stored matrix but the embedding, of which one
+ *       row); {@code share_of_read_bound_1_stream} is the decode rate's share of it;
+ *   <li>{@code prefill_gflop_per_s}: the prefill's matrix work (two FLOPs per weight of the layers
+ *       per prompt token, the output layer once) over its time, and {@code
+ *       prefill_share_of_matmul_peak} its share of the engine's fp32 GEMM peak, measured alike;
+ *   <li>{@code profile_ms_per_token}: with the server stopped, one sequence decoded in this process
+ *       with the model's {@link org.chatglmkit.djl.StepProfile} on: milliseconds per token in the
+ *       QKV projection, attention, output projection, MLP, final norm and LM head, and sampling;
+ *   <li>{@code copy_gb_per_s}: a plain array copy, kept for comparison with earlier runs; it reads
+ *       and writes, so it is no bound (a decode that only reads beats it).
  * </ul>
+ *
+ * <p>A share above 100% stops the benchmark ({@link Shares}): it would mean the bound is wrong.
  *
  * <p>Arguments: {@code DIR full|small KINDS OUT [decode-tokens]}, KINDS e.g. {@code int8,fp16}.
  * Prints one JSON object per kind and writes the list to OUT.
@@ -76,20 +89,41 @@ public final class ServerBenchmark {
     } else {
       System.out.println("reusing the checkpoint in " + dir);
     }
-    double bandwidth = copyBandwidthBytesPerSecond();
+    // The machine's limits are measured before the servers run and again after them, and the
+    // better of each kept: a bound must hold for the whole run.
+    MachineLimits.Limits before = MachineLimits.measure(5);
+    double copy = copyBandwidthBytesPerSecond();
     List<Map<String, Object>> results = new ArrayList<>();
     for (String kind : kinds) {
-      Map<String, Object> result = measure(dir, kind, decodeTokens, bandwidth);
-      System.out.println(Json.MAPPER.writeValueAsString(result));
+      Map<String, Object> result = measure(dir, kind, decodeTokens);
+      // With the server stopped: where one token's time goes, in this process.
+      result.put("profile_ms_per_token", DecodeProfile.run(dir, kind, full ? 8 : 32));
       results.add(result);
+    }
+    MachineLimits.Limits limits = MachineLimits.best(before, MachineLimits.measure(5));
+    System.out.printf(
+        Locale.ROOT,
+        "machine: read %.1f GB/s (%d threads; one thread %.1f GB/s) over %d MiB (last-level cache"
+            + " %d MiB); fp32 GEMM peak %.1f GFLOP/s (n=%d); a copy %.1f GB/s (no bound)%n",
+        limits.readBytesPerSecond() / 1e9,
+        limits.threads(),
+        limits.readBytesPerSecondOneThread() / 1e9,
+        limits.bufferBytes() >> 20,
+        limits.lastLevelCacheBytes() >> 20,
+        limits.matmulFlopsPerSecond() / 1e9,
+        limits.matmulSize(),
+        copy / 1e9);
+    for (Map<String, Object> result : results) {
+      againstLimits(result, limits, copy);
+      System.out.println(Json.MAPPER.writeValueAsString(result));
     }
     Files.createDirectories(out.toAbsolutePath().getParent());
     Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), results);
     System.out.println("written: " + out);
   }
 
-  private static Map<String, Object> measure(
-      Path dir, String kind, int decodeTokens, double bandwidth) throws Exception {
+  private static Map<String, Object> measure(Path dir, String kind, int decodeTokens)
+      throws Exception {
     Path jar = Path.of("mock-server/djl/target/chatglm-djl-server.jar");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder builder =
@@ -180,10 +214,11 @@ public final class ServerBenchmark {
       result.put("decode_tokens_per_s_batched", round(batchedRate(batch), 3));
       result.put("batched_streams", STREAMS);
       result.put("batched_over_1_stream", round(batchedRate(batch) / one.decodeRate(), 2));
-      result.put("copy_bandwidth_gb_per_s", round(bandwidth / 1e9, 2));
-      result.put("bandwidth_bound_tokens_per_s", round(bandwidth / bytesPerToken, 3));
+      ChatGlmConfig config = ChatGlmConfig.read(dir.resolve("config.json"));
+      result.put("bytes_per_token", (long) bytesPerToken);
       result.put(
-          "share_of_bound_1_stream", round(one.decodeRate() / (bandwidth / bytesPerToken), 3));
+          "prefill_gflop_per_s",
+          round(prefillFlops(config, prefill.promptTokens) / prefill.ttftSeconds() / 1e9, 1));
       result.put("seconds_per_token_1_stream", round(1 / one.decodeRate(), 4));
       return result;
     } finally {
@@ -192,6 +227,27 @@ public final class ServerBenchmark {
         server.destroyForcibly();
       }
     }
+  }
+
+  /** Puts the machine's limits beside a kind's figures, and each figure's share of its bound. */
+  private static void againstLimits(
+      Map<String, Object> result, MachineLimits.Limits limits, double copy) {
+    String kind = (String) result.get("weights");
+    double readBound = limits.readBytesPerSecond() / ((Long) result.get("bytes_per_token"));
+    double decode = (Double) result.get("decode_tokens_per_s_1_stream");
+    result.put("read_bandwidth_gb_per_s", round(limits.readBytesPerSecond() / 1e9, 2));
+    result.put(
+        "read_bandwidth_gb_per_s_1_thread", round(limits.readBytesPerSecondOneThread() / 1e9, 2));
+    result.put("read_bound_tokens_per_s", round(readBound, 3));
+    result.put("share_of_read_bound_1_stream", Shares.of(kind + " decode", decode, readBound));
+    result.put("matmul_peak_gflop_per_s", round(limits.matmulFlopsPerSecond() / 1e9, 1));
+    result.put(
+        "prefill_share_of_matmul_peak",
+        Shares.of(
+            kind + " prefill",
+            (Double) result.get("prefill_gflop_per_s") * 1e9,
+            limits.matmulFlopsPerSecond()));
+    result.put("copy_gb_per_s", round(copy / 1e9, 2));
   }
 
   /** One streamed answer: when the request went out, and when each content chunk came. */
@@ -313,7 +369,18 @@ public final class ServerBenchmark {
     return ChatGlmConfig.read(dir.resolve("config.json")).parameters();
   }
 
-  /** Bytes per second of a large array copy (read + write counted once, as a decode step reads). */
+  /**
+   * The matrix work of a prefill of {@code tokens}: two FLOPs per weight of the layers per token,
+   * and the output layer for the last token only (attention's own products are left out: at a few
+   * hundred tokens they are a small part, so the share is if anything understated).
+   */
+  static double prefillFlops(ChatGlmConfig config, int tokens) {
+    double outputLayer = (double) config.vocab() * config.hidden();
+    double layers = config.parameters() - 2 * outputLayer;
+    return 2 * layers * tokens + 2 * outputLayer;
+  }
+
+  /** Bytes per second of a large array copy (read + write counted once): a comparison, no bound. */
   static double copyBandwidthBytesPerSecond() {
     float[] source = new float[64 * 1024 * 1024];
     float[] target = new float[source.length];

@@ -1,0 +1,203 @@
+package org.chatglmkit.djl.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The machine's real limits, measured in the same run as the figures compared against them, so that
+ * a share of a bound is a share of something the machine cannot beat:
+ *
+ * <ul>
+ *   <li>read bandwidth: every core scans its part of a buffer at least four times the last-level
+ *       cache with the widest vector loads, best of several rounds (a decode step reads every
+ *       weight once: this is its bound);
+ *   <li>the same with one thread, for reference;
+ *   <li>the fp32 matrix-product peak: the engine's own GEMM on large square products, best of
+ *       several (a prefill is compute-bound: this is its bound).
+ * </ul>
+ *
+ * A copy ({@code System.arraycopy}) is no such bound: it reads and writes, and a decode that only
+ * reads beats it.
+ */
+public final class MachineLimits {
+  private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
+
+  /**
+   * What was measured.
+   *
+   * @param readBytesPerSecond every core reading
+   * @param readBytesPerSecondOneThread one thread reading
+   * @param matmulFlopsPerSecond the engine's fp32 GEMM, {@code 2·n³} per product over its time
+   * @param bufferBytes the buffer the reads scanned
+   * @param lastLevelCacheBytes the last-level cache it is measured against
+   * @param threads the threads that read
+   * @param matmulSize the side of the square products
+   */
+  public record Limits(
+      double readBytesPerSecond,
+      double readBytesPerSecondOneThread,
+      double matmulFlopsPerSecond,
+      long bufferBytes,
+      long lastLevelCacheBytes,
+      int threads,
+      int matmulSize) {}
+
+  private MachineLimits() {}
+
+  /** Measures the machine; {@code rounds} of each, the best kept. */
+  public static Limits measure(int rounds) throws Exception {
+    long cache = lastLevelCacheBytes();
+    long buffer = Math.max(4 * cache, 512L << 20);
+    int threads = Runtime.getRuntime().availableProcessors();
+    double all = readBandwidth(threads, buffer, rounds);
+    double one = readBandwidth(1, buffer, rounds);
+    int n = 2048;
+    return new Limits(all, one, matmulPeak(n, rounds), buffer, cache, threads, n);
+  }
+
+  /** The better of two measurements, figure by figure. */
+  public static Limits best(Limits one, Limits other) {
+    return new Limits(
+        Math.max(one.readBytesPerSecond(), other.readBytesPerSecond()),
+        Math.max(one.readBytesPerSecondOneThread(), other.readBytesPerSecondOneThread()),
+        Math.max(one.matmulFlopsPerSecond(), other.matmulFlopsPerSecond()),
+        one.bufferBytes(),
+        one.lastLevelCacheBytes(),
+        one.threads(),
+        one.matmulSize());
+  }
+
+  /** The last-level cache, from sysfs (32 MiB when it cannot be read). */
+  static long lastLevelCacheBytes() {
+    long largest = 0;
+    for (int index = 0; index < 8; index++) {
+      Path size = Path.of("/sys/devices/system/cpu/cpu0/cache/index" + index + "/size");
+      try {
+        String text = Files.readString(size).strip().toUpperCase(java.util.Locale.ROOT);
+        long unit = text.endsWith("K") ? 1024 : text.endsWith("M") ? 1 << 20 : 1;
+        largest = Math.max(largest, Long.parseLong(text.replaceAll("\\D", "")) * unit);
+      } catch (IOException | NumberFormatException e) {
+        // no such level
+      }
+    }
+    return largest > 0 ? largest : 32L << 20;
+  }
+
+  /**
+   * Bytes per second that {@code threads} threads read from a buffer of {@code bytes} (direct
+   * memory, in 256 MiB parts), each scanning its share with vector loads; best of {@code rounds}.
+   */
+  static double readBandwidth(int threads, long bytes, int rounds) throws Exception {
+    int partBytes = 256 << 20;
+    List<ByteBuffer> parts = new ArrayList<>();
+    for (long left = bytes; left > 0; left -= partBytes) {
+      ByteBuffer part =
+          ByteBuffer.allocateDirect((int) Math.min(partBytes, left)).order(ByteOrder.nativeOrder());
+      for (int i = 0; i < part.capacity(); i += 4096) {
+        part.put(i, (byte) i); // touch every page, so the reads meet memory, not page faults
+      }
+      parts.add(part);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      double best = 0;
+      long sink = 0;
+      for (int round = 0; round < rounds + 1; round++) {
+        List<Callable<Long>> scans = new ArrayList<>();
+        for (ByteBuffer part : parts) {
+          int share = part.capacity() / threads / 64 * 64;
+          for (int t = 0; t < threads; t++) {
+            int from = t * share;
+            int to = t == threads - 1 ? part.capacity() : from + share;
+            scans.add(() -> scan(part, from, to));
+          }
+        }
+        long start = System.nanoTime();
+        for (Future<Long> done : pool.invokeAll(scans)) {
+          sink += done.get();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (round > 0) { // the first round warms the JIT
+          best = Math.max(best, bytes / seconds);
+        }
+      }
+      if (sink == 42) {
+        System.out.print(""); // keeps the sums alive
+      }
+      return best;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Reads bytes {@code from … to} with vector loads, four sums in flight; returns their sum. */
+  static long scan(ByteBuffer buffer, int from, int to) {
+    int step = LONGS.vectorByteSize();
+    LongVector a = LongVector.zero(LONGS);
+    LongVector b = LongVector.zero(LONGS);
+    LongVector c = LongVector.zero(LONGS);
+    LongVector d = LongVector.zero(LONGS);
+    int i = from;
+    for (; i + 4 * step <= to; i += 4 * step) {
+      a = a.add(LongVector.fromByteBuffer(LONGS, buffer, i, ByteOrder.nativeOrder()));
+      b = b.add(LongVector.fromByteBuffer(LONGS, buffer, i + step, ByteOrder.nativeOrder()));
+      c = c.add(LongVector.fromByteBuffer(LONGS, buffer, i + 2 * step, ByteOrder.nativeOrder()));
+      d = d.add(LongVector.fromByteBuffer(LONGS, buffer, i + 3 * step, ByteOrder.nativeOrder()));
+    }
+    long sum = a.add(b).add(c).add(d).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+    for (; i < to; i++) {
+      sum += buffer.get(i);
+    }
+    return sum;
+  }
+
+  /** FLOP/s of the engine's fp32 product of two {@code n × n} matrices, best of {@code rounds}. */
+  static double matmulPeak(int n, int rounds) {
+    try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+      NDArray a = manager.randomUniform(-1, 1, new Shape(n, n), DataType.FLOAT32);
+      NDArray b = manager.randomUniform(-1, 1, new Shape(n, n), DataType.FLOAT32);
+      double best = 0;
+      for (int round = 0; round < rounds + 1; round++) {
+        try (NDManager step = manager.newSubManager()) {
+          long start = System.nanoTime();
+          NDArray product = a.matMul(b);
+          product.attach(step);
+          float probe = product.getFloat(0, 0); // the product is complete when read
+          double seconds = (System.nanoTime() - start) / 1e9;
+          if (round > 0 && Float.isFinite(probe)) {
+            best = Math.max(best, 2.0 * n * n * n / seconds);
+          }
+        }
+      }
+      return best;
+    }
+  }
+
+  /** The last-level cache (for tests of other packages). */
+  public static long lastLevelCacheForTests() {
+    return lastLevelCacheBytes();
+  }
+
+  /** Every core's read bandwidth over four times the last-level cache (for tests). */
+  public static double readBandwidthForTests(int rounds) throws Exception {
+    return readBandwidth(
+        Runtime.getRuntime().availableProcessors(),
+        Math.max(4 * lastLevelCacheBytes(), 512L << 20),
+        rounds);
+  }
+}
