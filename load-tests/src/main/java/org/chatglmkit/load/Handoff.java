@@ -22,6 +22,17 @@ public final class Handoff {
     PLANS.put(plan.scenario(), plan);
   }
 
+  /**
+   * Closes the plan left for {@code scenario} if no simulation took it (Gatling failed before
+   * building one), so its tokenizer does not stay open.
+   */
+  public static void withdraw(String scenario) {
+    LoadPlan left = PLANS.remove(scenario);
+    if (left != null) {
+      left.close();
+    }
+  }
+
   /** The plan left for {@code scenario}, taken. */
   static Optional<LoadPlan> take(String scenario) {
     return Optional.ofNullable(PLANS.remove(scenario));

@@ -406,6 +406,8 @@ public final class LoadCli implements Callable<Integer> {
       // The run ended and its verdict is written; only Gatling's own HTML report is missing
       // (Gatling refuses to write one when no request ended, as against a server that hangs).
       gatlingReportProblem = String.valueOf(e.getMessage());
+    } finally {
+      Handoff.withdraw(simulation); // a plan no simulation took (Gatling failed first) is closed
     }
     if (report.isEmpty()) {
       report = Handoff.report(simulation);

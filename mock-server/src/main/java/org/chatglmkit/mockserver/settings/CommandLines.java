@@ -45,6 +45,7 @@ public final class CommandLines {
     CommandLine line = new CommandLine(command);
     line.registerConverter(Duration.class, new Durations.Converter());
     line.setDefaultValueProvider(argument -> fromSettings(argument, settings));
+    line.setParameterExceptionHandler(CommandLines::usageError);
     line.getHelpSectionMap()
         .put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST_HEADING, help -> "");
     line.getHelpSectionMap()
@@ -52,6 +53,31 @@ public final class CommandLines {
             CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST,
             CommandLines::groupedOptions);
     return line;
+  }
+
+  /**
+   * One line for a usage error, naming where a bad value came from when it was not on the command
+   * line (a property or an environment variable), then where the options are listed; exit 2.
+   */
+  private static int usageError(CommandLine.ParameterException error, String[] args) {
+    String message = error.getMessage();
+    String property = property(error.getArgSpec());
+    if (property != null
+        && !property.contains("{")
+        && error.getArgSpec() instanceof OptionSpec option
+        && java.util.Arrays.stream(args)
+            .noneMatch(arg -> java.util.Arrays.stream(option.names()).anyMatch(arg::startsWith))) {
+      message +=
+          " (the value comes from -D"
+              + property
+              + " or "
+              + Settings.environmentName(property)
+              + ")";
+    }
+    CommandLine line = error.getCommandLine();
+    line.getErr().println(line.getCommandName() + ": " + message);
+    line.getErr().println("Run " + line.getCommandName() + " --help for the options.");
+    return 2;
   }
 
   /** The groups {@code --help} shows options in, the same in every command, in this order. */

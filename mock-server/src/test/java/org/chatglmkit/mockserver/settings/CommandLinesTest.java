@@ -9,12 +9,16 @@ import java.time.Duration;
 import java.util.Map;
 import org.chatglmkit.mockserver.Main;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 class CommandLinesTest {
   @Command(name = "example")
-  static final class Example {
+  static final class Example implements Runnable {
+    @Override
+    public void run() {}
+
     @Option(names = "--timeout", descriptionKey = "example.timeout", defaultValue = "60s")
     Duration timeout;
 
@@ -86,5 +90,27 @@ class CommandLinesTest {
     String usage = CommandLines.create(new Main()).getUsageMessage();
     assertThat(usage).containsSubsequence("Server:", "Help:").doesNotContain("--ttft-ms");
     assertThat(usage.substring(usage.indexOf("Server:"))).contains("--ttft=TIME");
+  }
+
+  @Test
+  void aBadValueFromTheEnvironmentIsNamedInOneLineWithExitTwo() {
+    java.io.StringWriter err = new java.io.StringWriter();
+    CommandLine line =
+        CommandLines.create(
+            new Example(), Settings.system().withEnvironment(Map.of("EXAMPLE_TIMEOUT", "soon")));
+    line.setErr(new java.io.PrintWriter(err, true));
+    assertThat(line.execute()).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("example: Invalid value for option '--timeout'")
+        .contains("'soon' is not a duration")
+        .contains("(the value comes from -Dexample.timeout or EXAMPLE_TIMEOUT)")
+        .contains("Run example --help for the options.")
+        .doesNotContain("Usage:");
+    java.io.StringWriter given = new java.io.StringWriter();
+    CommandLine again =
+        CommandLines.create(new Example(), Settings.system().withEnvironment(Map.of()));
+    again.setErr(new java.io.PrintWriter(given, true));
+    assertThat(again.execute("--timeout", "soon")).isEqualTo(2);
+    assertThat(given.toString()).doesNotContain("the value comes from");
   }
 }
