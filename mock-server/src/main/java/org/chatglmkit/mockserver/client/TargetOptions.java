@@ -34,8 +34,9 @@ public final class TargetOptions {
       paramLabel = "NAME",
       descriptionKey = TargetSettings.TARGET_MODEL,
       description =
-          "The model every request names. Default: the first model the target lists at GET"
-              + " /v1/models, if it lists any.")
+          "The model every request names. Default: "
+              + TargetClient.MODEL_SOURCE
+              + ", if the target lists any.")
   String model;
 
   @Option(
