@@ -3,7 +3,6 @@ package org.chatglmkit.conformance.cli;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,7 +23,9 @@ import org.chatglmkit.mockserver.settings.Durations;
 import org.chatglmkit.mockserver.settings.Settings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The conformance gate as a command: checks a target rule by rule and exits 0 (every applicable
@@ -47,6 +48,8 @@ public final class ConformanceCli implements Callable<Integer> {
 
   /** How long past --max-time the command waits for a run to write its reports. */
   static final long GRACE_SECONDS = 20;
+
+  @Spec CommandSpec spec;
 
   @Mixin TargetOptions targetOptions = new TargetOptions();
 
@@ -212,28 +215,14 @@ public final class ConformanceCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Map<String, String> parameters = new LinkedHashMap<>();
-    targetOptions.putInto(parameters);
-    put(parameters, TargetSettings.FORBIDDEN_KEY, forbiddenKey);
-    put(parameters, TargetSettings.PROFILE, oldProfile != null ? oldProfile : profile);
-    put(
-        parameters,
-        RunContext.TIMEOUT,
-        (oldTimeout != null ? oldTimeout : timeout).toMillis() + "ms");
-    put(parameters, RunContext.MAX_TIME, maxTime.toMillis() + "ms");
-    put(parameters, RunContext.CONCURRENCY, concurrency);
-    put(parameters, RunContext.WAIVERS, waivers.isEmpty() ? null : String.join("\n", waivers));
-    put(parameters, RunContext.REQUIRE, required.isEmpty() ? null : String.join("\n", required));
-    put(parameters, ConformanceRun.PREVIOUS_SUMMARY, previousSummary);
+    // Every option names its setting; the old spellings are added here.
+    Map<String, String> parameters = CommandLines.given(spec);
+    put(parameters, TargetSettings.PROFILE, oldProfile);
+    put(parameters, RunContext.TIMEOUT, oldTimeout == null ? null : oldTimeout.toMillis() + "ms");
     put(
         parameters,
         RunContext.MIN_STREAM_SPREAD,
-        (oldMinStreamSpread != null ? oldMinStreamSpread : minStreamSpread).toMillis() + "ms");
-    put(parameters, FuzzSettings.CASES, fuzzCases);
-    put(parameters, FuzzSettings.SEED, fuzzSeed);
-    put(parameters, FuzzSettings.TIME, fuzzTime.toMillis() + "ms");
-    put(parameters, FuzzSettings.MAX_PROMPT_BYTES, fuzzMaxPromptBytes);
-    put(parameters, FuzzSettings.MAX_TOKENS, fuzzMaxTokens);
+        oldMinStreamSpread == null ? null : oldMinStreamSpread.toMillis() + "ms");
     TargetSettings settings;
     long maxSeconds;
     try {

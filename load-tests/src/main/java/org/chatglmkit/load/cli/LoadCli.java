@@ -23,7 +23,9 @@ import org.chatglmkit.mockserver.settings.Durations;
 import org.chatglmkit.mockserver.settings.Settings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The load suite as a command: drives a target with a load profile through Gatling (in this
@@ -60,6 +62,8 @@ public final class LoadCli implements Callable<Integer> {
           "documented or openai (default): which schemas answers are held to, and where earlier"
               + " turns go (history, or messages).")
   String apiProfile;
+
+  @Spec CommandSpec spec;
 
   @Mixin TargetOptions targetOptions = new TargetOptions();
 
@@ -434,45 +438,17 @@ public final class LoadCli implements Callable<Integer> {
 
   /** The options as settings, by the names the Maven path uses. */
   Map<String, String> settings() {
-    Map<String, String> map = new LinkedHashMap<>();
-    targetOptions.putInto(map);
-    put(map, TargetSettings.PROFILE, apiProfile);
-    put(map, TargetSettings.BACKEND, embeddedBackend);
-    put(map, TargetSettings.MODEL, embeddedModel);
+    // Every option names its setting; the old spellings and the spread ones are added here.
+    Map<String, String> map = CommandLines.given(spec);
     String load = LoadConfig.PREFIX;
-    put(map, load + "profile", oldProfile != null ? oldProfile : profile);
-    put(map, load + "rate", rate);
-    put(map, load + "ramp-to", rampTo);
-    put(map, load + "steps", steps);
-    put(map, load + "step-rate", stepRate);
-    put(map, load + "burstiness", burstiness);
-    put(map, load + "users", users);
-    put(map, load + "duration", duration);
-    put(map, load + "warmup", warmup);
-    put(map, load + "seed", seed);
-    put(map, load + "max-tokens", maxTokens);
-    put(map, load + "temperature", temperature);
-    put(map, load + "dataset", dataset);
-    put(map, load + "turns", turns);
-    put(map, AgentLoop.TOOLS, tools);
-    put(map, AgentLoop.MAX_ROUNDS, maxToolRounds);
-    put(map, AgentLoop.RESULT, toolResult);
-    put(map, load + "input-tokens", inputTokens);
-    put(map, load + "output-tokens", outputTokens);
-    put(map, load + "trace", trace);
-    put(map, load + "speed", speed);
-    put(map, load + "tokenizer", tokenizer);
-    put(map, load + "stream-timeout", oldStreamTimeout != null ? oldStreamTimeout : streamTimeout);
-    put(map, load + "validate", validate ? null : "false");
-    put(map, load + "injectors", injectors);
-    Integer index = injectorIndex;
-    String jobIndex = System.getenv("JOB_COMPLETION_INDEX");
-    if (index == null && jobIndex != null && !jobIndex.isBlank()) {
-      index = Integer.valueOf(jobIndex.strip());
+    put(map, load + "profile", oldProfile);
+    put(map, load + "stream-timeout", oldStreamTimeout);
+    if (injectorIndex == null) {
+      String jobIndex = System.getenv("JOB_COMPLETION_INDEX");
+      if (jobIndex != null && !jobIndex.isBlank()) {
+        map.put(load + "injector-index", Integer.valueOf(jobIndex.strip()).toString());
+      }
     }
-    put(map, load + "injector-index", index);
-    put(map, load + "progress", progress);
-    put(map, LoadPlan.REPORT_DIR, reportDir);
     if (slo != null) {
       pairs(slo, "--slo", List.of("ttft", "tpot", "e2e"))
           .forEach((name, value) -> map.put("chatglm.slo." + name + "-ms", millis(value)));

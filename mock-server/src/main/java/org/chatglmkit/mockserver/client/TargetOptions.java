@@ -2,13 +2,12 @@ package org.chatglmkit.mockserver.client;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
- * The options that name a target, shared by the commands (a picocli mixin): each becomes the
- * setting of {@link TargetSettings} it stands for, so that an option, a system property and an
- * environment variable mean the same thing everywhere.
+ * The options that name a target, shared by the commands (a picocli mixin): each names the setting
+ * of {@link TargetSettings} it stands for, so that an option, a system property and an environment
+ * variable mean the same thing everywhere (see {@code CommandLines}).
  */
 public final class TargetOptions {
   @Option(
@@ -48,18 +47,4 @@ public final class TargetOptions {
               + " the property). Values of headers whose names speak of keys, tokens or auth are"
               + " masked in every report.")
   List<String> headers = new ArrayList<>();
-
-  /** Puts the options given into {@code settings}, by the names of {@link TargetSettings}. */
-  public void putInto(Map<String, String> settings) {
-    put(settings, TargetSettings.URL, target);
-    put(settings, TargetSettings.API_KEY, apiKey);
-    put(settings, TargetSettings.TARGET_MODEL, model);
-    put(settings, TargetSettings.HEADERS, headers.isEmpty() ? null : String.join("\n", headers));
-  }
-
-  private static void put(Map<String, String> settings, String name, String value) {
-    if (value != null) {
-      settings.put(name, value);
-    }
-  }
 }

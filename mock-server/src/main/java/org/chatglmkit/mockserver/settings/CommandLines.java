@@ -2,11 +2,16 @@ package org.chatglmkit.mockserver.settings;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
@@ -162,6 +167,32 @@ public final class CommandLines {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * The values {@code spec}'s options hold after parsing, by the settings they stand for: times as
+   * milliseconds ({@code 1500ms}), repeated values one per line; options spread over several
+   * properties ({@code chatglm.slo.{...}}) and options without a value are left to the command.
+   */
+  public static Map<String, String> given(CommandSpec spec) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    for (OptionSpec option : spec.options()) {
+      String property = property(option);
+      Object value = option.getValue();
+      if (property == null || property.contains("{") || value == null) {
+        continue;
+      }
+      String text =
+          value instanceof Duration time
+              ? time.toMillis() + "ms"
+              : value instanceof Collection<?> values
+                  ? values.stream().map(String::valueOf).collect(Collectors.joining("\n"))
+                  : String.valueOf(value);
+      if (!text.isEmpty()) {
+        settings.put(property, text);
+      }
+    }
+    return settings;
   }
 
   /** The setting an option stands for, or {@code null} when it has none. */
