@@ -68,7 +68,7 @@ public final class Sessions {
     this.target = target;
     this.metrics = metrics;
     this.conformance = conformance;
-    this.streams = new StreamTracker(metrics, conformance);
+    this.streams = new StreamTracker(metrics, conformance, config.streamTimeout());
     this.schedule = schedule;
     this.agent = agent;
   }

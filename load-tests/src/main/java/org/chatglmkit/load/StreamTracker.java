@@ -21,9 +21,21 @@ final class StreamTracker {
   private final Metrics metrics;
   private final Conformance conformance;
 
+  /** A stream that ends this long after its last event waited for the timeout: it stalled. */
+  private final long stallNanos;
+
   StreamTracker(Metrics metrics, Conformance conformance) {
+    this(metrics, conformance, java.time.Duration.ofMinutes(5));
+  }
+
+  /**
+   * @param timeout the longest a stream is waited for; one that ended well before it, without
+   *     {@code [DONE]}, was cut, one that ended at it stalled
+   */
+  StreamTracker(Metrics metrics, Conformance conformance, java.time.Duration timeout) {
     this.metrics = metrics;
     this.conformance = conformance;
+    this.stallNanos = timeout.toNanos() * 9 / 10;
   }
 
   private static final class Stream {
@@ -149,6 +161,9 @@ final class StreamTracker {
       long usageInput = -1;
       boolean errorEvent = false;
       boolean unreadable = false;
+      boolean finished = false;
+      boolean repeated = false;
+      long contentEvents = 0;
       for (int i = 0; i < stream.events.size(); i++) {
         String data = stream.events.get(i);
         if (data.equals("[DONE]")) {
@@ -168,8 +183,14 @@ final class StreamTracker {
         JsonNode delta = chunk.path("choices").path(0).path("delta");
         String content = delta.path("content").asText("");
         boolean calling = delta.has("tool_calls") || delta.has("function_call");
-        if (calling || chunk.path("choices").path(0).path("finish_reason").isTextual()) {
+        boolean finish = chunk.path("choices").path(0).path("finish_reason").isTextual();
+        finished |= finish;
+        if (calling || finish) {
           callChunks.add(chunk);
+        }
+        if (!content.isEmpty()) {
+          contentEvents++;
+          repeated |= i > 0 && data.equals(stream.events.get(i - 1));
         }
         // A call's pieces are its tokens: TTFT of an answer that calls is the time to the call.
         if (!content.isEmpty() || calling) {
@@ -182,13 +203,20 @@ final class StreamTracker {
           usageInput = usage.path("prompt_tokens").asLong(-1);
         }
       }
-      boolean ok = !errorEvent && !unreadable && stream.done && !failed;
+      // A model may repeat a token; more content events than the answer's own completion tokens
+      // is what says one was sent twice.
+      boolean duplicated = repeated && usageOutput >= 0 && contentEvents > usageOutput;
+      boolean ok = !errorEvent && !unreadable && stream.done && !failed && finished && !duplicated;
       if (!stream.measured) {
         metrics.warmup();
       } else if (errorEvent) {
         metrics.failure(stream.sent, "stream-error-event");
       } else if (unreadable) {
         metrics.failure(stream.sent, "stream-event-not-json");
+      } else if (stream.done && !failed && !finished) {
+        metrics.failure(stream.sent, "stream-no-final-chunk");
+      } else if (stream.done && !failed && duplicated) {
+        metrics.failure(stream.sent, "stream-duplicate-event");
       } else if (ok) {
         metrics.streamShape(stream.sent, contentTimes);
         String text = answer.toString();
@@ -206,7 +234,9 @@ final class StreamTracker {
       } else if (chunks == 0 && !stream.done) {
         metrics.failure(stream.sent, "stream-not-opened");
       } else {
-        metrics.failure(stream.sent, "stream-stalled-or-cut");
+        long last =
+            stream.times.isEmpty() ? stream.sent : stream.times.get(stream.times.size() - 1);
+        metrics.failure(stream.sent, end - last >= stallNanos ? "stream-stalled" : "stream-cut");
       }
       return new Outcome(
           ok,

@@ -71,7 +71,59 @@ class StreamTrackerTest {
     assertThat(Metrics.counts(metrics.errors))
         .containsEntry("stream-error-event", 1L)
         .containsEntry("stream-not-opened", 1L)
-        .containsEntry("stream-stalled-or-cut", 1L);
+        .containsEntry("stream-cut", 1L);
     assertThat(metrics.completed.sum()).isZero();
+  }
+
+  @Test
+  void aStreamThatWaitedForTheTimeoutStalledOneThatEndedEarlyWasCut() throws Exception {
+    StreamTracker quick =
+        new StreamTracker(
+            metrics,
+            new Conformance(Profile.OPENAI, metrics, true),
+            java.time.Duration.ofMillis(100));
+    quick.start(1);
+    quick.onMessage(1, gatling(chunk("a", null)));
+    quick.finish(1, true);
+    quick.start(2);
+    quick.onMessage(2, gatling(chunk("a", null)));
+    Thread.sleep(120);
+    quick.finish(2, true);
+    assertThat(Metrics.counts(metrics.errors))
+        .containsEntry("stream-cut", 1L)
+        .containsEntry("stream-stalled", 1L);
+  }
+
+  @Test
+  void namesAMissingFinalChunkAndAnEventSentTwice() {
+    tracker.start(1);
+    tracker.onMessage(1, gatling(chunk("a", null)));
+    tracker.onMessage(1, gatling("[DONE]"));
+    tracker.finish(1, false);
+    // the same event twice, and usage says the answer had 2 tokens: 3 content events is one too
+    // many
+    String usage =
+        "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\","
+            + "\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,"
+            + "\"total_tokens\":3}}";
+    tracker.start(2);
+    tracker.onMessage(2, gatling(chunk("ha", null)));
+    tracker.onMessage(2, gatling(chunk("ha", null)));
+    tracker.onMessage(2, gatling(chunk("!", "stop")));
+    tracker.onMessage(2, gatling(usage));
+    tracker.onMessage(2, gatling("[DONE]"));
+    tracker.finish(2, false);
+    // a model that repeats a token is no fault: usage counts both
+    tracker.start(3);
+    tracker.onMessage(3, gatling(chunk("ha", null)));
+    tracker.onMessage(3, gatling(chunk("ha", "stop")));
+    tracker.onMessage(3, gatling(usage));
+    tracker.onMessage(3, gatling("[DONE]"));
+    tracker.finish(3, false);
+    assertThat(Metrics.counts(metrics.errors))
+        .containsEntry("stream-no-final-chunk", 1L)
+        .containsEntry("stream-duplicate-event", 1L)
+        .hasSize(2);
+    assertThat(metrics.completed.sum()).isEqualTo(1);
   }
 }

@@ -1,6 +1,5 @@
 package org.chatglmkit.mockserver;
 
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.chatglmkit.mockserver.core.LatencyProfile;
 import org.chatglmkit.mockserver.server.ReferenceServer;
@@ -23,6 +22,8 @@ public final class Main implements Callable<Integer> {
 
   @Mixin ServerOptions server;
 
+  @Mixin ServingOptions serving;
+
   @Option(
       names = "--model",
       paramLabel = "NAME",
@@ -36,6 +37,30 @@ public final class Main implements Callable<Integer> {
       descriptionKey = "chatglm.server.reply-tokens",
       description = "Fixed answer length in tokens; 0 = natural.")
   int replyTokens;
+
+  @Option(
+      names = "--record-from",
+      paramLabel = "URL",
+      descriptionKey = "chatglm.server.record.from",
+      description =
+          "Record a real server: pass every API call on to URL, its answer back as it comes, and"
+              + " keep each exchange as a stub in --record-to's mappings/ (no key is kept).")
+  java.net.URI recordFrom;
+
+  @Option(
+      names = "--record-to",
+      paramLabel = "DIR",
+      descriptionKey = "chatglm.server.record.to",
+      description =
+          "Where recordings go (default ${DEFAULT-VALUE}); replay them with --root-dir DIR.")
+  java.nio.file.Path recordTo = java.nio.file.Path.of("recordings");
+
+  @Option(
+      names = "--replay-speed",
+      paramLabel = "X",
+      descriptionKey = "chatglm.server.record.replay-speed",
+      description = "Replay recordings X times as fast as they came (default ${DEFAULT-VALUE}).")
+  double replaySpeed = 1;
 
   /** The server options as parsed (tests). */
   ServerOptions serverOptions() {
@@ -53,9 +78,31 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     server.configureLogging();
+    ServerConfig.Builder builder =
+        server.toBuilder(DEFAULT_LATENCY).model(model).replyTokens(replyTokens);
     ServerConfig config =
-        server.toBuilder(DEFAULT_LATENCY).model(model).replyTokens(replyTokens).build();
-    server.serveUntilStopped(ReferenceServer.start(config), "ChatGLM reference server", List.of());
+        builder
+            .serving(serving.profile(builder.build().latency()))
+            .recordReplay(
+                new ServerConfig.RecordReplay(
+                    recordFrom, recordFrom == null ? null : recordTo, replaySpeed))
+            .build();
+    server.serveUntilStopped(
+        ReferenceServer.start(config),
+        "ChatGLM reference server",
+        java.util.stream.Stream.concat(
+                ServingOptions.describe(config.serving()).stream(),
+                recordFrom == null
+                    ? java.util.stream.Stream.<String>empty()
+                    : java.util.stream.Stream.of(
+                        "recording "
+                            + recordFrom
+                            + " into "
+                            + recordTo.resolve("mappings")
+                            + " (replay: --root-dir "
+                            + recordTo
+                            + ")"))
+            .toList());
     return 0;
   }
 }

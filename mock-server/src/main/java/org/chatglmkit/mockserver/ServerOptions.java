@@ -12,10 +12,12 @@ import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.Keys;
 import org.chatglmkit.mockserver.core.LatencyProfile;
+import org.chatglmkit.mockserver.core.RateLimits;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
 import org.chatglmkit.mockserver.settings.CommandLines;
 import org.chatglmkit.mockserver.settings.Durations;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
@@ -93,9 +95,20 @@ public final class ServerOptions {
       paramLabel = "FAULT=FRACTION[,...]",
       descriptionKey = "chatglm.server.fault-rate",
       description =
-          "Inject faults into a fraction of requests, e.g. 429=0.05,reset=0.01. Faults: 429, 529,"
-              + " 500, reset, stream-error, stall.")
+          "Inject faults into a fraction of requests, e.g. 429=0.05,cut=0.01. Faults: 429, 529,"
+              + " 500, reset, stream-error, stall, malformed-chunk, cut, cut-reset,"
+              + " duplicate-event, hold-headers, keepalive-flood, no-final-chunk,"
+              + " tool-args-not-json, tool-args-object, tool-call-no-id.")
   String faultRates = "";
+
+  @Option(
+      names = "--fault-seed",
+      paramLabel = "N",
+      descriptionKey = "chatglm.server.fault-seed",
+      description =
+          "Seed of the --fault-rate draws: the same seed gives the same faults to the same"
+              + " sequence of requests (default: different each run).")
+  Long faultSeed;
 
   @Option(
       names = "--retry-after",
@@ -114,6 +127,53 @@ public final class ServerOptions {
       defaultValue = "30s",
       description = "How long a stalled stream stays silent.")
   Duration stall;
+
+  @Option(
+      names = "--rpm",
+      paramLabel = "N",
+      descriptionKey = "chatglm.server.limits.rpm",
+      description =
+          "Requests per minute each key may make (0: no limit; default ${DEFAULT-VALUE}).")
+  Integer rpm;
+
+  @Option(
+      names = "--tpm",
+      paramLabel = "N",
+      descriptionKey = "chatglm.server.limits.tpm",
+      description =
+          "Tokens per minute each key may use: prompt plus max_tokens reserved, settled to the"
+              + " real count when the answer ends (0: no limit).")
+  Long tpm;
+
+  @Option(
+      names = "--max-streams",
+      paramLabel = "N",
+      descriptionKey = "chatglm.server.limits.streams",
+      description = "Streams each key may hold open at once (0: no limit).")
+  Integer maxStreams;
+
+  @Option(
+      names = "--key-limit",
+      paramLabel = "KEY:LIMITS",
+      descriptionKey = "chatglm.server.limits.key",
+      split = "[;\\n]",
+      splitSynopsisLabel = ";",
+      converter = KeyLimitConverter.class,
+      description =
+          "One key's own limits, e.g. sk-team-a:rpm=600,tpm=100000,streams=8; repeatable. Limits"
+              + " it does not name come from --rpm, --tpm, --max-streams.")
+  List<KeyLimit> keyLimits = new ArrayList<>();
+
+  @Option(
+      names = "--limits-file",
+      paramLabel = "FILE",
+      descriptionKey = "chatglm.server.limits.file",
+      converter = LimitsFileConverter.class,
+      description =
+          "Limits in JSON: {\"default\": {\"requests_per_minute\": 60, \"tokens_per_minute\":"
+              + " 40000, \"concurrent_streams\": 4}, \"keys\": {\"KEY\": {…}}}. The flags"
+              + " win over the file.")
+  RateLimits limitsFile;
 
   @Option(
       names = "--body-limit",
@@ -246,13 +306,15 @@ public final class ServerOptions {
                 new FaultPolicy(
                     FaultPolicy.parseRates(faultRates),
                     retryAfterSeconds(),
-                    effective("stall", stall).toMillis()))
+                    effective("stall", stall).toMillis(),
+                    faultSeed))
             .bodyLimitBytes(bodyLimit)
             .rootDir(rootDir)
             .requestJournal(journal)
             .containerThreads(containerThreads)
             .admin(admin)
-            .adminToken(adminToken);
+            .adminToken(adminToken)
+            .rateLimits(rateLimits());
     apiKeys.forEach(builder::apiKey);
     forbiddenKeys.forEach(builder::forbiddenKey);
     if (admin && adminToken == null && !builder.build().loopbackOnly()) {
@@ -260,6 +322,50 @@ public final class ServerOptions {
       builder.adminToken(newToken());
     }
     return builder;
+  }
+
+  /** The limits of the file, then the flags over them. */
+  RateLimits rateLimits() {
+    RateLimits limits = limitsFile == null ? RateLimits.NONE : limitsFile;
+    limits = limits.withDefaults(new RateLimits.Limit(rpm, tpm, maxStreams));
+    for (KeyLimit keyLimit : keyLimits) {
+      limits = limits.withKey(keyLimit.key(), keyLimit.limit());
+    }
+    return limits;
+  }
+
+  /** One {@code --key-limit}: a key and its own limits. */
+  record KeyLimit(String key, RateLimits.Limit limit) {}
+
+  /** {@code KEY:rpm=N,tpm=N,streams=N}; an error never shows the key. */
+  static final class KeyLimitConverter implements CommandLine.ITypeConverter<KeyLimit> {
+    @Override
+    public KeyLimit convert(String value) {
+      int colon = value.lastIndexOf(':');
+      if (colon <= 0) {
+        throw new CommandLine.TypeConversionException(
+            "expected KEY:rpm=N,tpm=N,streams=N (a key, a colon, then its limits)");
+      }
+      String key = value.substring(0, colon).trim();
+      try {
+        return new KeyLimit(key, RateLimits.Limit.parse(value.substring(colon + 1)));
+      } catch (IllegalArgumentException | ArithmeticException e) {
+        throw new CommandLine.TypeConversionException(
+            "limits of key " + Keys.mask(key) + ": " + e.getMessage());
+      }
+    }
+  }
+
+  /** Reads a limits file; its errors name the file, the line and the field. */
+  static final class LimitsFileConverter implements CommandLine.ITypeConverter<RateLimits> {
+    @Override
+    public RateLimits convert(String value) {
+      try {
+        return RateLimits.read(Path.of(value));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
   }
 
   private static String newToken() {
@@ -318,6 +424,9 @@ public final class ServerOptions {
             + FaultKind.names()
             + "}; rates: "
             + (config.faults().rates().isEmpty() ? "none" : config.faults().rates()));
+    if (config.rateLimits().any()) {
+      System.out.println("  limits: " + config.rateLimits());
+    }
     if (!config.admin()) {
       System.out.println("  WireMock admin API: off");
     } else if (config.adminToken() != null) {

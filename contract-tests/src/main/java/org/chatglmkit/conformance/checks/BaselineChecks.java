@@ -45,7 +45,10 @@ class BaselineChecks {
         "a 200 stream that ends",
         stream.brief().toLowerCase(Locale.ROOT).startsWith("no answer")
             ? stream.brief()
-            : stream.brief() + "; last events: " + StreamingChecks.lastEvents(stream));
+            : stream.brief()
+                + StreamingChecks.cutNote(stream)
+                + "; last events: "
+                + StreamingChecks.lastEvents(stream));
     StreamingChecks.expectEventFormat(stream);
   }
 }

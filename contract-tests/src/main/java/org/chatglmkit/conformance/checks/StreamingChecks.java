@@ -30,9 +30,23 @@ class StreamingChecks {
     StreamResult stream = run.sharedStream();
     Expect.judgeable(stream);
     if (!stream.ended()) {
-      throw new AssertionFailedError("expected a 200 stream that ends, got " + stream.brief());
+      throw new AssertionFailedError(
+          "expected a 200 stream that ends, got " + stream.brief() + cutNote(stream));
     }
     return stream;
+  }
+
+  /** For a 200 stream whose connection failed after some events: says it was cut; else empty. */
+  static String cutNote(StreamResult stream) {
+    return stream.status() == 200
+            && stream.failure() != null
+            && !stream.stoppedByTimeLimit()
+            && !stream.events().isEmpty()
+            && !stream.endsWithDone()
+        ? "; the connection failed after "
+            + stream.events().size()
+            + " events, before [DONE] (the stream was cut)"
+        : "";
   }
 
   static void expectEventStream(StreamResult result) {
@@ -55,10 +69,17 @@ class StreamingChecks {
         Expect.that(
             StreamResult.json(event.data()).isObject(),
             "data: <JSON object> in event " + (i + 1),
-            "'" + clip(event.data()) + "'");
+            (event.data().strip().startsWith("{") ? "a JSON object cut short: '" : "'")
+                + clip(event.data())
+                + "'");
       }
     }
-    Expect.that(result.endsWithDone(), "data: [DONE] as the last event", "no [DONE]");
+    Expect.that(
+        result.endsWithDone(),
+        "data: [DONE] as the last event",
+        "no [DONE]: the response ended after "
+            + events.size()
+            + " events without it (the stream was cut)");
     Expect.that(!result.partialEvent(), "the stream to end between events", "a cut event");
   }
 
@@ -117,10 +138,15 @@ class StreamingChecks {
     Expect.that(!chunks.isEmpty(), "chunks before [DONE]", "none");
     String finish =
         chunks.get(chunks.size() - 1).path("choices").path(0).path("finish_reason").asText("");
+    boolean anyFinish =
+        chunks.stream()
+            .anyMatch(chunk -> chunk.path("choices").path(0).path("finish_reason").isTextual());
     Expect.that(
         finish.equals("stop") || finish.equals("length"),
         "finish_reason stop or length in the last chunk",
-        "'" + finish + "'");
+        anyFinish
+            ? "'" + finish + "'"
+            : "no chunk with a finish_reason before [DONE] (the final chunk is missing)");
   }
 
   @Test
@@ -134,7 +160,10 @@ class StreamingChecks {
     Expect.that(
         streamed.equals(expected),
         "the deltas to spell the unstreamed answer '" + clip(expected) + "'",
-        "'" + clip(streamed) + "'");
+        "'"
+            + clip(streamed)
+            + "'"
+            + stream(run).repeatedEvent().map(repeat -> " (" + repeat + ")").orElse(""));
   }
 
   @Test

@@ -60,6 +60,7 @@ final class StreamClient {
             .sendAsync(
                 request.build(),
                 info -> {
+                  subscriber.headersNanos = System.nanoTime();
                   subscriber.info = info;
                   return HttpResponse.BodySubscribers.fromSubscriber(subscriber);
                 });
@@ -106,7 +107,8 @@ final class StreamClient {
           failure,
           raw,
           info == null ? null : info.headers().firstValue("Retry-After").orElse(null),
-          sent);
+          sent,
+          subscriber.headersNanos);
     }
   }
 
@@ -121,6 +123,7 @@ final class StreamClient {
     final CompletableFuture<Throwable> done = new CompletableFuture<>();
     private final long maxBytes;
     volatile HttpResponse.ResponseInfo info;
+    volatile long headersNanos;
     volatile String overCap;
     private long total;
     private Flow.Subscription subscription;

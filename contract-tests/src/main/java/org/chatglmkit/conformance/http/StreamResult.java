@@ -19,6 +19,7 @@ import org.chatglmkit.mockserver.core.Json;
  * @param body for an answer other than 200, its body
  * @param retryAfter the Retry-After header, or {@code null}
  * @param sentNanos {@link System#nanoTime()} when the request was sent
+ * @param headersNanos {@link System#nanoTime()} when the response headers came, or 0
  */
 public record StreamResult(
     int status,
@@ -29,7 +30,8 @@ public record StreamResult(
     String failure,
     String body,
     String retryAfter,
-    long sentNanos) {
+    long sentNanos,
+    long headersNanos) {
 
   public StreamResult {
     events = List.copyOf(events);
@@ -37,7 +39,8 @@ public record StreamResult(
 
   /** A stream request that was never sent. */
   static StreamResult notSent(String failure) {
-    return new StreamResult(0, null, List.of(), 0, false, failure, null, null, System.nanoTime());
+    return new StreamResult(
+        0, null, List.of(), 0, false, failure, null, null, System.nanoTime(), 0);
   }
 
   /** Whether a 200 stream came and ended on its own (with or without {@code [DONE]}). */
@@ -95,14 +98,7 @@ public record StreamResult(
   /** The first event whose chunk carries non-empty content. */
   public Optional<SseEvent> firstContentEvent() {
     for (SseEvent event : events) {
-      if (!event.isDone()
-          && !json(event.data())
-              .path("choices")
-              .path(0)
-              .path("delta")
-              .path("content")
-              .asText("")
-              .isEmpty()) {
+      if (!event.isDone() && !contentOf(event.data()).isEmpty()) {
         return Optional.of(event);
       }
     }
@@ -113,15 +109,7 @@ public record StreamResult(
   public long contentEvents() {
     return events.stream()
         .filter(e -> !e.isDone())
-        .filter(
-            e ->
-                !json(e.data())
-                    .path("choices")
-                    .path(0)
-                    .path("delta")
-                    .path("content")
-                    .asText("")
-                    .isEmpty())
+        .filter(e -> !contentOf(e.data()).isEmpty())
         .count();
   }
 
@@ -133,6 +121,31 @@ public record StreamResult(
       }
     }
     return -1;
+  }
+
+  /**
+   * The first event that repeats the one before it byte for byte and carries content, as "event N
+   * repeats event N-1", or empty. A model may repeat a token, so this names a likely duplicate only
+   * where something else is already wrong.
+   */
+  public Optional<String> repeatedEvent() {
+    for (int i = 1; i < events.size(); i++) {
+      String data = events.get(i).data();
+      if (data.equals(events.get(i - 1).data()) && !contentOf(data).isEmpty()) {
+        return Optional.of("event " + (i + 1) + " repeats event " + i + " byte for byte");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Milliseconds from sending the request to its response headers, or -1. */
+  public double millisToHeaders() {
+    return headersNanos == 0 ? -1 : (headersNanos - sentNanos) / 1e6;
+  }
+
+  /** The {@code choices[0].delta.content} of an event's data, or empty. */
+  private static String contentOf(String data) {
+    return json(data).path("choices").path(0).path("delta").path("content").asText("");
   }
 
   public boolean endsWithDone() {
@@ -148,11 +161,15 @@ public record StreamResult(
   public String transcript() {
     StringBuilder text = new StringBuilder();
     text.append("status ").append(status).append(", Content-Type ").append(contentType);
+    if (headersNanos != 0) {
+      text.append(
+          String.format(java.util.Locale.ROOT, ", headers after %.1f ms", millisToHeaders()));
+    }
     text.append(", ")
         .append(events.size())
         .append(" events, ")
         .append(comments)
-        .append(" comments");
+        .append(" comments (keep-alive)");
     if (failure != null) {
       text.append(", ended early: ").append(failure);
     }

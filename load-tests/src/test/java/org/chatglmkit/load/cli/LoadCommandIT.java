@@ -17,8 +17,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.chatglmkit.load.Merge;
+import org.chatglmkit.mockserver.core.FaultKind;
+import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.mockserver.core.LatencyProfile;
+import org.chatglmkit.mockserver.core.ServingModel;
 import org.chatglmkit.mockserver.server.ReferenceServer;
 import org.chatglmkit.mockserver.server.ServerConfig;
 import org.junit.jupiter.api.AfterAll;
@@ -228,6 +231,104 @@ class LoadCommandIT {
                 .path("TOOLS-ARGUMENTS-JSON")
                 .asLong())
         .isPositive();
+  }
+
+  @Test
+  void namesEachStreamFaultItMeets() throws Exception {
+    // every stream fault at a seeded rate: the same requests meet the same faults in every run
+    java.util.Map<FaultKind, Double> rates = new java.util.EnumMap<>(FaultKind.class);
+    for (FaultKind kind :
+        List.of(
+            FaultKind.MALFORMED_CHUNK,
+            FaultKind.CUT,
+            FaultKind.CUT_RESET,
+            FaultKind.DUPLICATE_EVENT,
+            FaultKind.NO_FINAL_CHUNK,
+            FaultKind.HOLD_HEADERS,
+            FaultKind.KEEPALIVE_FLOOD)) {
+      rates.put(kind, 0.12);
+    }
+    try (ReferenceServer chaos =
+        ReferenceServer.start(
+            ServerConfig.builder()
+                .port(0)
+                .latency(new LatencyProfile(20, 5, 0))
+                .faults(new FaultPolicy(rates, 1, 600, 7L))
+                .requestJournal(false)
+                .build())) {
+      Run run =
+          against(
+              chaos.baseUrl(),
+              Duration.ofMinutes(2),
+              "--load-profile",
+              "rate",
+              "--rate",
+              "25",
+              "--duration",
+              "4s",
+              "--timeout",
+              "5s");
+      assertThat(run.exit()).as(run.output()).isEqualTo(1);
+      JsonNode summary = summary(dir.resolve("r"));
+      JsonNode errors = summary.path("errors_by_kind");
+      assertThat(errors.path("stream-event-not-json").asLong()).as(errors.toString()).isPositive();
+      // closed cleanly or reset: both end the stream before [DONE], well before the timeout
+      assertThat(errors.path("stream-cut").asLong()).as(errors.toString()).isPositive();
+      assertThat(errors.path("stream-duplicate-event").asLong()).as(errors.toString()).isPositive();
+      assertThat(errors.path("stream-no-final-chunk").asLong()).as(errors.toString()).isPositive();
+      assertThat(errors.has("stream-stalled")).as(errors.toString()).isFalse();
+      // held headers and keep-alive comments are legal: those streams count as completed
+      long faulted =
+          errors.path("stream-event-not-json").asLong()
+              + errors.path("stream-cut").asLong()
+              + errors.path("stream-duplicate-event").asLong()
+              + errors.path("stream-no-final-chunk").asLong();
+      assertThat(summary.path("failed").asLong()).isEqualTo(faulted);
+      // about 4 in 10 streams meet no fault or a legal one (seeded: 50 of 100 here)
+      assertThat(summary.path("completed").asLong()).isGreaterThanOrEqualTo(30);
+    }
+  }
+
+  @Test
+  void theSweepFindsTheKneeWhereTheServingModelPutsIt() throws Exception {
+    // 4 sequences at 20 ms a token, 0.5 ms of prefill a prompt token, 20-token answers: every
+    // slot busy completes 4 / (prefill + 19 x 20 ms) calls a second, about 10/s
+    ServingModel.Profile model = ServingModel.Profile.linear(4, 256, 20, 0, 0.5);
+    try (ReferenceServer serving =
+        ReferenceServer.start(
+            ServerConfig.builder()
+                .port(0)
+                .serving(model)
+                .replyTokens(20)
+                .requestJournal(false)
+                .build())) {
+      Run run =
+          against(
+              serving.baseUrl(),
+              Duration.ofMinutes(2),
+              "--load-profile",
+              "sweep",
+              "--rate",
+              "3",
+              "--step-rate",
+              "3",
+              "--steps",
+              "5",
+              "--duration",
+              "4s",
+              "--burstiness",
+              "1000",
+              "--slo",
+              "ttft=150ms");
+      JsonNode capacity = summary(dir.resolve("r")).path("capacity");
+      // the prompts are about 30 tokens: 15 ms of prefill
+      double predicted = model.capacityPerSecond(30, 20);
+      assertThat(predicted).isBetween(9.5, 10.5);
+      // the knee is the last step at or below the model's capacity (9/s of 3, 6, 9, 12, 15),
+      // within one step
+      double knee = capacity.path("max_rate_within_slo").asDouble();
+      assertThat(knee).as(run.output()).isBetween(predicted - 3 - 0.5, predicted);
+    }
   }
 
   @Test

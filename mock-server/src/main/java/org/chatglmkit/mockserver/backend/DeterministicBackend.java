@@ -59,6 +59,12 @@ public final class DeterministicBackend implements ChatBackend {
     return model;
   }
 
+  /** The exact count its answers report. */
+  @Override
+  public int estimatePromptTokens(ChatRequest request) {
+    return promptTokens(request);
+  }
+
   @Override
   public Generation generate(ChatRequest request, TokenSink sink) {
     List<Tools.Function> functions = ToolDecision.calls(request);

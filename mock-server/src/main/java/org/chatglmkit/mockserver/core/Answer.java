@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
@@ -24,22 +25,56 @@ public sealed interface Answer {
   /** The route the call took (which of the API's stubs WireMock would have matched). */
   Route route();
 
-  /** An error answer; the error carries its own headers ({@code Retry-After}, {@code Allow}). */
-  record Refused(Route route, ApiError error) implements Answer {}
+  /** The headers the answer carries besides its own ({@code x-ratelimit-*}); empty for most. */
+  Map<String, String> headers();
+
+  /**
+   * An error answer; the error carries its own headers ({@code Retry-After}, {@code Allow}).
+   *
+   * @param headers more headers ({@code x-ratelimit-*})
+   */
+  record Refused(Route route, ApiError error, Map<String, String> headers) implements Answer {
+    public Refused(Route route, ApiError error) {
+      this(route, error, Map.of());
+    }
+  }
 
   /** The connection is reset (TCP RST) instead of answering. */
-  record Reset(Route route) implements Answer {}
+  record Reset(Route route) implements Answer {
+    @Override
+    public Map<String, String> headers() {
+      return Map.of();
+    }
+  }
 
   /** A 200 with a JSON body, due {@code dueMillis} after the request arrived. */
-  record Completed(Route route, String json, long dueMillis) implements Answer {}
+  record Completed(Route route, String json, long dueMillis, Map<String, String> headers)
+      implements Answer {
+    public Completed(Route route, String json, long dueMillis) {
+      this(route, json, dueMillis, Map.of());
+    }
+  }
 
   /**
    * A 200 stream of server-sent events: the accepted call and the schedule its events follow.
    *
    * @param call the accepted chat call
    * @param plan when its events are due and the fault it plays, if any
+   * @param ticket what the call holds of its key's limits; the adapter {@link Ticket#end() ends} it
+   *     when the stream ends for the client
+   * @param headers more headers ({@code x-ratelimit-*})
    */
-  record Streamed(ChatService.Call call, StreamPlan plan, ChatBackend backend) implements Answer {
+  record Streamed(
+      ChatService.Call call,
+      StreamPlan plan,
+      ChatBackend backend,
+      Ticket ticket,
+      Map<String, String> headers)
+      implements Answer {
+
+    public Streamed(ChatService.Call call, StreamPlan plan, ChatBackend backend) {
+      this(call, plan, backend, Ticket.NONE, Map.of());
+    }
 
     @Override
     public Route route() {
@@ -55,8 +90,49 @@ public sealed interface Answer {
      * @throws ApiException when the backend refuses the request (too long, overloaded)
      */
     public ChatBackend.Generation start(long arrivedNanos, EventSchedule.Events out) {
-      return backend.generate(
-          call.request(), new EventSchedule(call.info(), plan, arrivedNanos, out));
+      EventSchedule.Events events = out;
+      if (ticket != Ticket.NONE) {
+        events =
+            (dueNanos, frame, last) -> {
+              if (last) {
+                ticket.endsAt(dueNanos);
+              }
+              out.at(dueNanos, frame, last);
+            };
+      }
+      TokenSink sink = new EventSchedule(call.info(), plan, arrivedNanos, events);
+      return backend.generate(call.request(), ticket == Ticket.NONE ? sink : settling(sink));
+    }
+
+    /** Settles the ticket's tokens when the answer finishes. */
+    private TokenSink settling(TokenSink sink) {
+      return new TokenSink() {
+        @Override
+        public void onToken(String text) {
+          sink.onToken(text);
+        }
+
+        @Override
+        public void onToolCall(int index, String id, String name) {
+          sink.onToolCall(index, id, name);
+        }
+
+        @Override
+        public void onToolArguments(int index, String piece) {
+          sink.onToolArguments(index, piece);
+        }
+
+        @Override
+        public void onFinish(String finishReason, int promptTokens, int completionTokens) {
+          ticket.settle(promptTokens, completionTokens);
+          sink.onFinish(finishReason, promptTokens, completionTokens);
+        }
+
+        @Override
+        public void onError(ApiError error) {
+          sink.onError(error);
+        }
+      };
     }
 
     /**
@@ -80,6 +156,7 @@ public sealed interface Answer {
           });
       try {
         long due = lastDue.get();
+        ticket.end();
         synchronized (frames) {
           ByteArrayOutputStream body = new ByteArrayOutputStream();
           frames.forEach(body::writeBytes);
@@ -91,6 +168,18 @@ public sealed interface Answer {
         Thread.currentThread().interrupt();
         throw new ApiException(ApiError.internal("interrupted"));
       }
+    }
+  }
+
+  /**
+   * A recorded answer of a real server, replayed as it came (see {@link Recording}).
+   *
+   * @param recording the answer, already scaled to the replay's speed
+   */
+  record Replayed(Route route, Recording recording) implements Answer {
+    @Override
+    public Map<String, String> headers() {
+      return Map.of();
     }
   }
 

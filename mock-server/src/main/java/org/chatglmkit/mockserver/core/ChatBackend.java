@@ -26,6 +26,19 @@ public interface ChatBackend extends AutoCloseable {
    */
   Generation generate(ChatRequest request, TokenSink sink);
 
+  /**
+   * The request's prompt tokens as far as they are known before generating, for the tokens a rate
+   * limit reserves (the real count settles it): here a quarter of the characters plus one per
+   * message, as hosted APIs estimate; a backend with a tokenizer may count exactly.
+   */
+  default int estimatePromptTokens(ChatRequest request) {
+    int count = 0;
+    for (ChatMessage message : request.conversation()) {
+      count += 1 + (message.content() == null ? 0 : (message.content().length() + 3) / 4);
+    }
+    return count;
+  }
+
   /** Generates the whole answer and waits for it. */
   default Completion complete(ChatRequest request) {
     CompletableFuture<Completion> done = new CompletableFuture<>();

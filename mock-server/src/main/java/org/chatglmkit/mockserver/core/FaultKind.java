@@ -18,6 +18,20 @@ public enum FaultKind {
   STREAM_ERROR("stream-error"),
   /** A stream sends half its tokens, then nothing until the stall limit, then ends. */
   STALL("stall"),
+  /** One event of a stream is JSON cut short; the stream goes on. */
+  MALFORMED_CHUNK("malformed-chunk"),
+  /** A stream ends after some events without {@code [DONE]}: the response ends cleanly. */
+  CUT("cut"),
+  /** A stream ends after some events without {@code [DONE]}: the connection is reset. */
+  CUT_RESET("cut-reset"),
+  /** One event of a stream is sent twice. */
+  DUPLICATE_EVENT("duplicate-event"),
+  /** The response headers are held back (the first byte comes late). */
+  HOLD_HEADERS("hold-headers"),
+  /** A flood of keep-alive comments before each event. */
+  KEEPALIVE_FLOOD("keepalive-flood"),
+  /** A stream has no final chunk (no finish_reason, no usage) before {@code [DONE]}. */
+  NO_FINAL_CHUNK("no-final-chunk"),
   /** An answer's calls carry arguments that are no JSON (the first brace doubled). */
   TOOL_ARGS_NOT_JSON("tool-args-not-json"),
   /** An answer's calls carry arguments as a JSON object instead of a string. */
@@ -44,6 +58,27 @@ public enum FaultKind {
    */
   public boolean breaksCalls() {
     return this == TOOL_ARGS_NOT_JSON || this == TOOL_ARGS_OBJECT || this == TOOL_CALL_NO_ID;
+  }
+
+  /**
+   * Whether this fault changes how a stream's events come, not whether an answer comes: it plays in
+   * a stream only (an unstreamed answer is whole or not at all), except {@link #HOLD_HEADERS},
+   * which delays an unstreamed answer too.
+   */
+  public boolean shapesStream() {
+    return switch (this) {
+      case STREAM_ERROR,
+          STALL,
+          MALFORMED_CHUNK,
+          CUT,
+          CUT_RESET,
+          DUPLICATE_EVENT,
+          HOLD_HEADERS,
+          KEEPALIVE_FLOOD,
+          NO_FINAL_CHUNK ->
+          true;
+      default -> false;
+    };
   }
 
   /** Parses a fault name such as {@code 429} or {@code stream-error}. */

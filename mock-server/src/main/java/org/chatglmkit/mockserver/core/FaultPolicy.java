@@ -3,20 +3,31 @@ package org.chatglmkit.mockserver.core;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * When to inject faults: on request (the {@code X-ChatGLM-Fault} header) and for a configured
- * fraction of requests.
- *
- * @param rates the fraction of requests (0 to 1) that get each fault
- * @param retryAfterSeconds the Retry-After of injected 429 and 529 answers
- * @param stallMillis how long a stalled stream stays silent before it ends
+ * fraction of requests. With a seed the draws are reproducible: the same seed gives the same faults
+ * to the same sequence of requests.
  */
-public record FaultPolicy(Map<FaultKind, Double> rates, int retryAfterSeconds, long stallMillis) {
+public final class FaultPolicy {
+  private final Map<FaultKind, Double> rates;
+  private final int retryAfterSeconds;
+  private final long stallMillis;
+  private final Long seed;
+  private final AtomicLong drawn = new AtomicLong();
 
-  public FaultPolicy {
-    rates = Map.copyOf(rates);
+  /**
+   * @param rates the fraction of requests (0 to 1) that get each fault (with its defaults)
+   * @param retryAfterSeconds the Retry-After of injected 429 and 529 answers
+   * @param stallMillis how long a stalled stream stays silent before it ends
+   * @param seed the seed of the draws, or {@code null} for draws that differ each run
+   */
+  public FaultPolicy(
+      Map<FaultKind, Double> rates, int retryAfterSeconds, long stallMillis, Long seed) {
+    this.rates = Map.copyOf(rates);
     double total = 0;
     for (double rate : rates.values()) {
       if (rate < 0 || rate > 1) {
@@ -27,10 +38,34 @@ public record FaultPolicy(Map<FaultKind, Double> rates, int retryAfterSeconds, l
     if (total > 1) {
       throw new IllegalArgumentException("fault rates add up to more than 1: " + total);
     }
+    this.retryAfterSeconds = retryAfterSeconds;
+    this.stallMillis = stallMillis;
+    this.seed = seed;
+  }
+
+  public FaultPolicy(Map<FaultKind, Double> rates, int retryAfterSeconds, long stallMillis) {
+    this(rates, retryAfterSeconds, stallMillis, null);
   }
 
   public static FaultPolicy none() {
     return new FaultPolicy(Map.of(), 1, 30_000);
+  }
+
+  public Map<FaultKind, Double> rates() {
+    return rates;
+  }
+
+  public int retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
+  public long stallMillis() {
+    return stallMillis;
+  }
+
+  /** The seed of the draws, or {@code null}. */
+  public Long seed() {
+    return seed;
   }
 
   /** Parses {@code 429=0.05,reset=0.01} into rates. */
@@ -50,10 +85,10 @@ public record FaultPolicy(Map<FaultKind, Double> rates, int retryAfterSeconds, l
   }
 
   /** The fault for one request: the header wins; otherwise a draw against the rates. */
-  public Optional<FaultKind> pick(String headerValue) {
+  public Optional<Fault> pick(String headerValue) {
     if (headerValue != null && !headerValue.isBlank()) {
       try {
-        return Optional.of(FaultKind.parse(headerValue));
+        return Optional.of(Fault.parse(headerValue));
       } catch (IllegalArgumentException e) {
         throw new ApiException(ApiError.invalidRequest(e.getMessage(), FaultKind.HEADER));
       }
@@ -61,11 +96,20 @@ public record FaultPolicy(Map<FaultKind, Double> rates, int retryAfterSeconds, l
     if (rates.isEmpty()) {
       return Optional.empty();
     }
-    double draw = ThreadLocalRandom.current().nextDouble();
-    for (Map.Entry<FaultKind, Double> entry : rates.entrySet()) {
-      draw -= entry.getValue();
+    double draw =
+        seed == null
+            ? ThreadLocalRandom.current().nextDouble()
+            : new SplittableRandom(seed + drawn.getAndIncrement() * 0x9E3779B97F4A7C15L)
+                .nextDouble();
+    // in the order of the kinds, so that a seed means the same whatever order the rates came in
+    for (FaultKind kind : FaultKind.values()) {
+      Double rate = rates.get(kind);
+      if (rate == null) {
+        continue;
+      }
+      draw -= rate;
       if (draw < 0) {
-        return Optional.of(entry.getKey());
+        return Optional.of(Fault.of(kind));
       }
     }
     return Optional.empty();
@@ -78,5 +122,17 @@ public record FaultPolicy(Map<FaultKind, Double> rates, int retryAfterSeconds, l
       case OVERLOADED -> ApiError.overloaded(retryAfterSeconds);
       default -> ApiError.internal("injected fault: " + kind.id());
     };
+  }
+
+  @Override
+  public String toString() {
+    return "FaultPolicy[rates="
+        + rates
+        + ", retryAfterSeconds="
+        + retryAfterSeconds
+        + ", stallMillis="
+        + stallMillis
+        + (seed == null ? "" : ", seed=" + seed)
+        + "]";
   }
 }

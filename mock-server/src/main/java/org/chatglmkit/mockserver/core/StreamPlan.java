@@ -5,7 +5,7 @@ package org.chatglmkit.mockserver.core;
  *
  * @param latency when each token is due
  * @param includeUsage whether the final chunk carries {@code usage}
- * @param fault {@link FaultKind#STREAM_ERROR}, {@link FaultKind#STALL} or {@code null}
+ * @param fault a fault that {@link FaultKind#shapesStream() shapes the stream}, or {@code null}
  * @param stallMillis how long a stalled stream stays silent before it ends
  * @param legacy whether calls are streamed as the older {@code function_call}
  * @param brokenCalls a {@link FaultKind#breaksCalls() call-breaking fault}, or {@code null}
@@ -13,13 +13,13 @@ package org.chatglmkit.mockserver.core;
 public record StreamPlan(
     LatencyProfile latency,
     boolean includeUsage,
-    FaultKind fault,
+    Fault fault,
     long stallMillis,
     boolean legacy,
     FaultKind brokenCalls) {
 
   public StreamPlan {
-    if (fault != null && fault != FaultKind.STREAM_ERROR && fault != FaultKind.STALL) {
+    if (fault != null && !fault.kind().shapesStream()) {
       throw new IllegalArgumentException("a stream plays only stream faults, not " + fault);
     }
     if (brokenCalls != null && !brokenCalls.breaksCalls()) {
@@ -28,8 +28,7 @@ public record StreamPlan(
   }
 
   /** A plan for an answer in text. */
-  public StreamPlan(
-      LatencyProfile latency, boolean includeUsage, FaultKind fault, long stallMillis) {
+  public StreamPlan(LatencyProfile latency, boolean includeUsage, Fault fault, long stallMillis) {
     this(latency, includeUsage, fault, stallMillis, false, null);
   }
 }

@@ -5,7 +5,6 @@ import static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder.r
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.extension.Parameters;
 import com.github.tomakehurst.wiremock.extension.ResponseDefinitionTransformerV2;
-import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
@@ -14,8 +13,10 @@ import org.chatglmkit.mockserver.core.Answer;
 import org.chatglmkit.mockserver.core.ApiError;
 import org.chatglmkit.mockserver.core.ApiException;
 import org.chatglmkit.mockserver.core.ChatService;
+import org.chatglmkit.mockserver.core.Fault;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.LatencyProfile;
+import org.chatglmkit.mockserver.core.Recording;
 import org.chatglmkit.mockserver.core.Responses;
 
 /**
@@ -40,9 +41,18 @@ public final class ApiTransformer implements ResponseDefinitionTransformerV2 {
   public static final String NAME = "chatglm-api";
 
   private final ChatService service;
+  private final double replaySpeed;
 
   public ApiTransformer(ChatService service) {
+    this(service, 1);
+  }
+
+  /**
+   * @param replaySpeed how much faster than recorded the recordings are replayed
+   */
+  public ApiTransformer(ChatService service, double replaySpeed) {
     this.service = service;
+    this.replaySpeed = replaySpeed;
   }
 
   @Override
@@ -64,11 +74,15 @@ public final class ApiTransformer implements ResponseDefinitionTransformerV2 {
           case "models" -> Answer.Route.MODELS;
           case "not-found" -> Answer.Route.NOT_FOUND;
           case "method-not-allowed" -> Answer.Route.CHAT_WRONG_METHOD;
+          case "replay" ->
+              Answer.Route.of(
+                  request.getMethod().getName(),
+                  new ChatService.Incoming("", request.getUrl(), name -> null, new byte[0]).path());
           default -> Answer.Route.CHAT;
         };
     ChatService.Overrides overrides;
     try {
-      overrides = overrides(parameters);
+      overrides = overrides(parameters, service.latency(), replaySpeed);
     } catch (IllegalArgumentException e) {
       return error(ApiError.internal("stub " + NAME + ": " + e.getMessage()));
     }
@@ -84,28 +98,66 @@ public final class ApiTransformer implements ResponseDefinitionTransformerV2 {
     return definition(answer);
   }
 
-  private ChatService.Overrides overrides(Parameters parameters) {
-    FaultKind fault =
-        parameters.containsKey("fault") ? FaultKind.parse(parameters.getString("fault")) : null;
+  /**
+   * A stub's parameters as overrides of the server's answer: {@code fault}, {@code ttftMs}, {@code
+   * itlMs} and {@code reply}.
+   *
+   * @throws IllegalArgumentException for a fault that does not parse
+   */
+  static ChatService.Overrides overrides(
+      Parameters parameters, LatencyProfile server, double replaySpeed) {
+    if (parameters == null) {
+      return ChatService.Overrides.NONE;
+    }
+    if ("replay".equals(parameters.getString("operation", "chat"))) {
+      double speed =
+          replaySpeed
+              * (parameters.get("speed") instanceof Number factor ? factor.doubleValue() : 1.0);
+      if (!(speed > 0)) {
+        throw new IllegalArgumentException("a replay's speed must be above 0");
+      }
+      return ChatService.Overrides.replay(Recording.fromParameters(parameters).faster(speed));
+    }
+    Fault fault =
+        parameters.containsKey("fault") ? Fault.parse(parameters.getString("fault")) : null;
     LatencyProfile latency = null;
     if (parameters.containsKey("ttftMs") || parameters.containsKey("itlMs")) {
-      LatencyProfile server = service.latency();
       latency =
           new LatencyProfile(
               parameters.getInt("ttftMs", (int) server.ttftMillis()),
               parameters.getInt("itlMs", (int) server.itlMillis()),
               server.jitterMillis());
     }
-    return new ChatService.Overrides(fault, latency);
+    String reply = parameters.containsKey("reply") ? parameters.getString("reply") : null;
+    return new ChatService.Overrides(fault, latency, reply);
   }
 
   /** The answer as WireMock sends it. */
   static ResponseDefinition definition(Answer answer) {
+    ResponseDefinition definition = bare(answer);
+    if (answer.headers().isEmpty()) {
+      return definition;
+    }
+    ResponseDefinitionBuilder builder = ResponseDefinitionBuilder.like(definition);
+    answer.headers().forEach(builder::withHeader);
+    return builder.build();
+  }
+
+  private static ResponseDefinition bare(Answer answer) {
     if (answer instanceof Answer.Refused refused) {
       return error(refused.error());
     }
+    if (answer instanceof Answer.Replayed replayed) {
+      Recording recording = replayed.recording();
+      ResponseDefinitionBuilder builder =
+          responseDefinition().withStatus(recording.status()).withBody(recording.wholeBody());
+      recording.headers().forEach(builder::withHeader);
+      return delayed(builder, Math.round(recording.atMillis()));
+    }
     if (answer instanceof Answer.Reset) {
-      return responseDefinition().withFault(Fault.CONNECTION_RESET_BY_PEER).build();
+      return responseDefinition()
+          .withFault(com.github.tomakehurst.wiremock.http.Fault.CONNECTION_RESET_BY_PEER)
+          .build();
     }
     if (answer instanceof Answer.Completed completed) {
       return delayed(json(200, completed.json()), completed.dueMillis());

@@ -5,16 +5,22 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.chatglmkit.mockserver.core.Answer;
 import org.chatglmkit.mockserver.core.ApiError;
 import org.chatglmkit.mockserver.core.ApiException;
 import org.chatglmkit.mockserver.core.ChatBackend.Generation;
 import org.chatglmkit.mockserver.core.ChatService;
+import org.chatglmkit.mockserver.core.Fault;
+import org.chatglmkit.mockserver.core.FaultKind;
+import org.chatglmkit.mockserver.core.Recording;
 import org.chatglmkit.mockserver.core.Responses;
+import org.chatglmkit.mockserver.core.Ticket;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EndPoint;
@@ -49,6 +55,8 @@ final class ChatFrontHandler extends Handler.Wrapper {
   private final BooleanSupplier onlyApiStubs;
   private final DirectJournal journal;
   private final boolean admin;
+  private final Supplier<StreamStubs> streamStubs;
+  private final Recorder recorder;
 
   /**
    * @param onlyApiStubs whether WireMock holds only the API's stubs (see {@link StubWatch})
@@ -62,8 +70,12 @@ final class ChatFrontHandler extends Handler.Wrapper {
       AtomicInteger activeStreams,
       BooleanSupplier onlyApiStubs,
       DirectJournal journal,
-      boolean admin) {
+      boolean admin,
+      Supplier<StreamStubs> streamStubs,
+      Recorder recorder) {
     super(wireMock);
+    this.recorder = recorder;
+    this.streamStubs = streamStubs;
     this.service = service;
     this.pacer = pacer;
     this.stats = stats;
@@ -104,6 +116,11 @@ final class ChatFrontHandler extends Handler.Wrapper {
       writeError(response, callback, ApiError.notFound("no such path: " + path));
       return true;
     }
+    if (recorder != null) {
+      // recording a real server: every call of the API goes to it
+      recorder.handle(request, response, callback);
+      return true;
+    }
     long limit = service.bodyLimit();
     if (onlyApiStubs.getAsBoolean()) {
       // The usual case: the core decides every call, and the body is read without a thread.
@@ -133,10 +150,13 @@ final class ChatFrontHandler extends Handler.Wrapper {
       answer(request, response, callback, path, null);
       return true;
     }
-    Optional<Answer> stream =
-        contains(body, STREAM_KEY)
-            ? service.decideStream(incoming(request, body))
-            : Optional.empty();
+    Optional<Answer> stream = Optional.empty();
+    if (contains(body, STREAM_KEY)) {
+      Optional<ChatService.Overrides> api = streamStubs.get().apiAnswers(request, body);
+      if (api.isPresent()) {
+        stream = service.decideStream(incoming(request, body), api.get());
+      }
+    }
     if (stream.isPresent()) {
       if (journal != null) {
         journal.record(request, body, stream.get());
@@ -180,11 +200,13 @@ final class ChatFrontHandler extends Handler.Wrapper {
         request.getMethod(),
         request.getHttpURI().getPathQuery(),
         name -> request.getHeaders().get(name),
-        body);
+        body,
+        request.getBeginNanoTime());
   }
 
   /** Writes {@code answer}: at once, when it is due, or event by event. */
   private void write(Answer answer, Request request, Response response, Callback callback) {
+    answer.headers().forEach(response.getHeaders()::put);
     if (answer instanceof Answer.Refused refused) {
       writeError(response, callback, refused.error());
     } else if (answer instanceof Answer.Reset) {
@@ -193,7 +215,43 @@ final class ChatFrontHandler extends Handler.Wrapper {
       complete(completed, request, response, callback);
     } else if (answer instanceof Answer.Streamed streamed) {
       stream(streamed, request, response, callback);
+    } else if (answer instanceof Answer.Replayed replayed) {
+      replay(replayed.recording(), request, response, callback);
     }
+  }
+
+  /** A recorded answer at its recorded pace: each event when it came, a body when it was whole. */
+  private void replay(Recording recording, Request request, Response response, Callback callback) {
+    response.setStatus(recording.status());
+    recording.headers().forEach(response.getHeaders()::put);
+    long arrived = request.getBeginNanoTime();
+    if (!recording.streamed()) {
+      Runnable write = () -> Content.Sink.write(response, true, recording.wholeBody(), callback);
+      long dueIn = millisToNanos(recording.atMillis()) - (System.nanoTime() - arrived);
+      if (dueIn > 0) {
+        pacer.after(request, dueIn, write);
+      } else {
+        write.run();
+      }
+      return;
+    }
+    StreamSession session =
+        new StreamSession(response, callback, pacer, stats, activeStreams, Ticket.NONE);
+    List<Recording.Event> events = recording.events();
+    for (int i = 0; i < events.size(); i++) {
+      session.at(
+          arrived + millisToNanos(events.get(i).atMillis()),
+          events.get(i).text().getBytes(StandardCharsets.UTF_8),
+          i == events.size() - 1);
+    }
+    if (events.isEmpty()) {
+      session.at(arrived + millisToNanos(recording.atMillis()), new byte[0], true);
+    }
+    session.open(() -> {});
+  }
+
+  private static long millisToNanos(double millis) {
+    return Math.round(millis * 1_000_000);
   }
 
   /** A completed answer, due relative to the request's arrival (parsing and queueing included). */
@@ -217,14 +275,21 @@ final class ChatFrontHandler extends Handler.Wrapper {
 
   private void stream(
       Answer.Streamed streamed, Request request, Response response, Callback callback) {
-    StreamSession session = new StreamSession(response, callback, pacer, stats, activeStreams);
+    StreamSession session =
+        new StreamSession(response, callback, pacer, stats, activeStreams, streamed.ticket());
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, Responses.EVENT_STREAM);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+    Fault fault = streamed.plan().fault();
+    if (fault != null && fault.kind() == FaultKind.HOLD_HEADERS) {
+      session.holdHeaders(request.getBeginNanoTime() + fault.holdMillis() * 1_000_000);
+    }
     Generation generation;
     try {
       generation = streamed.start(request.getBeginNanoTime(), session);
     } catch (ApiException e) {
+      streamed.ticket().settle(0, 0);
+      streamed.ticket().end();
       writeError(response, callback, e.error());
       return;
     }
@@ -285,6 +350,12 @@ final class ChatFrontHandler extends Handler.Wrapper {
 
   /** Resets the connection (TCP RST): linger 0, then close. */
   private static void reset(Request request, Callback callback) {
+    resetConnection(request);
+    callback.failed(new IOException("injected connection reset"));
+  }
+
+  /** Closes the request's connection with a TCP RST (linger 0). */
+  static void resetConnection(Request request) {
     EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
     try {
       if (endPoint instanceof SelectableChannelEndPoint channelEndPoint
@@ -297,6 +368,5 @@ final class ChatFrontHandler extends Handler.Wrapper {
       // The connection is going away either way.
     }
     endPoint.close();
-    callback.failed(new IOException("injected connection reset"));
   }
 }

@@ -103,6 +103,18 @@ final class DirectJournal {
     if (answer instanceof Answer.Reset) {
       return response.fault(Fault.CONNECTION_RESET_BY_PEER).build();
     }
+    if (answer instanceof Answer.Replayed replayed) {
+      List<HttpHeader> headers = new ArrayList<>();
+      replayed
+          .recording()
+          .headers()
+          .forEach((name, value) -> headers.add(new HttpHeader(name, value)));
+      return response
+          .status(replayed.recording().status())
+          .headers(new HttpHeaders(headers))
+          .body(replayed.recording().wholeBody())
+          .build();
+    }
     if (answer instanceof Answer.Completed completed) {
       return response
           .status(200)

@@ -61,6 +61,7 @@ public final class ReferenceServer implements AutoCloseable {
   private final AtomicInteger activeStreams = new AtomicInteger();
   private final StubWatch stubWatch = new StubWatch();
   private final DirectJournal directJournal;
+  private final Recorder recorder;
 
   private ReferenceServer(ServerConfig config, ChatBackend backend) {
     this.config = config;
@@ -71,10 +72,19 @@ public final class ReferenceServer implements AutoCloseable {
             new AccessPolicy(config.apiKeys(), config.forbiddenKeys()),
             config.faults(),
             config.latency(),
-            config.bodyLimitBytes());
+            config.bodyLimitBytes(),
+            config.rateLimits(),
+            config.serving());
     this.pacer = new Pacer(PACER_THREADS, "sse-pacer");
     // The journal bounds itself (see MaskedJournal); WireMock's own bound costs O(n) per request.
     MaskedJournal[] stores = new MaskedJournal[1];
+    StreamStubs[] streamStubs = new StreamStubs[1];
+    ServerConfig.RecordReplay record = config.recordReplay();
+    this.recorder =
+        record.from() == null
+            ? null
+            : new Recorder(record.from(), record.to(), config.bodyLimitBytes());
+    Recorder recorder = this.recorder;
     this.directJournal =
         config.requestJournal() ? new DirectJournal(event -> stores[0].recordMasked(event)) : null;
     WireMockConfiguration options =
@@ -88,7 +98,10 @@ public final class ReferenceServer implements AutoCloseable {
             .asynchronousResponseEnabled(true)
             .asynchronousResponseThreads(4)
             .notifier(new Slf4jNotifier(false))
-            .extensions(new ApiTransformer(service), stubWatch)
+            .extensions(
+                new ApiTransformer(service, config.recordReplay().speed()),
+                stubWatch,
+                new ConversationMatcher())
             .httpServerFactory(
                 new ReferenceHttpServerFactory(
                     handler ->
@@ -100,7 +113,9 @@ public final class ReferenceServer implements AutoCloseable {
                             activeStreams,
                             stubWatch::onlyApiStubs,
                             directJournal,
-                            config.admin())))
+                            config.admin(),
+                            () -> streamStubs[0],
+                            recorder)))
             .withRootDirectory(rootDirectory(config).toString());
     stores[0] = new MaskedJournal(options.filesRoot(), JOURNAL_ENTRIES, JOURNAL_BYTES);
     options.withStores(stores[0]);
@@ -111,6 +126,7 @@ public final class ReferenceServer implements AutoCloseable {
       options.disableRequestJournal();
     }
     this.wireMock = new WireMockServer(options);
+    streamStubs[0] = new StreamStubs(wireMock, config.latency(), config.recordReplay().speed());
     stubWatch.watch(wireMock);
   }
 
@@ -189,6 +205,11 @@ public final class ReferenceServer implements AutoCloseable {
   /** How late, against their due time, the server has written stream events so far. */
   public PacingStats pacing() {
     return pacingStats;
+  }
+
+  /** Exchanges recorded so far (0 unless recording). */
+  public int recorded() {
+    return recorder == null ? 0 : recorder.recorded();
   }
 
   /** Streams being sent right now; a stream whose client left is no longer counted. */

@@ -8,6 +8,8 @@ import java.util.stream.Collectors;
 import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.Keys;
 import org.chatglmkit.mockserver.core.LatencyProfile;
+import org.chatglmkit.mockserver.core.RateLimits;
+import org.chatglmkit.mockserver.core.ServingModel;
 
 /**
  * Everything the reference server is started with. {@link #toString()} masks the keys.
@@ -31,6 +33,10 @@ import org.chatglmkit.mockserver.core.LatencyProfile;
  * @param admin whether the WireMock admin API ({@code /__admin}) is served at all
  * @param adminToken the token the admin API requires ({@code Authorization: Token <token>}), or
  *     {@code null} for none (only sensible on loopback)
+ * @param recordReplay what to record, and how fast recordings are replayed
+ * @param serving the serving model whose load sets the latency, or {@code null} (fixed latency)
+ * @param rateLimits per-key requests and tokens per minute and open streams ({@link
+ *     RateLimits#NONE}: none)
  */
 public record ServerConfig(
     String host,
@@ -46,7 +52,10 @@ public record ServerConfig(
     boolean requestJournal,
     int containerThreads,
     boolean admin,
-    String adminToken) {
+    String adminToken,
+    RateLimits rateLimits,
+    ServingModel.Profile serving,
+    RecordReplay recordReplay) {
 
   /** The key accepted when none is configured; printed at start-up. */
   public static final String DEVELOPMENT_KEY = "chatglm-dev-key";
@@ -65,11 +74,33 @@ public record ServerConfig(
   public ServerConfig {
     apiKeys = Set.copyOf(apiKeys.isEmpty() ? Set.of(DEVELOPMENT_KEY) : apiKeys);
     forbiddenKeys = Set.copyOf(forbiddenKeys);
+    rateLimits = rateLimits == null ? RateLimits.NONE : rateLimits;
+    recordReplay = recordReplay == null ? RecordReplay.NONE : recordReplay;
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be 0 to 65535: " + port);
     }
     if (bodyLimitBytes < 1 || bodyLimitBytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("body limit must be 1 to 2^31-1 bytes");
+    }
+  }
+
+  /**
+   * Recording a real server, and replaying recordings.
+   *
+   * @param from the real server to pass every API call on to and record, or {@code null}
+   * @param to the directory whose {@code mappings/} receives the recordings
+   * @param speed how much faster than recorded a recording is replayed (1: as it came)
+   */
+  public record RecordReplay(java.net.URI from, Path to, double speed) {
+    public static final RecordReplay NONE = new RecordReplay(null, null, 1);
+
+    public RecordReplay {
+      if (!(speed > 0)) {
+        throw new IllegalArgumentException("the replay speed must be above 0: " + speed);
+      }
+      if (from != null && to == null) {
+        throw new IllegalArgumentException("a recording needs a directory to go to");
+      }
     }
   }
 
@@ -106,6 +137,9 @@ public record ServerConfig(
     builder.containerThreads = containerThreads;
     builder.admin = admin;
     builder.adminToken = adminToken;
+    builder.rateLimits = rateLimits;
+    builder.serving = serving;
+    builder.recordReplay = recordReplay;
     return builder;
   }
 
@@ -115,8 +149,8 @@ public record ServerConfig(
             .formatted(host, port, masked(apiKeys), masked(forbiddenKeys), latency, faults)
         + " bodyLimitBytes=%d, model=%s, replyTokens=%d, rootDir=%s, requestJournal=%s,"
             .formatted(bodyLimitBytes, model, replyTokens, rootDir, requestJournal)
-        + " admin=%s, adminToken=%s]"
-            .formatted(admin, adminToken == null ? "(none)" : Keys.mask(adminToken));
+        + " admin=%s, adminToken=%s, rateLimits=%s]"
+            .formatted(admin, adminToken == null ? "(none)" : Keys.mask(adminToken), rateLimits);
   }
 
   private static List<String> masked(Set<String> keys) {
@@ -139,6 +173,9 @@ public record ServerConfig(
     private int containerThreads = 64;
     private boolean admin = true;
     private String adminToken;
+    private RateLimits rateLimits = RateLimits.NONE;
+    private ServingModel.Profile serving;
+    private RecordReplay recordReplay = RecordReplay.NONE;
 
     public Builder host(String host) {
       this.host = host;
@@ -212,6 +249,24 @@ public record ServerConfig(
       return this;
     }
 
+    /** Per-key limits ({@link RateLimits#NONE}: none). */
+    public Builder rateLimits(RateLimits rateLimits) {
+      this.rateLimits = rateLimits;
+      return this;
+    }
+
+    /** Latency that grows with load ({@code null}: the fixed latency profile). */
+    public Builder serving(ServingModel.Profile serving) {
+      this.serving = serving;
+      return this;
+    }
+
+    /** Records a real server, or replays recordings at a speed. */
+    public Builder recordReplay(RecordReplay recordReplay) {
+      this.recordReplay = recordReplay;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           host,
@@ -227,7 +282,10 @@ public record ServerConfig(
           requestJournal,
           containerThreads,
           admin,
-          adminToken);
+          adminToken,
+          rateLimits,
+          serving,
+          recordReplay);
     }
   }
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.chatglmkit.mockserver.core.ChatBackend.Generation;
 import org.chatglmkit.mockserver.core.EventSchedule;
+import org.chatglmkit.mockserver.core.Ticket;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
@@ -23,13 +24,18 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
    * A frame with the moment it is due. Thousands of streams hold every frame of their answer from
    * the start, so a frame is one small object around its bytes.
    */
-  private record Frame(long dueNanos, byte[] bytes, boolean last) {}
+  private record Frame(long dueNanos, byte[] bytes, boolean last, boolean reset) {
+    Frame(long dueNanos, byte[] bytes, boolean last) {
+      this(dueNanos, bytes, last, false);
+    }
+  }
 
   private final Response response;
   private final Callback done;
   private final Pacer pacer;
   private final PacingStats stats;
   private final AtomicInteger activeStreams;
+  private final Ticket ticket;
   private final Queue<Frame> ready = new ConcurrentLinkedQueue<>();
   private final Queue<Frame> waiting = new ArrayDeque<>();
 
@@ -45,19 +51,41 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
       Callback done,
       Pacer pacer,
       PacingStats stats,
-      AtomicInteger activeStreams) {
+      AtomicInteger activeStreams,
+      Ticket ticket) {
     this.stats = stats;
+    this.ticket = ticket;
     this.response = response;
     this.done = done;
     this.pacer = pacer;
     this.activeStreams = activeStreams;
   }
 
-  /** Sends the 200 and the stream headers now, before the first token. */
+  /** When the headers are due, if they are held back; 0 sends them at once. */
+  private long headersDueNanos;
+
+  /**
+   * Holds the headers back until {@code dueNanos}; call before the generation starts, so that they
+   * stay ahead of every event.
+   */
+  void holdHeaders(long dueNanos) {
+    headersDueNanos = dueNanos;
+    at(dueNanos, EMPTY, false);
+  }
+
+  /** Sends the 200 and the stream headers now, before the first token (unless held back). */
   void open(Generation generation) {
     this.generation = generation;
     activeStreams.incrementAndGet();
-    offer(new Frame(0, EMPTY, false));
+    if (headersDueNanos == 0) {
+      offer(new Frame(0, EMPTY, false));
+    }
+  }
+
+  /** The stream ends by a reset of the connection once the frames before are written. */
+  @Override
+  public void reset(long dueNanos) {
+    enqueue(new Frame(dueNanos, EMPTY, true, true));
   }
 
   /**
@@ -68,9 +96,14 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
    */
   @Override
   public void at(long dueNanos, byte[] bytes, boolean last) {
+    enqueue(new Frame(dueNanos, bytes, last));
+  }
+
+  private void enqueue(Frame frame) {
+    long dueNanos = frame.dueNanos();
     boolean arm;
     synchronized (waiting) {
-      waiting.add(new Frame(dueNanos, bytes, last));
+      waiting.add(frame);
       arm = !armed;
       armed = true;
     }
@@ -119,7 +152,7 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
   }
 
   @Override
-  protected Action process() {
+  protected Action process() throws java.io.IOException {
     Frame frame = ready.poll();
     if (frame == null) {
       return ended ? Action.SUCCEEDED : Action.IDLE;
@@ -127,12 +160,17 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
     if (frame.last()) {
       ended = true;
     }
+    if (frame.reset()) {
+      ChatFrontHandler.resetConnection(response.getRequest());
+      throw new java.io.IOException("injected connection reset");
+    }
     response.write(frame.last(), ByteBuffer.wrap(frame.bytes()), this);
     return Action.SCHEDULED;
   }
 
   @Override
   protected void onCompleteSuccess() {
+    ticket.end();
     if (activeStreams.decrementAndGet() == 0) {
       stats.idle();
     }
@@ -142,6 +180,7 @@ final class StreamSession extends IteratingCallback implements EventSchedule.Eve
   @Override
   protected void onCompleteFailure(Throwable cause) {
     ended = true;
+    ticket.end();
     Generation running = generation;
     if (running != null) {
       running.cancel();

@@ -94,6 +94,10 @@ public final class CommandLines {
           "Objectives and thresholds",
           "Fuzzing",
           "Server",
+          "Limits",
+          "Faults",
+          "Serving",
+          "Record and replay",
           "Model",
           "Embedded server",
           "Reports",
@@ -121,6 +125,20 @@ public final class CommandLines {
         || property.startsWith("chatglm.assert")
         || property.equals("chatglm.load.validate")) {
       return "Objectives and thresholds";
+    }
+    if (property.startsWith("chatglm.server.limits.")) {
+      return "Limits";
+    }
+    if (property.startsWith("chatglm.server.record.")) {
+      return "Record and replay";
+    }
+    if (property.startsWith("chatglm.server.serving.")) {
+      return "Serving";
+    }
+    if (property.startsWith("chatglm.server.fault")
+        || property.equals("chatglm.server.retry-after")
+        || property.equals("chatglm.server.stall")) {
+      return "Faults";
     }
     if (property.startsWith("chatglm.server.")) {
       return "Server";

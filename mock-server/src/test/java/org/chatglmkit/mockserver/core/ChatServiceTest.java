@@ -116,7 +116,7 @@ class ChatServiceTest {
         service.decide(
             chat(HI, FaultKind.HEADER, "429"),
             Answer.Route.CHAT,
-            new ChatService.Overrides(FaultKind.OVERLOADED, null));
+            new ChatService.Overrides(Fault.of(FaultKind.OVERLOADED), null));
     assertThat(refused(overridden).status()).isEqualTo(529);
   }
 
@@ -170,14 +170,14 @@ class ChatServiceTest {
   @Test
   void streamFaultsStrikeAfterThreeContentEvents() {
     List<Event> broken = play(service.decide(chat(HI_STREAM, FaultKind.HEADER, "stream-error")));
-    assertThat(broken).hasSize(EventSchedule.FAULT_AFTER_TOKENS + 1);
-    Event error = broken.get(EventSchedule.FAULT_AFTER_TOKENS);
+    assertThat(broken).hasSize(Fault.DEFAULT_AFTER + 1);
+    Event error = broken.get(Fault.DEFAULT_AFTER);
     assertThat(error.last()).isTrue();
     assertThat(error.frame()).contains("\"error\"").contains("stream-error");
     assertThat(error.dueMillis()).isEqualTo(130);
 
     List<Event> stalled = play(service.decide(chat(HI_STREAM, FaultKind.HEADER, "stall")));
-    assertThat(stalled).hasSize(EventSchedule.FAULT_AFTER_TOKENS + 1);
+    assertThat(stalled).hasSize(Fault.DEFAULT_AFTER + 1);
     assertThat(stalled.get(3)).isEqualTo(new Event(130 + STALL_MS, "", true));
   }
 

@@ -181,7 +181,26 @@ class DirectAnswerIT {
                     .willReturn(aResponse().withStatus(200).withBody("mine")));
     try {
       assertThat(http.post(BODY).body()).isEqualTo("mine");
-      // a stream is still served in front of WireMock (which would add Matched-Stub-Id)
+      // a stream that your stub matches gets your stub's answer, from WireMock
+      HttpResponse<String> yours =
+          http.send(
+              http.chat(Http.body("stream me", "\"stream\": true")).header("API-KEY", Http.KEY));
+      assertThat(yours.body()).isEqualTo("mine");
+      assertThat(yours.headers().firstValue("Matched-Stub-Id")).isPresent();
+    } finally {
+      direct.wireMock().removeStub(mine);
+    }
+    StubMapping narrow =
+        direct
+            .wireMock()
+            .stubFor(
+                post(urlPathEqualTo("/v1/chat/completions"))
+                    .withRequestBody(
+                        com.github.tomakehurst.wiremock.client.WireMock.containing("only me"))
+                    .willReturn(aResponse().withStatus(200).withBody("mine")));
+    try {
+      // a stream your stub does not match is answered by the API and paced in front of WireMock
+      // (which would add Matched-Stub-Id)
       HttpResponse<String> stream =
           http.send(
               http.chat(Http.body("stream me", "\"stream\": true")).header("API-KEY", Http.KEY));
@@ -189,7 +208,7 @@ class DirectAnswerIT {
       assertThat(stream.headers().firstValue("Matched-Stub-Id")).isEmpty();
       assertThat(stream.body()).endsWith("data: [DONE]\n\n");
     } finally {
-      direct.wireMock().removeStub(mine);
+      direct.wireMock().removeStub(narrow);
     }
     HttpResponse<String> after = http.post(BODY);
     assertThat(after.body()).contains("chat.completion");

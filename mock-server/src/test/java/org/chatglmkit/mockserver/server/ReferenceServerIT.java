@@ -9,7 +9,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
-import org.chatglmkit.mockserver.core.EventSchedule;
+import org.chatglmkit.mockserver.core.Fault;
 import org.chatglmkit.mockserver.core.Json;
 import org.chatglmkit.schemas.ChatGlmSchemas;
 import org.chatglmkit.schemas.Profile;
@@ -406,7 +406,7 @@ class ReferenceServerIT {
             http.chat(Http.body("a long question for a long answer", "\"stream\": true"))
                 .header("API-KEY", Http.KEY)
                 .header("X-ChatGLM-Fault", "stream-error"));
-    assertThat(events).hasSize(EventSchedule.FAULT_AFTER_TOKENS + 1);
+    assertThat(events).hasSize(Fault.DEFAULT_AFTER + 1);
     String last = events.get(events.size() - 1).data();
     assertThat(ChatGlmSchemas.get().validate(Shape.ERROR, Profile.OPENAI, last)).isEmpty();
     assertThat(events).noneMatch(event -> event.data().equals("[DONE]"));

@@ -7,7 +7,7 @@ import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.chatglmkit.mockserver.core.EventSchedule;
+import org.chatglmkit.mockserver.core.Fault;
 import org.chatglmkit.mockserver.core.FaultKind;
 import org.chatglmkit.mockserver.core.FaultPolicy;
 import org.chatglmkit.mockserver.core.LatencyProfile;
@@ -76,7 +76,7 @@ class StreamingIT {
                 .header("API-KEY", Http.KEY)
                 .header("X-ChatGLM-Fault", "stall"));
     double elapsed = (System.nanoTime() - start) / 1e6;
-    assertThat(events).hasSize(EventSchedule.FAULT_AFTER_TOKENS);
+    assertThat(events).hasSize(Fault.DEFAULT_AFTER);
     assertThat(elapsed).isGreaterThan(600);
   }
 

@@ -120,6 +120,17 @@ public final class ServerBenchmark {
     Files.createDirectories(out.toAbsolutePath().getParent());
     Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), results);
     System.out.println("written: " + out);
+    for (Map<String, Object> result : results) {
+      Path serving =
+          out.resolveSibling(
+              out.getFileName()
+                  .toString()
+                  .replace(".json", "-serving-" + result.get("weights") + ".json"));
+      Json.MAPPER
+          .writerWithDefaultPrettyPrinter()
+          .writeValue(serving.toFile(), result.get("serving_profile"));
+      System.out.println("written: " + serving + " (the reference server's --serving-profile)");
+    }
   }
 
   private static Map<String, Object> measure(Path dir, String kind, int decodeTokens)
@@ -220,6 +231,7 @@ public final class ServerBenchmark {
           "prefill_gflop_per_s",
           round(prefillFlops(config, prefill.promptTokens) / prefill.ttftSeconds() / 1e9, 1));
       result.put("seconds_per_token_1_stream", round(1 / one.decodeRate(), 4));
+      result.put("serving_profile", servingProfile(kind, one, prefill, batch));
       return result;
     } finally {
       server.destroy();
@@ -227,6 +239,33 @@ public final class ServerBenchmark {
         server.destroyForcibly();
       }
     }
+  }
+
+  /**
+   * The points the reference server's serving mode reads ({@code --serving-profile}): inter-token
+   * latency alone and in a batch of {@link #STREAMS}, and the time to the first token of a short
+   * and a long prompt.
+   */
+  private static Map<String, Object> servingProfile(
+      String kind, Stream one, Stream prefill, List<Stream> batch) {
+    Map<String, Object> profile = new LinkedHashMap<>();
+    profile.put("max_running", STREAMS);
+    profile.put(
+        "itl_ms_by_batch",
+        new java.util.TreeMap<>(
+            Map.of(
+                "1",
+                round(1000 / one.decodeRate(), 2),
+                String.valueOf(STREAMS),
+                round(1000.0 * STREAMS / batchedRate(batch), 2))));
+    profile.put(
+        "prefill_ms_by_prompt_tokens",
+        new java.util.TreeMap<>(
+            Map.of(
+                String.valueOf(one.promptTokens), round(one.ttftSeconds() * 1000, 1),
+                String.valueOf(prefill.promptTokens), round(prefill.ttftSeconds() * 1000, 1))));
+    profile.put("measured", Map.of("by", "mock-server/djl/bench/full-size.sh", "weights", kind));
+    return profile;
   }
 
   /** Puts the machine's limits beside a kind's figures, and each figure's share of its bound. */
