@@ -410,7 +410,9 @@ public final class ServerOptions {
     details.forEach(line -> System.out.println("  " + line));
     LatencyProfile latency = config.latency();
     System.out.println(
-        "  latency: ttft="
+        (config.serving() != null
+                ? "  latency of stubs that set ttftMs or itlMs: ttft="
+                : "  latency: ttft=")
             + latency.ttftMillis()
             + "ms itl="
             + latency.itlMillis()

@@ -59,12 +59,6 @@ public final class DeterministicBackend implements ChatBackend {
     return model;
   }
 
-  /** The exact count its answers report. */
-  @Override
-  public int estimatePromptTokens(ChatRequest request) {
-    return promptTokens(request);
-  }
-
   @Override
   public Generation generate(ChatRequest request, TokenSink sink) {
     List<Tools.Function> functions = ToolDecision.calls(request);
@@ -115,7 +109,7 @@ public final class DeterministicBackend implements ChatBackend {
       needed += 1 + (text.length() + ARGUMENT_PIECE_CHARS - 1) / ARGUMENT_PIECE_CHARS;
     }
     String finish = sent < needed ? "length" : request.tools().finishReason();
-    sink.onFinish(finish, promptTokens(request), sent);
+    sink.onFinish(finish, countPromptTokens(request), sent);
   }
 
   /** The id of call {@code index}: the same for the same request at temperature 0. */
@@ -138,11 +132,17 @@ public final class DeterministicBackend implements ChatBackend {
     String finish = tokens.size() > limit ? "length" : "stop";
     List<String> sent = tokens.size() > limit ? tokens.subList(0, limit) : tokens;
     sent.forEach(sink::onToken);
-    sink.onFinish(finish, promptTokens(request), sent.size());
+    sink.onFinish(finish, countPromptTokens(request), sent.size());
+  }
+
+  /** The exact count its answers report. */
+  @Override
+  public int promptTokens(ChatRequest request) {
+    return countPromptTokens(request);
   }
 
   /** Prompt tokens: the tokens of every message's content plus one per message. */
-  static int promptTokens(ChatRequest request) {
+  static int countPromptTokens(ChatRequest request) {
     int count = 0;
     for (ChatMessage message : request.conversation()) {
       count += TOKENS_PER_MESSAGE;

@@ -39,6 +39,11 @@ public interface ChatBackend extends AutoCloseable {
     return count;
   }
 
+  /** The request's prompt tokens as its answer's usage counts them (the estimate, unless known). */
+  default int promptTokens(ChatRequest request) {
+    return estimatePromptTokens(request);
+  }
+
   /** Generates the whole answer and waits for it. */
   default Completion complete(ChatRequest request) {
     CompletableFuture<Completion> done = new CompletableFuture<>();

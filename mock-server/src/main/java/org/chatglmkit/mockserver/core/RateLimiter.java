@@ -26,6 +26,8 @@ public final class RateLimiter {
 
   private static final long MINUTE_NANOS = 60_000_000_000L;
 
+  private static final Granted NOTHING_HELD = new Granted(Ticket.NONE, Map.of());
+
   private final RateLimits limits;
   private final LongSupplier clock;
   private final Map<String, KeyState> keys = new ConcurrentHashMap<>();
@@ -67,13 +69,16 @@ public final class RateLimiter {
    * @param stream whether the answer is streamed (counts among the key's open streams)
    */
   public Admission admit(String key, int promptTokens, Integer maxTokens, boolean stream) {
-    RateLimits.Limit limit = limits.of(key);
-    if (!limit.any()) {
-      return new Granted(Ticket.NONE, Map.of());
+    KeyState state = keys.get(key);
+    if (state == null) {
+      state = keys.computeIfAbsent(key, k -> new KeyState(limits.of(k)));
+    }
+    if (state.unlimited) {
+      return NOTHING_HELD;
     }
     long reserve =
         (long) promptTokens + (maxTokens == null ? DEFAULT_COMPLETION_RESERVE : maxTokens);
-    return keys.computeIfAbsent(key, k -> new KeyState(limit)).admit(reserve, stream);
+    return state.admit(reserve, stream);
   }
 
   /** One key's buckets and open streams. */
@@ -82,9 +87,11 @@ public final class RateLimiter {
     private final Bucket requests;
     private final Bucket tokens;
     private final List<Held> open = new ArrayList<>();
+    final boolean unlimited;
 
     KeyState(RateLimits.Limit limit) {
       this.limit = limit;
+      this.unlimited = !limit.any();
       long now = clock.getAsLong();
       this.requests = limit.rpm() > 0 ? new Bucket(limit.rpm(), now) : null;
       this.tokens = limit.tpm() > 0 ? new Bucket(limit.tpm(), now) : null;
@@ -167,7 +174,7 @@ public final class RateLimiter {
 
     /** OpenAI's headers, for the limits this key has. */
     private Map<String, String> headers(long now) {
-      Map<String, String> headers = new LinkedHashMap<>();
+      Map<String, String> headers = new LinkedHashMap<>(12);
       if (requests != null) {
         requests.headers("requests", now, headers);
       }
@@ -278,11 +285,22 @@ public final class RateLimiter {
       return millis + "ms";
     }
     long minutes = millis / 60_000;
-    long restMillis = millis % 60_000;
-    String seconds =
-        restMillis % 1000 == 0
-            ? String.valueOf(restMillis / 1000)
-            : java.math.BigDecimal.valueOf(restMillis, 3).stripTrailingZeros().toPlainString();
-    return minutes > 0 ? minutes + "m" + seconds + "s" : seconds + "s";
+    long rest = millis % 60_000;
+    StringBuilder text = new StringBuilder(12);
+    if (minutes > 0) {
+      text.append(minutes).append('m');
+    }
+    text.append(rest / 1000);
+    int fraction = (int) (rest % 1000);
+    if (fraction != 0) {
+      // 1.5s, 1.25s, 1.125s: the thousandths without their trailing zeros
+      String digits = String.valueOf(1000 + fraction).substring(1);
+      int end = digits.length();
+      while (digits.charAt(end - 1) == '0') {
+        end--;
+      }
+      text.append('.').append(digits, 0, end);
+    }
+    return text.append('s').toString();
   }
 }

@@ -41,14 +41,17 @@ final class ScriptedBackend implements ChatBackend {
   }
 
   @Override
+  public int promptTokens(ChatRequest request) {
+    return model.promptTokens(request);
+  }
+
+  @Override
   public Generation generate(ChatRequest request, TokenSink sink) {
     int limit = request.maxTokens() == null ? Integer.MAX_VALUE : request.maxTokens();
     List<String> sent = tokens.size() > limit ? tokens.subList(0, limit) : tokens;
     sent.forEach(sink::onToken);
     sink.onFinish(
-        tokens.size() > limit ? "length" : "stop",
-        model.estimatePromptTokens(request),
-        sent.size());
+        tokens.size() > limit ? "length" : "stop", model.promptTokens(request), sent.size());
     return () -> {};
   }
 }
