@@ -71,6 +71,15 @@ final class Recorder {
           "keep-alive",
           "te");
 
+  /**
+   * The most of one answer a recording keeps; an answer that grows past it (a stream that never
+   * ends) is still passed back whole, but not recorded.
+   */
+  static final long MAX_RECORDED_BYTES = 16L * 1024 * 1024;
+
+  /** How long the real server may take to send its answer's headers. */
+  static final Duration HEADERS_TIMEOUT = Duration.ofMinutes(5);
+
   private final URI target;
   private final Path mappings;
   private final long bodyLimit;
@@ -112,11 +121,17 @@ final class Recorder {
       callback.failed(e);
       return;
     }
+    if (body.length > bodyLimit) {
+      // not passed on cut short: refused as the API refuses it
+      ChatFrontHandler.writeError(
+          response, callback, org.chatglmkit.mockserver.core.ApiError.tooLarge(bodyLimit));
+      return;
+    }
     key = AccessPolicy.keyOf(name -> request.getHeaders().get(name));
     String path = request.getHttpURI().getPathQuery();
     HttpRequest.Builder forward =
         HttpRequest.newBuilder(target.resolve(path))
-            .timeout(Duration.ofMinutes(10))
+            .timeout(HEADERS_TIMEOUT)
             .method(request.getMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
     for (HttpField field : request.getHeaders()) {
       if (!NOT_PASSED.contains(field.getLowerCaseName())) {
@@ -163,29 +178,45 @@ final class Recorder {
         OutputStream out = Content.Sink.asOutputStream(response)) {
       if (streamed) {
         List<Recording.Event> events = new ArrayList<>();
+        long size = 0;
         for (String event : new EventReader(in)) {
-          out.write(event.getBytes(StandardCharsets.UTF_8));
+          byte[] bytes = event.getBytes(StandardCharsets.UTF_8);
+          out.write(bytes);
           out.flush();
-          events.add(new Recording.Event(millisSince(start), mask(event, key)));
+          size += bytes.length;
+          if (events != null && size <= MAX_RECORDED_BYTES) {
+            events.add(new Recording.Event(millisSince(start), mask(event, key)));
+          } else {
+            events = null; // too large to keep: passed on, not recorded
+          }
         }
-        recording = new Recording(answer.statusCode(), kept, events, null, millisSince(start));
-      } else {
-        byte[] whole = in.readAllBytes();
-        out.write(whole);
         recording =
-            new Recording(
-                answer.statusCode(),
-                kept,
-                null,
-                mask(new String(whole, StandardCharsets.UTF_8), key),
-                millisSince(start));
+            events == null
+                ? null
+                : new Recording(answer.statusCode(), kept, events, null, millisSince(start));
+      } else {
+        byte[] whole = in.readNBytes((int) MAX_RECORDED_BYTES + 1);
+        out.write(whole);
+        boolean small = whole.length <= MAX_RECORDED_BYTES;
+        if (!small) {
+          in.transferTo(out);
+        }
+        recording =
+            small
+                ? new Recording(
+                    answer.statusCode(),
+                    kept,
+                    null,
+                    mask(new String(whole, StandardCharsets.UTF_8), key),
+                    millisSince(start))
+                : null;
       }
     } catch (IOException e) {
       callback.failed(e);
       return;
     }
     callback.succeeded();
-    if (answer.statusCode() != 401 && answer.statusCode() != 403) {
+    if (recording != null && answer.statusCode() != 401 && answer.statusCode() != 403) {
       // a refused key says nothing of the conversation: replaying it would shadow the answers
       save(request.getMethod(), path, body, key, recording);
     }
@@ -224,6 +255,12 @@ final class Recorder {
       ObjectNode matcher = request.putObject("customMatcher");
       matcher.put("name", ConversationMatcher.NAME);
       matcher.set("parameters", parameters);
+    } else if (body.length > 0) {
+      // no conversation to match: this very body
+      request
+          .putArray("bodyPatterns")
+          .addObject()
+          .put("equalTo", mask(new String(body, StandardCharsets.UTF_8), key));
     }
     ObjectNode answer = stub.putObject("response");
     answer.putArray("transformers").add(ApiTransformer.NAME);

@@ -118,4 +118,61 @@ class RecordReplayIT {
       }
     }
   }
+
+  @Test
+  void aRealServerThatMisbehavesIsPassedOnInBoundedTimeAndRecordedAsItCame() throws Exception {
+    try (ReferenceServer real =
+            ReferenceServer.start(
+                ServerConfig.builder()
+                    .port(0)
+                    .apiKey(REAL_KEY)
+                    .latency(new LatencyProfile(20, 5, 0))
+                    .build());
+        ReferenceServer recorder =
+            ReferenceServer.start(
+                ServerConfig.builder()
+                    .port(0)
+                    .recordReplay(new ServerConfig.RecordReplay(URI.create(real.baseUrl()), dir, 1))
+                    .build())) {
+      Http http = new Http(recorder.baseUrl());
+      long start = System.nanoTime();
+      // the real server resets the connection after 4 events: the client's read fails too
+      try {
+        http.stream(
+            http.chat(Http.body("cut me", "\"stream\": true"))
+                .header("Authorization", "Bearer " + REAL_KEY)
+                .header("X-ChatGLM-Fault", "cut-reset;after=4"));
+      } catch (java.io.IOException e) {
+        // what a client of the real server meets too
+      }
+      // a body that is no JSON passes through as it is
+      HttpResponse<String> garbage =
+          http.send(http.chat("{not json").header("Authorization", "Bearer " + REAL_KEY));
+      assertThat(garbage.statusCode()).isEqualTo(400);
+      assertThat((System.nanoTime() - start) / 1e9).isLessThan(10);
+    }
+    try (ReferenceServer unreachable =
+        ReferenceServer.start(
+            ServerConfig.builder()
+                .port(0)
+                .recordReplay(
+                    new ServerConfig.RecordReplay(URI.create("http://127.0.0.1:9"), dir, 1))
+                .build())) {
+      Http http = new Http(unreachable.baseUrl());
+      HttpResponse<String> answer = http.post(Http.body("hello", ""));
+      assertThat(answer.statusCode()).isEqualTo(502);
+      assertThat(answer.body()).contains("the recorded server did not answer");
+      assertThat(unreachable.recorded()).isZero();
+    }
+    List<Path> recordings;
+    try (Stream<Path> files = Files.list(dir.resolve("mappings"))) {
+      recordings = files.sorted().toList();
+    }
+    // the cut stream, as far as it came, and the 400
+    assertThat(recordings).hasSize(2);
+    String cut = Files.readString(recordings.get(0));
+    assertThat(cut).contains("\"events\"").doesNotContain("[DONE]").doesNotContain(REAL_KEY);
+    // the broken body's recording matches that body only
+    assertThat(Files.readString(recordings.get(1))).contains("\"equalTo\" : \"{not json\"");
+  }
 }
