@@ -94,12 +94,13 @@ public final class ServerOptions {
       names = "--fault-rate",
       paramLabel = "FAULT=FRACTION[,...]",
       descriptionKey = "chatglm.server.fault-rate",
+      converter = FaultRatesConverter.class,
       description =
           "Inject faults into a fraction of requests, e.g. 429=0.05,cut=0.01. Faults: 429, 529,"
               + " 500, reset, stream-error, stall, malformed-chunk, cut, cut-reset,"
               + " duplicate-event, hold-headers, keepalive-flood, no-final-chunk,"
               + " tool-args-not-json, tool-args-object, tool-call-no-id.")
-  String faultRates = "";
+  FaultRates faultRates;
 
   @Option(
       names = "--fault-seed",
@@ -304,7 +305,7 @@ public final class ServerOptions {
             .latency(latency)
             .faults(
                 new FaultPolicy(
-                    FaultPolicy.parseRates(faultRates),
+                    faultRates == null ? Map.of() : faultRates.rates(),
                     retryAfterSeconds(),
                     effective("stall", stall).toMillis(),
                     faultSeed))
@@ -322,6 +323,23 @@ public final class ServerOptions {
       builder.adminToken(newToken());
     }
     return builder;
+  }
+
+  /** The fractions of requests that get each fault. */
+  record FaultRates(Map<FaultKind, Double> rates) {}
+
+  /** {@code 429=0.05,cut=0.01}, checked when the flags are parsed: a bad one is a usage error. */
+  static final class FaultRatesConverter implements CommandLine.ITypeConverter<FaultRates> {
+    @Override
+    public FaultRates convert(String value) {
+      try {
+        Map<FaultKind, Double> rates = FaultPolicy.parseRates(value);
+        new FaultPolicy(rates, 1, 0); // the fractions' own checks
+        return new FaultRates(rates);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
   }
 
   /** The limits of the file, then the flags over them. */
@@ -425,7 +443,7 @@ public final class ServerOptions {
             + ": {"
             + FaultKind.names()
             + "}; rates: "
-            + (config.faults().rates().isEmpty() ? "none" : config.faults().rates()));
+            + (config.faults().rates().isEmpty() ? "none" : config.faults().describeRates()));
     if (config.rateLimits().any()) {
       System.out.println("  limits: " + config.rateLimits());
     }

@@ -79,4 +79,17 @@ class ServerOptionsTest {
         .contains("limits of key …0001: requests_per_minute must be 0 (no limit) or more, got -3")
         .doesNotContain("sk-secret");
   }
+
+  @Test
+  void aBadFaultRateIsOneLineAndExitTwo() {
+    for (String rates : new String[] {"bogus=0.1", "cut=abc", "429=0.7,500=0.6"}) {
+      StringWriter err = new StringWriter();
+      CommandLine line =
+          CommandLines.create(new Main(), Settings.system().withEnvironment(Map.of()));
+      line.setErr(new PrintWriter(err));
+      assertThat(line.execute("--fault-rate", rates, "--port", "0")).isEqualTo(2);
+      assertThat(err.toString().lines().findFirst().orElseThrow())
+          .startsWith("chatglm-mock-server: Invalid value for option '--fault-rate': ");
+    }
+  }
 }

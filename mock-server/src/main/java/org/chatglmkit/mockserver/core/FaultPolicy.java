@@ -79,7 +79,12 @@ public final class FaultPolicy {
       if (pair.length != 2) {
         throw new IllegalArgumentException("expected fault=fraction, got '" + part + "'");
       }
-      rates.put(FaultKind.parse(pair[0]), Double.parseDouble(pair[1].trim()));
+      try {
+        rates.put(FaultKind.parse(pair[0]), Double.parseDouble(pair[1].trim()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "'" + pair[1].trim() + "' is no fraction (in '" + part.trim() + "')");
+      }
     }
     return rates;
   }
@@ -113,6 +118,20 @@ public final class FaultPolicy {
       }
     }
     return Optional.empty();
+  }
+
+  /** {@code 429=0.05, cut=0.01 (seed 7)}: the rates as the flag writes them. */
+  public String describeRates() {
+    StringBuilder text = new StringBuilder();
+    for (FaultKind kind : FaultKind.values()) {
+      if (rates.containsKey(kind)) {
+        text.append(text.length() == 0 ? "" : ", ")
+            .append(kind.id())
+            .append('=')
+            .append(rates.get(kind));
+      }
+    }
+    return text + (seed == null ? "" : " (seed " + seed + ")");
   }
 
   /** The error answer of an injected 429, 529 or 500. */
