@@ -55,7 +55,8 @@ mockserver_expectation() {
 
 start_mockserver() {
   MS_PORT=$(free_port)
-  java $JAVA_OPTS -jar "$MS_JAR" -serverPort "$MS_PORT" -logLevel WARN >"$OUT/mockserver-server.log" 2>&1 &
+  # run from its own folder: MockServer writes its certificate authority (mockserver-ca.pem) there
+  (cd "$LIB" && exec java $JAVA_OPTS -jar "$MS_JAR" -serverPort "$MS_PORT" -logLevel WARN) >"$OUT/mockserver-server.log" 2>&1 &
   MS_PID=$!; PIDS+=($MS_PID)
   wait_for "http://127.0.0.1:$MS_PORT/mockserver/status"
 }
