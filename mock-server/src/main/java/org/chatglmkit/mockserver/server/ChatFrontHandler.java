@@ -36,8 +36,10 @@ import org.slf4j.LoggerFactory;
  * Sits in front of WireMock's handlers and writes the core's {@link Answer}s. While WireMock holds
  * nothing but the API's own stubs, every API call is decided by the core and written here (and
  * journaled, when the journal is on, as WireMock would have). While a stub of yours exists, calls
- * go to WireMock, body intact, so that your stub can match, except chat calls that ask to stream:
- * WireMock cannot send events one by one, so those are decided and paced here. The body limit holds
+ * go to WireMock, body intact, so that your stub can match, except chat calls that ask to stream
+ * and meet a stub that answers through the API ({@link StreamStubs}): WireMock cannot send events
+ * one by one, so those are decided and paced here, recorded answers replayed alike. While recording
+ * a real server, every call but the admin API's goes to the {@link Recorder}. The body limit holds
  * for every call but the admin API's.
  */
 final class ChatFrontHandler extends Handler.Wrapper {
