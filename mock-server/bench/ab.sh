@@ -13,23 +13,8 @@ ROUNDS=${3:-3}
 need_wrk
 
 REQUEST='{"messages":[{"role":"user","content":"Say this message is from apigpt.cloud!"}],"temperature":0}'
-LUA=$(mktemp --suffix=.lua)
-cat >"$LUA" <<LUA
-wrk.method = "POST"
-wrk.body = '$REQUEST'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["API-KEY"] = "$KEY"
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.3f %.3f %.3f %d %d\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-LUA
-
-run() {
-  wrk -t2 -c"$CONNECTIONS" -d"${2}s" -s "$LUA" "http://127.0.0.1:$1/v1/chat/completions" | awk '/^RESULT/ {print $2, $3, $4, $5, $6, $7}'
-}
+LUA=$(wrk_script "$REQUEST")
+run() { wrk_result "$1" "$2" "$LUA" "$CONNECTIONS"; }
 
 start() {
   local port=$1 jar=$2; shift 2

@@ -47,3 +47,28 @@ wait_for() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# wrk_script BODY: a wrk Lua script that posts BODY with the key and prints, at its end,
+# "RESULT req/s p50 p90 p99 status-errors socket-errors" (latencies in ms).
+wrk_script() {
+  local file; file=$(mktemp --suffix=.lua)
+  cat >"$file" <<LUA
+wrk.method = "POST"
+wrk.body = '$1'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["API-KEY"] = "$KEY"
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.1f %.3f %.3f %.3f %d %d\\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+LUA
+  echo "$file"
+}
+
+# wrk_result PORT SECONDS SCRIPT [CONNECTIONS=32]: "req/s p50 p90 p99 status-errors socket-errors"
+wrk_result() {
+  wrk -t2 -c"${4:-32}" -d"${2}s" -s "$3" "http://127.0.0.1:$1/v1/chat/completions" |
+    awk '/^RESULT/ {print $2, $3, $4, $5, $6, $7}'
+}

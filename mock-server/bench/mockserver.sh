@@ -89,18 +89,8 @@ for n in $LEVELS; do
 done
 
 echo "== unstreamed completions/s (wrk -t2 -c32, ${WRK_SECONDS} s, after a 10 s warm-up each) =="
-LUA=$(mktemp --suffix=.lua)
-cat >"$LUA" <<LUA
-wrk.method = "POST"
-wrk.body = '{"messages":[{"role":"user","content":"benchmark"}]}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["API-KEY"] = "$KEY"
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.3f %d\n", summary.requests / (summary.duration / 1e6),
-    latency:percentile(99) / 1000, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-LUA
-wrk_run() { wrk -t2 -c32 -d"${2}s" -s "$LUA" "http://127.0.0.1:$1/v1/chat/completions" | awk '/^RESULT/ {print $2, $3, $4}'; }
+LUA=$(wrk_script '{"messages":[{"role":"user","content":"benchmark"}]}')
+wrk_run() { wrk_result "$1" "$2" "$LUA"; }
 start_mockserver
 mockserver_expectation "$MS_PORT" unpaced
 wrk_run "$MS_PORT" 10 >/dev/null
@@ -128,8 +118,9 @@ for row in sys.argv[5:]:
             entry["server_cpu_cores"] = r.get("server_cpu_cores")
         result["streams"].setdefault(n, {})[server] = entry
     else:
-        rps, p99, errors = data.split()
-        result["unstreamed"][server] = {"requests_per_s": float(rps), "p99_ms": float(p99), "errors": int(errors)}
+        rps, p50, p90, p99, status, socket = data.split()
+        result["unstreamed"][server] = {"requests_per_s": float(rps), "p99_ms": float(p99),
+                                        "errors": int(float(status)) + int(float(socket))}
 u = result["unstreamed"]
 if "mockserver" in u and "reference" in u and u["mockserver"]["requests_per_s"] > 0:
     result["unstreamed"]["ratio_reference_over_mockserver"] = round(u["reference"]["requests_per_s"] / u["mockserver"]["requests_per_s"], 2)
