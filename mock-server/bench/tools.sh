@@ -13,24 +13,8 @@ need_wrk
 
 QUESTION='"messages":[{"role":"user","content":"Use get_weather: is it warm in Paris?"}],"temperature":0'
 TOOLS='[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]},"days":{"type":"integer","minimum":1,"maximum":7},"details":{"type":"object","properties":{"wind":{"type":"boolean"},"hours":{"type":"array","items":{"type":"integer","minimum":0,"maximum":23},"maxItems":4}}}},"required":["city","unit"]}}},{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{"timezone":{"type":"string"}},"required":["timezone"]}}},{"type":"function","function":{"name":"lookup_order","parameters":{"type":"object","properties":{"order_id":{"type":"string","minLength":3}},"required":["order_id"]}}}]'
-lua() {
-  local file; file=$(mktemp --suffix=.lua)
-  cat >"$file" <<LUA
-wrk.method = "POST"
-wrk.body = '$1'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["API-KEY"] = "$KEY"
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.3f %.3f %d %d\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-LUA
-  echo "$file"
-}
-WITH=$(lua "{$QUESTION,\"tools\":$TOOLS}")
-WITHOUT=$(lua "{$QUESTION}")
+WITH=$(wrk_script "{$QUESTION,\"tools\":$TOOLS}")
+WITHOUT=$(wrk_script "{$QUESTION}")
 
 PORT=$(free_port)
 java -Xmx1g -jar "$JAR" --port "$PORT" --ttft 0 --itl 0 >"$OUT/tools-ref.log" 2>&1 &
@@ -40,10 +24,8 @@ ANSWER=$(curl -s "http://127.0.0.1:$PORT/v1/chat/completions" -H "API-KEY: $KEY"
   -H 'Content-Type: application/json' -d "{$QUESTION,\"tools\":$TOOLS}")
 echo "$ANSWER" | grep -q '"tool_calls"' || { echo "the tools request got no call: $ANSWER" >&2; exit 1; }
 
-run() {
-  wrk -t2 -c"$CONNECTIONS" -d"${2}s" -s "$1" "http://127.0.0.1:$PORT/v1/chat/completions" |
-    awk '/^RESULT/ {print $2, $3, $4, $5, $6}'
-}
+# run SCRIPT SECONDS -> "rps p50 p99 status_errors socket_errors"
+run() { wrk_result "$PORT" "$2" "$1" "$CONNECTIONS" | awk '{print $1, $2, $4, $5, $6}'; }
 echo "warm-up (2 x 10 s each)"
 for _ in 1 2; do run "$WITH" 10 >/dev/null; run "$WITHOUT" 10 >/dev/null; done
 ARGS=()
