@@ -59,6 +59,11 @@ final class Conformance {
             : null;
   }
 
+  /** Whether answers are held to {@code profile}'s rules (the openai profile holds both). */
+  boolean holds(Profile ruleProfile) {
+    return profile.includes(ruleProfile);
+  }
+
   void check(Shape shape, JsonNode document) {
     if (!enabled) {
       return;

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToLongFunction;
 import org.chatglmkit.mockserver.client.ToolCalls;
+import org.chatglmkit.schemas.Profile;
 import org.chatglmkit.schemas.Shape;
 
 /**
@@ -206,14 +207,22 @@ final class StreamTracker {
       // A model may repeat a token; more content events than the answer's own completion tokens
       // is what says one was sent twice.
       boolean duplicated = repeated && usageOutput >= 0 && contentEvents > usageOutput;
-      boolean ok = !errorEvent && !unreadable && stream.done && !failed && finished && !duplicated;
+      boolean finalChunkRequired = conformance.holds(Profile.OPENAI);
+      boolean ok =
+          !errorEvent
+              && !unreadable
+              && stream.done
+              && !failed
+              && (finished || !finalChunkRequired)
+              && !duplicated;
       if (!stream.measured) {
         metrics.warmup();
       } else if (errorEvent) {
         metrics.failure(stream.sent, "stream-error-event");
       } else if (unreadable) {
         metrics.failure(stream.sent, "stream-event-not-json");
-      } else if (stream.done && !failed && !finished) {
+      } else if (stream.done && !failed && !finished && finalChunkRequired) {
+        // the final chunk with finish_reason is the openai reading (STREAM-FINISH-REASON)
         metrics.failure(stream.sent, "stream-no-final-chunk");
       } else if (stream.done && !failed && duplicated) {
         metrics.failure(stream.sent, "stream-duplicate-event");

@@ -95,6 +95,18 @@ class StreamTrackerTest {
   }
 
   @Test
+  void aStreamWithoutFinalChunkIsWholeInTheDocumentedProfile() {
+    StreamTracker documented =
+        new StreamTracker(metrics, new Conformance(Profile.DOCUMENTED, metrics, true));
+    documented.start(1);
+    documented.onMessage(1, gatling(chunk("a", null)));
+    documented.onMessage(1, gatling("[DONE]"));
+    assertThat(documented.finish(1, false).ok()).isTrue();
+    assertThat(metrics.errors).isEmpty();
+    assertThat(metrics.completed.sum()).isEqualTo(1);
+  }
+
+  @Test
   void namesAMissingFinalChunkAndAnEventSentTwice() {
     tracker.start(1);
     tracker.onMessage(1, gatling(chunk("a", null)));
