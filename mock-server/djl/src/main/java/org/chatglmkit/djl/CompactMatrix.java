@@ -12,11 +12,11 @@ import java.nio.ByteOrder;
 import java.util.stream.IntStream;
 
 /**
- * A weight matrix held as int8 (a scale per row) or fp16, {@code rows × cols} with one row per
- * output, in a PyTorch tensor's native memory (so the Java heap's limit does not bound the model)
- * and read through a direct buffer over that memory. It is filled from a checkpoint row block by
- * row block: no second copy of the matrix exists at any time. Products go through {@link MatVec} on
- * all cores.
+ * A weight matrix held as int8 (a scale per block of {@link MatVec#BLOCK} weights along each row)
+ * or fp16, {@code rows × cols} with one row per output, in a PyTorch tensor's native memory (so the
+ * Java heap's limit does not bound the model) and read through a direct buffer over that memory. It
+ * is filled from a checkpoint row block by row block: no second copy of the matrix exists at any
+ * time. Products go through {@link MatVec} on all cores.
  *
  * <pre>{@code
  * CompactMatrix w = CompactMatrix.read(file, entry, WeightsKind.INT8, manager);
@@ -76,7 +76,8 @@ final class CompactMatrix {
       throw new IllegalStateException("the engine gave no direct view of a weight tensor");
     }
     data.order(ByteOrder.LITTLE_ENDIAN);
-    float[] scales = kind == WeightsKind.INT8 ? new float[rows] : null;
+    int blocks = MatVec.blocks(cols);
+    float[] scales = kind == WeightsKind.INT8 ? new float[rows * blocks] : null;
     int block = Math.max(1, (1 << 20) / cols);
     float[] values = new float[block * cols];
     for (int first = 0; first < rows; first += block) {
@@ -85,7 +86,7 @@ final class CompactMatrix {
       for (int r = 0; r < count; r++) {
         int row = first + r;
         if (kind == WeightsKind.INT8) {
-          scales[row] = quantizeRow(values, r * cols, cols, data, row * cols);
+          quantizeRow(values, r * cols, cols, data, row * cols, scales, row * blocks);
         } else {
           for (int c = 0; c < cols; c++) {
             float value = values[r * cols + c];
@@ -102,23 +103,30 @@ final class CompactMatrix {
   }
 
   /**
-   * Quantizes one row as the official {@code quantize(8)} does: scale = max |w| / 127, q = round(w
-   * / scale). Returns the scale.
+   * Quantizes one row block by block ({@link MatVec#BLOCK} weights, the last block perhaps
+   * shorter): per block, scale = max |w| / 127 and q = round(w / scale), the official {@code
+   * quantize(8)}'s rule applied to each block rather than to the whole row, so one large weight
+   * costs the precision of its block only. The scales go to {@code scales[scaleAt …]}.
    */
-  static float quantizeRow(float[] values, int from, int cols, ByteBuffer out, int at) {
-    float max = 0;
-    for (int c = 0; c < cols; c++) {
-      float value = values[from + c];
-      if (!Float.isFinite(value)) {
-        throw new IllegalArgumentException("a weight is " + value);
+  static void quantizeRow(
+      float[] values, int from, int cols, ByteBuffer out, int at, float[] scales, int scaleAt) {
+    for (int b = 0; b < MatVec.blocks(cols); b++) {
+      int start = b * MatVec.BLOCK;
+      int end = Math.min(start + MatVec.BLOCK, cols);
+      float max = 0;
+      for (int c = start; c < end; c++) {
+        float value = values[from + c];
+        if (!Float.isFinite(value)) {
+          throw new IllegalArgumentException("a weight is " + value);
+        }
+        max = Math.max(max, Math.abs(value));
       }
-      max = Math.max(max, Math.abs(value));
+      float scale = max / 127;
+      for (int c = start; c < end; c++) {
+        out.put(at + c, scale == 0 ? 0 : (byte) Math.round(values[from + c] / scale));
+      }
+      scales[scaleAt + b] = scale;
     }
-    float scale = max / 127;
-    for (int c = 0; c < cols; c++) {
-      out.put(at + c, scale == 0 ? 0 : (byte) Math.round(values[from + c] / scale));
-    }
-    return scale;
   }
 
   int rows() {
@@ -131,7 +139,8 @@ final class CompactMatrix {
 
   /** Bytes held: the weights and, for int8, the scales. */
   long bytes() {
-    return (long) rows * cols * kind.bytesPerParameter() + (scales == null ? 0 : 4L * rows);
+    return (long) rows * cols * kind.bytesPerParameter()
+        + (scales == null ? 0 : 4L * scales.length);
   }
 
   /**
@@ -146,9 +155,14 @@ final class CompactMatrix {
     if (n >= PREFILL_ROWS) {
       return multiplyByBlocks(x, scratch);
     }
-    float[] in = x.toFloatArray();
-    float[] out = new float[n * rows];
-    multiply(in, n, out);
+    float[] in = scratch.input(n * cols);
+    if (x.getDataType() == DataType.FLOAT32) {
+      directView(x).asFloatBuffer().get(in, 0, n * cols);
+    } else {
+      System.arraycopy(x.toFloatArray(), 0, in, 0, n * cols);
+    }
+    float[] out = scratch.output(n * rows);
+    multiply(in, n, out, scratch.quantized());
     return nativeArray(x.getManager(), out, new Shape(n, rows));
   }
 
@@ -175,14 +189,19 @@ final class CompactMatrix {
   }
 
   /**
-   * The fp32 tensor the prefill path widens weight blocks into, one per model: reused, so a prefill
-   * allocates no weight-sized memory. Used by the decoder thread only.
+   * What products reuse, one per model, used by the decoder thread only: the fp32 tensor the
+   * prefill path widens weight blocks into (so a prefill allocates no weight-sized memory), and the
+   * decode path's activations, their quantized form and its results (so a decode step allocates no
+   * Java arrays: they grow to the largest product and stay).
    */
   static final class Scratch implements AutoCloseable {
     static final int VALUES = 1 << 20;
 
     private final NDArray array;
     private final ByteBuffer view;
+    private final QuantizedRows quantized = new QuantizedRows();
+    private float[] input = new float[0];
+    private float[] output = new float[0];
 
     Scratch(NDManager manager) {
       this.array = manager.zeros(new Shape(VALUES), DataType.FLOAT32);
@@ -191,6 +210,24 @@ final class CompactMatrix {
 
     NDArray array() {
       return array;
+    }
+
+    float[] input(int size) {
+      if (input.length < size) {
+        input = new float[size];
+      }
+      return input;
+    }
+
+    float[] output(int size) {
+      if (output.length < size) {
+        output = new float[size];
+      }
+      return output;
+    }
+
+    QuantizedRows quantized() {
+      return quantized;
     }
 
     ByteBuffer view() {
@@ -223,20 +260,24 @@ final class CompactMatrix {
     return array;
   }
 
-  /** {@code out[s·rows + r] = Σ_c x[s·cols + c] · w[r, c]}, on all cores for a large product. */
-  void multiply(float[] x, int n, float[] out) {
+  /**
+   * {@code out[s·rows + r] = Σ_c x[s·cols + c] · w[r, c]} for {@code s < n}, on all cores for a
+   * large product; int8 quantizes {@code x} into {@code quantized} first.
+   */
+  void multiply(float[] x, int n, float[] out, QuantizedRows quantized) {
+    QuantizedRows q = kind == WeightsKind.INT8 ? quantized.quantize(x, n, cols) : null;
     if ((long) n * rows * cols < PARALLEL_WORK) {
-      run(x, n, out, 0, rows);
+      run(x, q, n, out, 0, rows);
     } else {
       IntStream.range(0, PARTS)
           .parallel()
-          .forEach(part -> run(x, n, out, part * rows / PARTS, (part + 1) * rows / PARTS));
+          .forEach(part -> run(x, q, n, out, part * rows / PARTS, (part + 1) * rows / PARTS));
     }
   }
 
-  private void run(float[] x, int n, float[] out, int from, int to) {
+  private void run(float[] x, QuantizedRows q, int n, float[] out, int from, int to) {
     if (kind == WeightsKind.INT8) {
-      kernel.int8(data, scales, rows, cols, x, n, out, from, to);
+      kernel.int8(data, scales, rows, cols, q, out, from, to);
     } else {
       kernel.fp16(data, rows, cols, x, n, out, from, to);
     }
@@ -245,7 +286,7 @@ final class CompactMatrix {
   /** Row {@code r} widened to native-order floats in {@code out} from byte {@code at}. */
   void row(int r, ByteBuffer out, int at) {
     if (kind == WeightsKind.INT8) {
-      kernel.widenInt8(data, r * cols, cols, scales[r], out, at);
+      kernel.widenInt8(data, scales, r, cols, out, at);
     } else {
       kernel.widenFp16(data, 2 * r * cols, cols, out, at);
     }

@@ -57,9 +57,10 @@ public final class DjlServer implements Callable<Integer> {
       paramLabel = "fp32|fp16|int8",
       description =
           "How the weight matrices are held: fp32; fp16 (half the memory); int8 (a quarter: the"
-              + " layers' linear weights with a scale per row, embedding and output layer fp16)."
-              + " Compute is fp32 either way. Default: fp32 when the model and one full context fit"
-              + " 80%% of the memory available, else int8.")
+              + " layers' linear weights with a scale per block of 64, multiplied by activations"
+              + " quantized the same way, as Q8_0 engines do; embedding and output layer fp16)."
+              + " Sums and everything else are fp32. Default: fp32 when the model and one full"
+              + " context fit 80%% of the memory available, else int8.")
   String weights;
 
   @Option(

@@ -3,36 +3,52 @@ package org.chatglmkit.djl;
 import java.nio.ByteBuffer;
 
 /**
- * The products of activations with compact weights, row range by row range: {@code y[s·rows + r] =
- * scale[r] · Σ_c x[s·cols + c] · w[r·cols + c]} for the rows {@code r} in {@code [from, to)} and
- * every activation row {@code s < n}. The weights are {@code rows × cols}, row-major, one row per
- * output (the checkpoint's layout), in a little-endian buffer: int8 with a scale per row, or fp16.
- * Each weight is widened to float in registers just before its multiply, so memory traffic is the
- * compact size and every sum is computed in float.
+ * The products of activations with compact weights, row range by row range, for the rows {@code r}
+ * in {@code [from, to)} and every activation row {@code s}. The weights are {@code rows × cols},
+ * row-major, one row per output (the checkpoint's layout), in a little-endian buffer:
  *
- * <p>Two implementations: {@link VectorMatVec} (Java's Vector API, when the JVM was started with
- * {@code --add-modules jdk.incubator.vector}) and {@link ScalarMatVec} (plain Java, 3.4× slower for
- * one row here: {@code bench/matvec.sh}). {@link #best()} picks the first that works.
+ * <ul>
+ *   <li>int8, with a scale per block of {@link #BLOCK} weights along the row ({@code scales[r ·
+ *       blocks(cols) + b]}), multiplied by activations quantized the same way ({@link
+ *       QuantizedRows}): each block's products are summed as integers and scaled once, {@code
+ *       y[s·rows + r] = Σ_b wscale[r,b] · xscale[s,b] · Σ_{c in b} w[r,c] · q[s,c]}, as Q8_0
+ *       engines do, so no weight is converted to float;
+ *   <li>fp16, each weight widened to float in registers just before its multiply.
+ * </ul>
+ *
+ * <p>Memory traffic is the compact size. Two implementations: {@link VectorMatVec} (Java's Vector
+ * API, when the JVM was started with {@code --add-modules jdk.incubator.vector}) and {@link
+ * ScalarMatVec} (plain Java, several times slower: {@code bench/matvec.sh}). {@link #best()} picks
+ * the first that works.
  */
 interface MatVec {
+  /** Weights and activations per int8 scale. */
+  int BLOCK = 64;
+
+  /** Blocks in a row of {@code cols} (the last may be shorter). */
+  static int blocks(int cols) {
+    return (cols + BLOCK - 1) / BLOCK;
+  }
+
   void int8(
       ByteBuffer w,
       float[] scales,
       int rows,
       int cols,
-      float[] x,
-      int n,
+      QuantizedRows x,
       float[] y,
       int from,
       int to);
 
+  /** {@code y[s·rows + r] = Σ_c x[s·cols + c] · w[r·cols + c]} for fp16 weights, {@code s < n}. */
   void fp16(ByteBuffer w, int rows, int cols, float[] x, int n, float[] y, int from, int to);
 
   /**
-   * An int8 row widened: {@code scale · w[base + c]} for {@code c < cols}, as native-order floats
-   * into {@code out} from byte {@code at} (a tensor's memory: no copy follows).
+   * Int8 row {@code row} widened: {@code scale[row, c / BLOCK] · w[row·cols + c]} for {@code c <
+   * cols}, as native-order floats into {@code out} from byte {@code at} (a tensor's memory: no copy
+   * follows).
    */
-  void widenInt8(ByteBuffer w, int base, int cols, float scale, ByteBuffer out, int at);
+  void widenInt8(ByteBuffer w, float[] scales, int row, int cols, ByteBuffer out, int at);
 
   /** The fp16 row from byte {@code base}, widened as {@link #widenInt8} does. */
   void widenFp16(ByteBuffer w, int base, int cols, ByteBuffer out, int at);

@@ -2,7 +2,10 @@ package org.chatglmkit.djl;
 
 import java.nio.ByteBuffer;
 
-/** {@link MatVec} in plain Java: four partial sums per dot product, widened one value at a time. */
+/**
+ * {@link MatVec} in plain Java: int8 blocks summed as integers, fp16 in two partial sums widened
+ * one value at a time.
+ */
 final class ScalarMatVec implements MatVec {
   @Override
   public void int8(
@@ -10,30 +13,26 @@ final class ScalarMatVec implements MatVec {
       float[] scales,
       int rows,
       int cols,
-      float[] x,
-      int n,
+      QuantizedRows x,
       float[] y,
       int from,
       int to) {
+    int blocks = MatVec.blocks(cols);
+    short[] q = x.values();
+    float[] xScales = x.scales();
     for (int r = from; r < to; r++) {
-      int base = r * cols;
-      for (int s = 0; s < n; s++) {
-        int xs = s * cols;
-        float a0 = 0;
-        float a1 = 0;
-        float a2 = 0;
-        float a3 = 0;
-        int c = 0;
-        for (; c + 4 <= cols; c += 4) {
-          a0 += x[xs + c] * w.get(base + c);
-          a1 += x[xs + c + 1] * w.get(base + c + 1);
-          a2 += x[xs + c + 2] * w.get(base + c + 2);
-          a3 += x[xs + c + 3] * w.get(base + c + 3);
+      for (int s = 0; s < x.rows(); s++) {
+        float sum = 0;
+        for (int b = 0; b < blocks; b++) {
+          int start = b * BLOCK;
+          int end = Math.min(start + BLOCK, cols);
+          int dot = 0;
+          for (int c = start; c < end; c++) {
+            dot += w.get(r * cols + c) * q[s * cols + c];
+          }
+          sum += scales[r * blocks + b] * xScales[s * blocks + b] * dot;
         }
-        for (; c < cols; c++) {
-          a0 += x[xs + c] * w.get(base + c);
-        }
-        y[s * rows + r] = scales[r] * ((a0 + a1) + (a2 + a3));
+        y[s * rows + r] = sum;
       }
     }
   }
@@ -61,9 +60,10 @@ final class ScalarMatVec implements MatVec {
   }
 
   @Override
-  public void widenInt8(ByteBuffer w, int base, int cols, float scale, ByteBuffer out, int at) {
+  public void widenInt8(ByteBuffer w, float[] scales, int row, int cols, ByteBuffer out, int at) {
+    int blocks = MatVec.blocks(cols);
     for (int c = 0; c < cols; c++) {
-      out.putFloat(at + 4 * c, scale * w.get(base + c));
+      out.putFloat(at + 4 * c, scales[row * blocks + c / BLOCK] * w.get(row * cols + c));
     }
   }
 

@@ -13,15 +13,22 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link MatVec} on Java's Vector API (incubating in Java 17; needs {@code --add-modules
- * jdk.incubator.vector}). One float lane per weight: a chunk of {@code L} int8 (or fp16) weights is
- * loaded, widened to {@code L} floats in registers and multiplied into the running sums of up to
- * four activation rows, so each weight is read from memory once per step however many sequences the
- * batch holds. fp16 is widened with integer operations: the half's exponent and mantissa moved into
- * a float's places, times 2^112.
+ * jdk.incubator.vector}).
  *
- * <p>The int8 and fp16 loops are written out twice on purpose: a shared loop that took the chunk
- * loader as a function would leave the JIT a call it does not inline, and vector operations it does
- * not inline run as objects, tens of times slower.
+ * <p>int8: integer products, as Q8_0 engines compute them. A chunk of weights is widened to shorts
+ * and multiplied by the quantized activations (Java 17's Vector API has no dot-product instruction,
+ * and widening bytes to floats is several times slower here than to shorts: {@code
+ * bench/matvec.sh}); the pairs of shorts are summed into ints, and each block's ints become floats
+ * once, times the weight block's and the activation block's scales.
+ *
+ * <p>fp16: one float lane per weight: a chunk of {@code L} halves is widened to {@code L} floats in
+ * registers and multiplied into the running sums of up to four activation rows, so each weight is
+ * read from memory once per step however many sequences the batch holds. The halves are widened
+ * with integer operations: the exponent and mantissa moved into a float's places, times 2^112.
+ *
+ * <p>Loops are written out rather than shared through a function argument: a loop that took the
+ * chunk loader as a function would leave the JIT a call it does not inline, and vector operations
+ * it does not inline run as objects, tens of times slower.
  */
 final class VectorMatVec implements MatVec {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -31,23 +38,36 @@ final class VectorMatVec implements MatVec {
   private static final VectorSpecies<Short> S =
       ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(F.length() * 16));
   private static final int L = F.length();
+  // The int8 products: LS weights widened to shorts, times LS quantized activations.
+  private static final VectorSpecies<Short> SP = ShortVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Byte> BP =
+      ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(SP.length() * 8));
+  private static final int LS = SP.length();
+  private static final int STEP = 2 * LS;
   private static final Associative ADD = VectorOperators.ADD;
 
   private VectorMatVec() {}
 
-  /** The kernel, after one product checked against the scalar kernel's. */
+  /** The kernel, after products checked against the scalar kernel's. */
   static VectorMatVec create() {
+    if (MatVec.BLOCK % STEP != 0 || MatVec.BLOCK % L != 0 || I.length() != L) {
+      throw new IllegalStateException("vector shapes this kernel does not handle");
+    }
     VectorMatVec kernel = new VectorMatVec();
-    ByteBuffer w = ByteBuffer.allocate(2 * 3 * L).order(ByteOrder.LITTLE_ENDIAN);
-    float[] x = new float[3 * L];
+    int cols = 2 * MatVec.BLOCK + 5;
+    ByteBuffer w = ByteBuffer.allocate(2 * cols).order(ByteOrder.LITTLE_ENDIAN);
+    float[] x = new float[cols];
     for (int i = 0; i < x.length; i++) {
       w.put(i, (byte) (i * 37 - 50));
+      w.put(cols + i, (byte) (i * 11 + 3));
       x[i] = i * 0.25f - 3;
     }
+    float[] scales = {0.5f, 2f, 0.25f, 1f, 3f, 0.75f};
+    QuantizedRows q = new QuantizedRows().quantize(x, 1, cols);
     float[] expected = new float[2];
     float[] actual = new float[2];
-    new ScalarMatVec().int8(w, new float[] {0.5f, 2f}, 2, x.length / 2, x, 1, expected, 0, 2);
-    kernel.int8(w, new float[] {0.5f, 2f}, 2, x.length / 2, x, 1, actual, 0, 2);
+    new ScalarMatVec().int8(w, scales, 2, cols, q, expected, 0, 2);
+    kernel.int8(w, scales, 2, cols, q, actual, 0, 2);
     for (int i = 0; i < 2; i++) {
       if (Math.abs(expected[i] - actual[i]) > 1e-3 * (1 + Math.abs(expected[i]))) {
         throw new IllegalStateException("the vector kernel disagrees with the scalar one");
@@ -71,32 +91,58 @@ final class VectorMatVec implements MatVec {
       float[] scales,
       int rows,
       int cols,
-      float[] x,
-      int n,
+      QuantizedRows x,
       float[] y,
       int from,
       int to) {
-    int r = from;
-    if (n >= 4) {
-      // Two weight rows at a time: each activation chunk loaded serves eight sums.
-      for (; r + 2 <= to; r += 2) {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-          int8Rows4x2(w, r, rows, cols, x, s, y, scales[r], scales[r + 1]);
-        }
-        for (; s < n; s++) {
-          y[s * rows + r] = scales[r] * int8Row(w, r * cols, cols, x, s * cols);
-          y[s * rows + r + 1] = scales[r + 1] * int8Row(w, (r + 1) * cols, cols, x, s * cols);
-        }
-      }
+    // Each activation row against one weight row at a time: the row (a few kilobytes) is read from
+    // memory once and from the core's cache after that, and each (r, s) sum is computed the same
+    // way whatever the batch holds.
+    if (x.rows() == 1) {
+      int8OneRow(w, scales, rows, cols, x, y, from, to);
+    } else {
+      int8Rows(w, scales, rows, cols, x, y, from, to);
     }
-    for (; r < to; r++) {
+  }
+
+  private static void int8OneRow(
+      ByteBuffer w,
+      float[] scales,
+      int rows,
+      int cols,
+      QuantizedRows x,
+      float[] y,
+      int from,
+      int to) {
+    int blocks = MatVec.blocks(cols);
+    for (int r = from; r < to; r++) {
+      y[r] = int8Row(w, r * cols, scales, r * blocks, x.values(), 0, x.scales(), 0, cols);
+    }
+  }
+
+  private static void int8Rows(
+      ByteBuffer w,
+      float[] scales,
+      int rows,
+      int cols,
+      QuantizedRows x,
+      float[] y,
+      int from,
+      int to) {
+    int blocks = MatVec.blocks(cols);
+    short[] q = x.values();
+    float[] xScales = x.scales();
+    boolean twice = STEP == MatVec.BLOCK && cols % MatVec.BLOCK == 0;
+    for (int r = from; r < to; r++) {
       int s = 0;
-      for (; s + 4 <= n; s += 4) {
-        int8Rows4(w, r, rows, cols, x, s, y, scales[r]);
+      if (twice) {
+        for (; s + 2 <= x.rows(); s += 2) {
+          int8RowTwice(w, r, rows, cols, scales, q, s, xScales, y);
+        }
       }
-      for (; s < n; s++) {
-        y[s * rows + r] = scales[r] * int8Row(w, r * cols, cols, x, s * cols);
+      for (; s < x.rows(); s++) {
+        y[s * rows + r] =
+            int8Row(w, r * cols, scales, r * blocks, q, s * cols, xScales, s * blocks, cols);
       }
     }
   }
@@ -128,78 +174,7 @@ final class VectorMatVec implements MatVec {
     }
   }
 
-  /** One weight row (from byte {@code base}) times one activation row (from {@code xs}). */
-  private static float int8Row(ByteBuffer w, int base, int cols, float[] x, int xs) {
-    int bound = cols - cols % (2 * L);
-    FloatVector a0 = FloatVector.zero(F);
-    FloatVector a1 = FloatVector.zero(F);
-    for (int c = 0; c < bound; c += 2 * L) {
-      a0 = int8Chunk(w, base + c).fma(FloatVector.fromArray(F, x, xs + c), a0);
-      a1 = int8Chunk(w, base + c + L).fma(FloatVector.fromArray(F, x, xs + c + L), a1);
-    }
-    float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
-    for (int c = bound; c < cols; c++) {
-      sum += x[xs + c] * w.get(base + c);
-    }
-    return sum;
-  }
-
-  /** Weight rows {@code r, r+1} times activation rows {@code s … s+3}: eight sums. */
-  private static void int8Rows4x2(
-      ByteBuffer w,
-      int r,
-      int rows,
-      int cols,
-      float[] x,
-      int s,
-      float[] y,
-      float scale0,
-      float scale1) {
-    int base = r * cols;
-    int bound = cols - cols % L;
-    int x0 = s * cols;
-    FloatVector a0 = FloatVector.zero(F);
-    FloatVector a1 = FloatVector.zero(F);
-    FloatVector a2 = FloatVector.zero(F);
-    FloatVector a3 = FloatVector.zero(F);
-    FloatVector b0 = FloatVector.zero(F);
-    FloatVector b1 = FloatVector.zero(F);
-    FloatVector b2 = FloatVector.zero(F);
-    FloatVector b3 = FloatVector.zero(F);
-    for (int c = 0; c < bound; c += L) {
-      FloatVector w0 = int8Chunk(w, base + c);
-      FloatVector w1 = int8Chunk(w, base + cols + c);
-      FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
-      FloatVector v1 = FloatVector.fromArray(F, x, x0 + cols + c);
-      FloatVector v2 = FloatVector.fromArray(F, x, x0 + 2 * cols + c);
-      FloatVector v3 = FloatVector.fromArray(F, x, x0 + 3 * cols + c);
-      a0 = w0.fma(v0, a0);
-      a1 = w0.fma(v1, a1);
-      a2 = w0.fma(v2, a2);
-      a3 = w0.fma(v3, a3);
-      b0 = w1.fma(v0, b0);
-      b1 = w1.fma(v1, b1);
-      b2 = w1.fma(v2, b2);
-      b3 = w1.fma(v3, b3);
-    }
-    int next = base + cols;
-    y[s * rows + r] = scale0 * (a0.reduceLanes(ADD) + int8Tail(w, base, bound, cols, x, x0));
-    y[(s + 1) * rows + r] =
-        scale0 * (a1.reduceLanes(ADD) + int8Tail(w, base, bound, cols, x, x0 + cols));
-    y[(s + 2) * rows + r] =
-        scale0 * (a2.reduceLanes(ADD) + int8Tail(w, base, bound, cols, x, x0 + 2 * cols));
-    y[(s + 3) * rows + r] =
-        scale0 * (a3.reduceLanes(ADD) + int8Tail(w, base, bound, cols, x, x0 + 3 * cols));
-    y[s * rows + r + 1] = scale1 * (b0.reduceLanes(ADD) + int8Tail(w, next, bound, cols, x, x0));
-    y[(s + 1) * rows + r + 1] =
-        scale1 * (b1.reduceLanes(ADD) + int8Tail(w, next, bound, cols, x, x0 + cols));
-    y[(s + 2) * rows + r + 1] =
-        scale1 * (b2.reduceLanes(ADD) + int8Tail(w, next, bound, cols, x, x0 + 2 * cols));
-    y[(s + 3) * rows + r + 1] =
-        scale1 * (b3.reduceLanes(ADD) + int8Tail(w, next, bound, cols, x, x0 + 3 * cols));
-  }
-
-  /** As {@link #int8Rows4x2}, fp16 weights. */
+  /** fp16 weight rows {@code r, r+1} times activation rows {@code s … s+3}: eight sums. */
   private static void fp16Rows4x2(
       ByteBuffer w, int r, int rows, int cols, float[] x, int s, float[] y) {
     int base = 2 * r * cols;
@@ -242,44 +217,107 @@ final class VectorMatVec implements MatVec {
         b3.reduceLanes(ADD) + fp16Tail(w, next, bound, cols, x, x0 + 3 * cols);
   }
 
-  /** Weight row {@code r} times activation rows {@code s … s+3}, each weight chunk read once. */
-  private static void int8Rows4(
-      ByteBuffer w, int r, int rows, int cols, float[] x, int s, float[] y, float scale) {
-    int base = r * cols;
-    int bound = cols - cols % L;
-    int x0 = s * cols;
-    FloatVector a0 = FloatVector.zero(F);
-    FloatVector a1 = FloatVector.zero(F);
-    FloatVector a2 = FloatVector.zero(F);
-    FloatVector a3 = FloatVector.zero(F);
-    for (int c = 0; c < bound; c += L) {
-      FloatVector wv = int8Chunk(w, base + c);
-      a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-      a1 = wv.fma(FloatVector.fromArray(F, x, x0 + cols + c), a1);
-      a2 = wv.fma(FloatVector.fromArray(F, x, x0 + 2 * cols + c), a2);
-      a3 = wv.fma(FloatVector.fromArray(F, x, x0 + 3 * cols + c), a3);
+  /**
+   * One int8 weight row (from byte {@code base}, its block scales from {@code ws[wb]}) times one
+   * quantized activation row (from {@code q[qs]}, scales from {@code xs[xb]}). Per step, {@code LS}
+   * weights are widened to shorts and multiplied by {@code LS} activations (|product| ≤ 127², so
+   * two sums fit a short); each int lane of the result then holds two shorts, which are separated
+   * by shifts and added. A block's int sums become floats once, times both scales.
+   */
+  private static float int8Row(
+      ByteBuffer w, int base, float[] ws, int wb, short[] q, int qs, float[] xs, int xb, int cols) {
+    int full = cols / MatVec.BLOCK;
+    FloatVector acc = FloatVector.zero(F);
+    for (int b = 0; b < full; b++) {
+      int c = b * MatVec.BLOCK;
+      IntVector dot = pairSums(w, base + c, q, qs + c);
+      for (int k = STEP; k < MatVec.BLOCK; k += STEP) {
+        dot = dot.add(pairSums(w, base + c + k, q, qs + c + k)); // narrower vectors than 512 bits
+      }
+      acc =
+          ((FloatVector) dot.convert(VectorOperators.I2F, 0))
+              .fma(FloatVector.broadcast(F, ws[wb + b] * xs[xb + b]), acc);
     }
-    y[s * rows + r] =
-        scale * (a0.reduceLanes(VectorOperators.ADD) + int8Tail(w, base, bound, cols, x, x0));
-    y[(s + 1) * rows + r] =
-        scale
-            * (a1.reduceLanes(VectorOperators.ADD) + int8Tail(w, base, bound, cols, x, x0 + cols));
-    y[(s + 2) * rows + r] =
-        scale
-            * (a2.reduceLanes(VectorOperators.ADD)
-                + int8Tail(w, base, bound, cols, x, x0 + 2 * cols));
-    y[(s + 3) * rows + r] =
-        scale
-            * (a3.reduceLanes(VectorOperators.ADD)
-                + int8Tail(w, base, bound, cols, x, x0 + 3 * cols));
-  }
-
-  private static float int8Tail(ByteBuffer w, int base, int from, int cols, float[] x, int xs) {
-    float sum = 0;
-    for (int c = from; c < cols; c++) {
-      sum += x[xs + c] * w.get(base + c);
+    float sum = acc.reduceLanes(ADD);
+    if (full < MatVec.blocks(cols)) {
+      int dot = 0;
+      for (int c = full * MatVec.BLOCK; c < cols; c++) {
+        dot += w.get(base + c) * q[qs + c];
+      }
+      sum += ws[wb + full] * xs[xb + full] * dot;
     }
     return sum;
+  }
+
+  /**
+   * As {@link #int8Row} for activation rows {@code s} and {@code s+1}, each weight chunk widened
+   * once for both, with the same sums in the same order (a batch changes no sequence's result). For
+   * whole blocks of one step each.
+   */
+  private static void int8RowTwice(
+      ByteBuffer w,
+      int r,
+      int rows,
+      int cols,
+      float[] ws,
+      short[] q,
+      int s,
+      float[] xs,
+      float[] y) {
+    int blocks = cols / MatVec.BLOCK;
+    int base = r * cols;
+    int q0 = s * cols;
+    int q1 = q0 + cols;
+    FloatVector acc0 = FloatVector.zero(F);
+    FloatVector acc1 = FloatVector.zero(F);
+    for (int b = 0; b < blocks; b++) {
+      int c = b * MatVec.BLOCK;
+      ShortVector w0 =
+          (ShortVector)
+              ByteVector.fromByteBuffer(BP, w, base + c, ByteOrder.LITTLE_ENDIAN)
+                  .convertShape(VectorOperators.B2S, SP, 0);
+      ShortVector w1 =
+          (ShortVector)
+              ByteVector.fromByteBuffer(BP, w, base + c + LS, ByteOrder.LITTLE_ENDIAN)
+                  .convertShape(VectorOperators.B2S, SP, 0);
+      float scale = ws[r * blocks + b];
+      acc0 =
+          ((FloatVector) pairSums(w0, w1, q, q0 + c).convert(VectorOperators.I2F, 0))
+              .fma(FloatVector.broadcast(F, scale * xs[s * blocks + b]), acc0);
+      acc1 =
+          ((FloatVector) pairSums(w0, w1, q, q1 + c).convert(VectorOperators.I2F, 0))
+              .fma(FloatVector.broadcast(F, scale * xs[(s + 1) * blocks + b]), acc1);
+    }
+    y[s * rows + r] = acc0.reduceLanes(ADD);
+    y[(s + 1) * rows + r] = acc1.reduceLanes(ADD);
+  }
+
+  /**
+   * {@code STEP} int8 weights from byte {@code at} times {@code STEP} quantized activations from
+   * {@code q[qs]}, as {@code LS/2} int sums: two chunks of {@code LS} products are added as shorts
+   * (|product| ≤ 127², so two fit), and each int lane's two shorts are separated by shifts.
+   */
+  private static IntVector pairSums(ByteBuffer w, int at, short[] q, int qs) {
+    return pairSums(
+        (ShortVector)
+            ByteVector.fromByteBuffer(BP, w, at, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2S, SP, 0),
+        (ShortVector)
+            ByteVector.fromByteBuffer(BP, w, at + LS, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2S, SP, 0),
+        q,
+        qs);
+  }
+
+  /** As above, the weights already widened: {@code w0}, then {@code w1}. */
+  private static IntVector pairSums(ShortVector w0, ShortVector w1, short[] q, int qs) {
+    IntVector pairs =
+        w0.mul(ShortVector.fromArray(SP, q, qs))
+            .add(w1.mul(ShortVector.fromArray(SP, q, qs + LS)))
+            .reinterpretAsInts();
+    return pairs
+        .lanewise(VectorOperators.ASHR, 16)
+        .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
   }
 
   /** As {@link #int8Row}, fp16 weights from byte {@code base}. */
@@ -295,7 +333,7 @@ final class VectorMatVec implements MatVec {
     return sum + fp16Tail(w, base, bound, cols, x, xs);
   }
 
-  /** As {@link #int8Rows4}, fp16 weights. */
+  /** fp16 weight row {@code r} times activation rows {@code s … s+3}, each chunk read once. */
   private static void fp16Rows4(
       ByteBuffer w, int r, int rows, int cols, float[] x, int s, float[] y) {
     int base = 2 * r * cols;
@@ -331,14 +369,19 @@ final class VectorMatVec implements MatVec {
   }
 
   @Override
-  public void widenInt8(ByteBuffer w, int base, int cols, float scale, ByteBuffer out, int at) {
+  public void widenInt8(ByteBuffer w, float[] scales, int row, int cols, ByteBuffer out, int at) {
     ByteOrder order = out.order();
+    int base = row * cols;
+    int blocks = MatVec.blocks(cols);
     int bound = cols - cols % L;
     for (int c = 0; c < bound; c += L) {
-      int8Chunk(w, base + c).mul(scale).intoByteBuffer(out, at + 4 * c, order);
+      // L divides BLOCK: a chunk lies in one block.
+      int8Chunk(w, base + c)
+          .mul(scales[row * blocks + c / MatVec.BLOCK])
+          .intoByteBuffer(out, at + 4 * c, order);
     }
     for (int c = bound; c < cols; c++) {
-      out.putFloat(at + 4 * c, scale * w.get(base + c));
+      out.putFloat(at + 4 * c, scales[row * blocks + c / MatVec.BLOCK] * w.get(base + c));
     }
   }
 

@@ -3,10 +3,11 @@ package org.chatglmkit.djl;
 import java.util.Locale;
 
 /**
- * How the weight matrices are held in memory (norms and biases are always fp32, and compute is
- * always fp32): {@code fp32} as DJL arrays multiplied by PyTorch; {@code fp16} (2 bytes) and {@code
- * int8} (1 byte, a scale per output row: the scheme of the official {@code quantize(8)}) widened to
- * float in registers by {@link MatVec} just before each multiply.
+ * How the weight matrices are held in memory (norms and biases are always fp32): {@code fp32} as
+ * DJL arrays multiplied by PyTorch; {@code fp16} (2 bytes), widened to float in registers by {@link
+ * MatVec} just before each multiply; {@code int8} (1 byte, a scale per block of 64 weights along
+ * the row: the official {@code quantize(8)}'s rule applied per block), multiplied by activations
+ * quantized per block too, in integers, with each block's sum scaled in float ({@link MatVec}).
  */
 public enum WeightsKind {
   FP32(4),

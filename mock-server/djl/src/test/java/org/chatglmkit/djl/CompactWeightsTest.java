@@ -25,12 +25,12 @@ class CompactWeightsTest {
 
   /**
    * A lead of the first choice over the second that no step's int8 error comes near: twice the
-   * bound on the largest error, which is the largest measured here (0.0316) with a margin of a
-   * quarter (0.04), so another CPU's rounding cannot fail the bound by a hair. Random weights give
-   * flat logits (RMS 0.32 over 2,048 ids), so many steps are near-ties that any rounding may flip;
-   * a trained model's choices mostly lead by far more.
+   * bound on the largest error, which is the largest measured here (0.0341, with int8 × int8
+   * products) with a margin of a quarter (0.043), so another CPU's rounding cannot fail the bound
+   * by a hair. Random weights give flat logits (RMS 0.32 over 2,048 ids), so many steps are
+   * near-ties that any rounding may flip; a trained model's choices mostly lead by far more.
    */
-  private static final double MAX_ERROR = 0.04;
+  private static final double MAX_ERROR = 0.043;
 
   private static final double CLEAR_MARGIN = 2 * MAX_ERROR;
 
@@ -192,10 +192,13 @@ class CompactWeightsTest {
     report.add("fp16: " + fp16);
     report.forEach(System.out::println);
     assertThat(int8.steps()).isEqualTo(allPrompts().size() * STEPS).isGreaterThanOrEqualTo(256);
-    // Measured here: 95.4% of 2,048 steps (16 prompts, 128 steps each; a 95% interval of about
-    // ±0.9 points); the first 8 prompts at 64 steps alone gave 94.9%. Every step with a clear lead
-    // agreed. The bound leaves room for near-ties that another CPU's rounding may flip.
-    assertThat(int8.agreement()).as("int8: %s", int8).isGreaterThanOrEqualTo(0.94);
+    // Measured here with int8 × int8 products (weights and activations quantized per block of 64):
+    // 94.4% of 2,048 steps (16 prompts, 128 steps each; a 95% interval of about ±1 point), max
+    // logit error 0.034, RMS 1.85% of the logits'. Float activations against per-row weight scales
+    // gave 95.4%: quantizing the activations flips about 20 more near-ties in 2,048, for products
+    // about twice as fast (bench/matvec.sh). Every step with a clear lead agreed, both ways. The
+    // bound leaves room for near-ties that another CPU's rounding may flip.
+    assertThat(int8.agreement()).as("int8: %s", int8).isGreaterThanOrEqualTo(0.93);
     assertThat(int8.clearSteps()).as("int8: %s", int8).isGreaterThan(int8.steps() / 5);
     assertThat(int8.clearAgreement()).as("int8: %s", int8).isGreaterThanOrEqualTo(0.99);
     assertThat(int8.maxError()).as("int8: %s", int8).isLessThan(MAX_ERROR);
@@ -209,7 +212,7 @@ class CompactWeightsTest {
 
   /**
    * Vectors (norms, biases) as fp32; matrices as {@code kind} (int8 leaves the embedding and the
-   * output layer fp16 and adds a 4-byte scale per row).
+   * output layer fp16 and adds a 4-byte scale per block of 64 weights).
    */
   private static long expectedBytes(ChatGlmConfig config, WeightsKind kind) {
     long total = 0;
@@ -221,7 +224,7 @@ class CompactWeightsTest {
       } else {
         WeightsKind held = kind.of(name);
         total += shape[0] * shape[1] * held.bytesPerParameter();
-        total += held == WeightsKind.INT8 ? 4 * shape[0] : 0;
+        total += held == WeightsKind.INT8 ? 4 * shape[0] * MatVec.blocks((int) shape[1]) : 0;
       }
     }
     return total;

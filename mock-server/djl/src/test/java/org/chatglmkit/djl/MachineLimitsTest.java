@@ -34,10 +34,11 @@ class MachineLimitsTest {
     for (int i = 0; i < w.capacity(); i += 64) {
       w.put(i, (byte) (i * 31));
     }
-    float[] scales = new float[rows];
+    float[] scales = new float[rows * MatVec.blocks(cols)];
     java.util.Arrays.fill(scales, 0.01f);
     float[] x = new float[cols];
     java.util.Arrays.fill(x, 0.5f);
+    QuantizedRows q = new QuantizedRows().quantize(x, 1, cols);
     float[] y = new float[rows];
     MatVec kernel = MatVec.best();
     int parts = 2 * Runtime.getRuntime().availableProcessors();
@@ -49,7 +50,7 @@ class MachineLimitsTest {
           .forEach(
               p ->
                   kernel.int8(
-                      w, scales, rows, cols, x, 1, y, p * rows / parts, (p + 1) * rows / parts));
+                      w, scales, rows, cols, q, y, p * rows / parts, (p + 1) * rows / parts));
       double seconds = (System.nanoTime() - start) / 1e9;
       if (round > 0) {
         kernelBest = Math.max(kernelBest, (double) rows * cols / seconds);

@@ -1,6 +1,7 @@
 package org.chatglmkit.djl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -8,7 +9,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The int8 and fp16 kernels against sums in double, and fp16 widening bit by bit. */
+/**
+ * The int8 and fp16 kernels against sums in double, activation quantization, and fp16 widening bit
+ * by bit.
+ */
 class MatVecTest {
   private static final List<MatVec> KERNELS = List.of(new ScalarMatVec(), MatVec.best());
 
@@ -21,41 +25,90 @@ class MatVecTest {
   }
 
   @Test
-  void int8ProductsEqualSumsInDouble() {
+  void int8ProductsEqualBlockSumsInDouble() {
     SplittableRandom random = new SplittableRandom(1);
-    // Widths that are and are not multiples of the vector length; 1 to 6 activation rows (the
-    // kernel takes them four at a time, then one by one).
+    // Widths below one block, of whole blocks, and with a short last block (96 = 64 + 32, 100 has
+    // 36 left, 4096 is 64 blocks); 1 to 6 activation rows.
     for (int cols : new int[] {5, 16, 64, 96, 100, 4096}) {
+      int blocks = MatVec.blocks(cols);
       for (int n : new int[] {1, 2, 4, 6}) {
         int rows = 7;
         ByteBuffer w = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
-        float[] scales = new float[rows];
+        float[] scales = new float[rows * blocks];
         for (int i = 0; i < rows * cols; i++) {
           w.put(i, (byte) (random.nextInt(255) - 127));
         }
-        for (int r = 0; r < rows; r++) {
-          scales[r] = (float) random.nextDouble(0.001, 0.1);
+        for (int i = 0; i < scales.length; i++) {
+          scales[i] = (float) random.nextDouble(0.001, 0.1);
         }
         float[] x = randomFloats(random, n * cols);
+        QuantizedRows q = new QuantizedRows().quantize(x, n, cols);
         double[] expected = new double[n * rows];
         for (int s = 0; s < n; s++) {
           for (int r = 0; r < rows; r++) {
             double sum = 0;
             for (int c = 0; c < cols; c++) {
-              sum += (double) x[s * cols + c] * w.get(r * cols + c);
+              int b = c / MatVec.BLOCK;
+              sum +=
+                  (double) scales[r * blocks + b]
+                      * q.scales()[s * blocks + b]
+                      * w.get(r * cols + c)
+                      * q.values()[s * cols + c];
             }
-            expected[s * rows + r] = sum * scales[r];
+            expected[s * rows + r] = sum;
           }
         }
         for (MatVec kernel : KERNELS) {
           float[] y = new float[n * rows];
           // Two row ranges, as the parallel split calls it.
-          kernel.int8(w, scales, rows, cols, x, n, y, 0, 3);
-          kernel.int8(w, scales, rows, cols, x, n, y, 3, rows);
+          kernel.int8(w, scales, rows, cols, q, y, 0, 3);
+          kernel.int8(w, scales, rows, cols, q, y, 3, rows);
           assertClose(y, expected, kernel.name() + " int8 cols " + cols + " n " + n);
         }
       }
     }
+  }
+
+  @Test
+  void extremeInt8ValuesDoNotOverflowTheShortSums() {
+    // Every weight −127 and every activation its block's largest: each product is 127², the
+    // largest the kernel adds in a short before widening.
+    int cols = 4 * MatVec.BLOCK;
+    ByteBuffer w = ByteBuffer.allocateDirect(cols).order(ByteOrder.LITTLE_ENDIAN);
+    for (int c = 0; c < cols; c++) {
+      w.put(c, (byte) -127);
+    }
+    float[] x = new float[cols];
+    java.util.Arrays.fill(x, -3f);
+    QuantizedRows q = new QuantizedRows().quantize(x, 1, cols);
+    float[] scales = new float[MatVec.blocks(cols)];
+    java.util.Arrays.fill(scales, 1f / 127);
+    for (MatVec kernel : KERNELS) {
+      float[] y = new float[1];
+      kernel.int8(w, scales, 1, cols, q, y, 0, 1);
+      // Σ (−1) · (−3) over the row
+      assertThat((double) y[0]).as(kernel.name()).isCloseTo(3.0 * cols, within(1e-3 * cols));
+    }
+  }
+
+  @Test
+  void activationsQuantizePerBlock() {
+    float[] x = new float[2 * 70];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = i % 70 < 64 ? 0.01f * (i % 7) : -100f; // a large value in each row's short block
+    }
+    x[3] = 1.27f;
+    QuantizedRows q = new QuantizedRows().quantize(x, 2, 70);
+    assertThat(q.blocks()).isEqualTo(2);
+    // Row 0, block 0: max 1.27, so 0.01 per step; the large values cost only their own block.
+    assertThat(q.scales()[0]).isCloseTo(0.01f, within(1e-7f));
+    assertThat(q.values()[3]).isEqualTo((short) 127);
+    assertThat(q.values()[2]).isEqualTo((short) 2);
+    assertThat(q.scales()[1]).isCloseTo(100f / 127, within(1e-5f));
+    assertThat(q.values()[64]).isEqualTo((short) -127);
+    // Row 1, block 0: max 0.06.
+    assertThat(q.scales()[2]).isCloseTo(0.06f / 127, within(1e-8f));
+    assertThat(q.values()[70 + 6]).isEqualTo((short) 127);
   }
 
   @Test
@@ -123,7 +176,7 @@ class MatVecTest {
   @Test
   void widenedRowsEqualTheWeights() {
     SplittableRandom random = new SplittableRandom(3);
-    for (int cols : new int[] {5, 16, 100}) {
+    for (int cols : new int[] {5, 16, 100, 200}) {
       ByteBuffer int8 = ByteBuffer.allocateDirect(2 * cols).order(ByteOrder.LITTLE_ENDIAN);
       ByteBuffer fp16 = ByteBuffer.allocateDirect(4 * cols).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < 2 * cols; i++) {
@@ -132,9 +185,15 @@ class MatVecTest {
       }
       for (MatVec kernel : KERNELS) {
         ByteBuffer out = ByteBuffer.allocateDirect(4 * (cols + 3)).order(ByteOrder.nativeOrder());
-        kernel.widenInt8(int8, cols, cols, 0.5f, out, 12); // the second row, 3 floats in
+        int blocks = MatVec.blocks(cols);
+        float[] scales = new float[2 * blocks];
+        for (int i = 0; i < scales.length; i++) {
+          scales[i] = 0.5f + i;
+        }
+        kernel.widenInt8(int8, scales, 1, cols, out, 12); // the second row, 3 floats in
         for (int c = 0; c < cols; c++) {
-          assertThat(out.getFloat(12 + 4 * c)).isEqualTo(0.5f * int8.get(cols + c));
+          assertThat(out.getFloat(12 + 4 * c))
+              .isEqualTo(scales[blocks + c / MatVec.BLOCK] * int8.get(cols + c));
         }
         kernel.widenFp16(fp16, 2 * cols, cols, out, 12);
         for (int c = 0; c < cols; c++) {
