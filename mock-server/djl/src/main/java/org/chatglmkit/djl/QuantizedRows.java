@@ -11,7 +11,11 @@ package org.chatglmkit.djl;
  * stay): quantizing allocates nothing. Not thread-safe; the decoder thread owns it.
  */
 final class QuantizedRows {
+  /** From this many rows on, the kernels also read the rows back as floats ({@link #widened}). */
+  static final int WIDENED_FROM = 4;
+
   private short[] values = new short[0];
+  private float[] widened = new float[0];
   private float[] scales = new float[0];
   private int rows;
   private int cols;
@@ -45,7 +49,24 @@ final class QuantizedRows {
         scales[s * perRow + b] = scale;
       }
     }
+    if (n >= WIDENED_FROM) {
+      if (widened.length < n * cols) {
+        widened = new float[n * cols];
+      }
+      for (int i = 0; i < n * cols; i++) {
+        widened[i] = values[i] * scales[(i / cols) * perRow + (i % cols) / MatVec.BLOCK];
+      }
+    }
     return this;
+  }
+
+  /**
+   * The quantized rows as floats, {@code q · scale} (set when {@link #WIDENED_FROM} rows or more
+   * were quantized): what a batch's products multiply, so a sequence's activations are the same
+   * numbers in a batch as alone.
+   */
+  float[] widened() {
+    return widened;
   }
 
   /** The quantized values, {@code rows × cols}, row-major (the array may be longer). */

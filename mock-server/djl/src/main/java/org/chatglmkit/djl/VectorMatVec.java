@@ -50,7 +50,7 @@ final class VectorMatVec implements MatVec {
 
   /** The kernel, after products checked against the scalar kernel's. */
   static VectorMatVec create() {
-    if (MatVec.BLOCK % STEP != 0 || MatVec.BLOCK % L != 0 || I.length() != L) {
+    if (MatVec.BLOCK % STEP != 0 || MatVec.BLOCK % L != 0 || I.length() != L || LS != 2 * L) {
       throw new IllegalStateException("vector shapes this kernel does not handle");
     }
     VectorMatVec kernel = new VectorMatVec();
@@ -100,6 +100,8 @@ final class VectorMatVec implements MatVec {
     // way whatever the batch holds.
     if (x.rows() == 1) {
       int8OneRow(w, scales, rows, cols, x, y, from, to);
+    } else if (x.rows() >= QuantizedRows.WIDENED_FROM) {
+      int8Widened(w, scales, rows, cols, x, y, from, to);
     } else {
       int8Rows(w, scales, rows, cols, x, y, from, to);
     }
@@ -118,6 +120,116 @@ final class VectorMatVec implements MatVec {
     for (int r = from; r < to; r++) {
       y[r] = int8Row(w, r * cols, scales, r * blocks, x.values(), 0, x.scales(), 0, cols);
     }
+  }
+
+  /**
+   * Four activation rows or more (a batch): integer products cost about as much per activation row
+   * as per weight, so here each weight chunk is widened to floats once, times its block's scale,
+   * and multiplied into the sums of four rows of the quantized activations read back as floats: the
+   * same numbers as the integer path, summed in float.
+   */
+  private static void int8Widened(
+      ByteBuffer w,
+      float[] scales,
+      int rows,
+      int cols,
+      QuantizedRows x,
+      float[] y,
+      int from,
+      int to) {
+    int n = x.rows();
+    float[] xf = x.widened();
+    int r = from;
+    for (; r + 2 <= to; r += 2) {
+      int s = 0;
+      for (; s + 4 <= n; s += 4) {
+        int8Widened4x2(w, scales, r, rows, cols, xf, s, y);
+      }
+      for (; s < n; s++) {
+        y[s * rows + r] = int8WidenedRow(w, scales, r, cols, xf, s * cols);
+        y[s * rows + r + 1] = int8WidenedRow(w, scales, r + 1, cols, xf, s * cols);
+      }
+    }
+    for (; r < to; r++) {
+      for (int s = 0; s < n; s++) {
+        y[s * rows + r] = int8WidenedRow(w, scales, r, cols, xf, s * cols);
+      }
+    }
+  }
+
+  /** Int8 weight rows {@code r, r+1}, widened, times activation rows {@code s … s+3}. */
+  private static void int8Widened4x2(
+      ByteBuffer w, float[] scales, int r, int rows, int cols, float[] x, int s, float[] y) {
+    int blocks = MatVec.blocks(cols);
+    int base = r * cols;
+    int bound = cols - cols % L;
+    int x0 = s * cols;
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector b2 = FloatVector.zero(F);
+    FloatVector b3 = FloatVector.zero(F);
+    for (int c = 0; c < bound; c += L) {
+      int block = c / MatVec.BLOCK;
+      FloatVector w0 = int8Chunk(w, base + c).mul(scales[r * blocks + block]);
+      FloatVector w1 = int8Chunk(w, base + cols + c).mul(scales[(r + 1) * blocks + block]);
+      FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+      FloatVector v1 = FloatVector.fromArray(F, x, x0 + cols + c);
+      FloatVector v2 = FloatVector.fromArray(F, x, x0 + 2 * cols + c);
+      FloatVector v3 = FloatVector.fromArray(F, x, x0 + 3 * cols + c);
+      a0 = w0.fma(v0, a0);
+      a1 = w0.fma(v1, a1);
+      a2 = w0.fma(v2, a2);
+      a3 = w0.fma(v3, a3);
+      b0 = w1.fma(v0, b0);
+      b1 = w1.fma(v1, b1);
+      b2 = w1.fma(v2, b2);
+      b3 = w1.fma(v3, b3);
+    }
+    // Written out: vectors put in an array are objects, not registers.
+    int next = r + 1;
+    y[s * rows + r] = a0.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, x0);
+    y[(s + 1) * rows + r] =
+        a1.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, x0 + cols);
+    y[(s + 2) * rows + r] =
+        a2.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, x0 + 2 * cols);
+    y[(s + 3) * rows + r] =
+        a3.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, x0 + 3 * cols);
+    y[s * rows + next] = b0.reduceLanes(ADD) + int8WidenedTail(w, scales, next, bound, cols, x, x0);
+    y[(s + 1) * rows + next] =
+        b1.reduceLanes(ADD) + int8WidenedTail(w, scales, next, bound, cols, x, x0 + cols);
+    y[(s + 2) * rows + next] =
+        b2.reduceLanes(ADD) + int8WidenedTail(w, scales, next, bound, cols, x, x0 + 2 * cols);
+    y[(s + 3) * rows + next] =
+        b3.reduceLanes(ADD) + int8WidenedTail(w, scales, next, bound, cols, x, x0 + 3 * cols);
+  }
+
+  /** One int8 weight row, widened, times one activation row of floats. */
+  private static float int8WidenedRow(
+      ByteBuffer w, float[] scales, int r, int cols, float[] x, int xs) {
+    int blocks = MatVec.blocks(cols);
+    int bound = cols - cols % L;
+    FloatVector acc = FloatVector.zero(F);
+    for (int c = 0; c < bound; c += L) {
+      acc =
+          int8Chunk(w, r * cols + c)
+              .mul(scales[r * blocks + c / MatVec.BLOCK])
+              .fma(FloatVector.fromArray(F, x, xs + c), acc);
+    }
+    return acc.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, xs);
+  }
+
+  private static float int8WidenedTail(
+      ByteBuffer w, float[] scales, int r, int from, int cols, float[] x, int xs) {
+    int blocks = MatVec.blocks(cols);
+    float sum = 0;
+    for (int c = from; c < cols; c++) {
+      sum += scales[r * blocks + c / MatVec.BLOCK] * w.get(r * cols + c) * x[xs + c];
+    }
+    return sum;
   }
 
   private static void int8Rows(
@@ -150,17 +262,20 @@ final class VectorMatVec implements MatVec {
   @Override
   public void fp16(
       ByteBuffer w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
+    if (n < 4) {
+      fp16Spread(w, rows, cols, x, n, y, from, to);
+      return;
+    }
+    // Two weight rows at a time: each activation chunk loaded serves eight sums.
     int r = from;
-    if (n >= 4) {
-      for (; r + 2 <= to; r += 2) {
-        int s = 0;
-        for (; s + 4 <= n; s += 4) {
-          fp16Rows4x2(w, r, rows, cols, x, s, y);
-        }
-        for (; s < n; s++) {
-          y[s * rows + r] = fp16Row(w, 2 * r * cols, cols, x, s * cols);
-          y[s * rows + r + 1] = fp16Row(w, 2 * (r + 1) * cols, cols, x, s * cols);
-        }
+    for (; r + 2 <= to; r += 2) {
+      int s = 0;
+      for (; s + 4 <= n; s += 4) {
+        fp16Rows4x2(w, r, rows, cols, x, s, y);
+      }
+      for (; s < n; s++) {
+        y[s * rows + r] = fp16Row(w, 2 * r * cols, cols, x, s * cols);
+        y[s * rows + r + 1] = fp16Row(w, 2 * (r + 1) * cols, cols, x, s * cols);
       }
     }
     for (; r < to; r++) {
@@ -172,6 +287,77 @@ final class VectorMatVec implements MatVec {
         y[s * rows + r] = fp16Row(w, 2 * r * cols, cols, x, s * cols);
       }
     }
+  }
+
+  /**
+   * Fewer than four activation rows: {@code SP.length()} halves are loaded at once and split into
+   * their even and odd lanes by integer shifts, with no conversion instruction (Java 17 compiles
+   * the short-to-int conversion to several): the even half of each int lane is shifted to the top,
+   * and both are moved 3 bits down arithmetically and masked, which puts sign, exponent and
+   * mantissa in a float's places for a value 2^-112 times the half's (exact, subnormals included).
+   * The activations are laid out to match ({@link #spread}), times 2^56, and the sum is multiplied
+   * by 2^56: every product is the exact product of half and activation, as in the other paths.
+   */
+  private static void fp16Spread(
+      ByteBuffer w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
+    float[] spread = spread(x, n, cols);
+    for (int r = from; r < to; r++) {
+      for (int s = 0; s < n; s++) {
+        y[s * rows + r] = fp16SpreadRow(w, 2 * r * cols, cols, spread, x, s * cols);
+      }
+    }
+  }
+
+  private static final ThreadLocal<float[]> SPREAD = ThreadLocal.withInitial(() -> new float[0]);
+
+  /**
+   * {@code x}'s rows with each chunk of {@code 2L} values reordered as its even then its odd
+   * columns, times 2^56 (a columns tail that fills no chunk is left out), in this thread's reused
+   * array.
+   */
+  private static float[] spread(float[] x, int n, int cols) {
+    float[] spread = SPREAD.get();
+    if (spread.length < n * cols) {
+      spread = new float[n * cols];
+      SPREAD.set(spread);
+    }
+    int bound = cols - cols % (2 * L);
+    for (int s = 0; s < n; s++) {
+      for (int c = s * cols; c < s * cols + bound; c += 2 * L) {
+        for (int j = 0; j < L; j++) {
+          spread[c + j] = x[c + 2 * j] * 0x1p56f;
+          spread[c + L + j] = x[c + 2 * j + 1] * 0x1p56f;
+        }
+      }
+    }
+    return spread;
+  }
+
+  private static float fp16SpreadRow(
+      ByteBuffer w, int base, int cols, float[] spread, float[] x, int xs) {
+    int bound = cols - cols % (2 * L);
+    FloatVector even = FloatVector.zero(F);
+    FloatVector odd = FloatVector.zero(F);
+    for (int c = 0; c < bound; c += 2 * L) {
+      IntVector pairs =
+          ShortVector.fromByteBuffer(SP, w, base + 2 * c, ByteOrder.LITTLE_ENDIAN)
+              .reinterpretAsInts();
+      FloatVector low =
+          pairs
+              .lanewise(VectorOperators.LSHL, 16)
+              .lanewise(VectorOperators.ASHR, 3)
+              .and(0x8FFFFFFF)
+              .reinterpretAsFloats();
+      FloatVector high =
+          pairs
+              .and(0xFFFF0000)
+              .lanewise(VectorOperators.ASHR, 3)
+              .and(0x8FFFFFFF)
+              .reinterpretAsFloats();
+      even = low.fma(FloatVector.fromArray(F, spread, xs + c), even);
+      odd = high.fma(FloatVector.fromArray(F, spread, xs + c + L), odd);
+    }
+    return even.add(odd).reduceLanes(ADD) * 0x1p56f + fp16Tail(w, base, bound, cols, x, xs);
   }
 
   /** fp16 weight rows {@code r, r+1} times activation rows {@code s … s+3}: eight sums. */

@@ -193,7 +193,7 @@ class CompactWeightsTest {
     report.forEach(System.out::println);
     assertThat(int8.steps()).isEqualTo(allPrompts().size() * STEPS).isGreaterThanOrEqualTo(256);
     // Measured here with int8 × int8 products (weights and activations quantized per block of 64):
-    // 94.4% of 2,048 steps (16 prompts, 128 steps each; a 95% interval of about ±1 point), max
+    // 94.3% of 2,048 steps (16 prompts, 128 steps each; a 95% interval of about ±1 point), max
     // logit error 0.034, RMS 1.85% of the logits'. Float activations against per-row weight scales
     // gave 95.4%: quantizing the activations flips about 20 more near-ties in 2,048, for products
     // about twice as fast (bench/matvec.sh). Every step with a clear lead agreed, both ways. The
