@@ -27,6 +27,8 @@ import org.chatglmkit.mockserver.core.Json;
  *
  * <ul>
  *   <li>{@code fp32 djl}: the fp32 matrix, PyTorch's product (the baseline);
+ *   <li>{@code fp16 djl}: the matrix held in fp16 and multiplied by PyTorch with the activations
+ *       cast to fp16 (the engine's own half-width product, no widening);
  *   <li>{@code int8|fp16 djl blocks of B rows}: compact weights, each block of B output rows
  *       widened to fp32 by PyTorch ({@code toType}) just before its product, row-major [out, in];
  *   <li>{@code int8 djl blocks of B columns}: the same with the matrix stored [in, out] and blocks
@@ -77,6 +79,11 @@ public final class MatVecBenchmark {
       NDArray scaleArray = manager.create(rowScales);
       NDArray fp16Rows =
           manager.create(weights, new Shape(ROWS, COLS)).toType(DataType.FLOAT16, false);
+      // Held transposed, [in, out], so the product needs no copy: the engine's own half-width
+      // product. (bf16, which has its own instructions on CPUs with AVX512-BF16, cannot be
+      // measured this way: this DJL version's PyTorch engine maps no bf16 type, and casting to it
+      // aborts the process.)
+      NDArray fp16Transposed = fp32Transposed.toType(DataType.FLOAT16, false);
       weights = null;
       MatVec vector = MatVec.best();
       MatVec scalar = new ScalarMatVec();
@@ -91,6 +98,16 @@ public final class MatVecBenchmark {
         Map<String, Double> times = new LinkedHashMap<>();
         times.put(
             "fp32 djl", time(manager, scope -> scope.create(x, shape).matMul(fp32Transposed)));
+        times.put(
+            "fp16 djl (weights and activations fp16)",
+            time(
+                manager,
+                scope ->
+                    scope
+                        .create(x, shape)
+                        .toType(DataType.FLOAT16, false)
+                        .matMul(fp16Transposed)
+                        .toType(DataType.FLOAT32, false)));
         for (int block : new int[] {64, 256, 1024, 4096}) {
           times.put(
               "int8 djl blocks of " + block + " rows",
