@@ -95,9 +95,9 @@ final class VectorMatVec implements MatVec {
       float[] y,
       int from,
       int to) {
-    // Each activation row against one weight row at a time: the row (a few kilobytes) is read from
-    // memory once and from the core's cache after that, and each (r, s) sum is computed the same
-    // way whatever the batch holds.
+    // One weight row at a time against each activation row: the row (a few kilobytes) is read from
+    // memory once and from the core's cache after that. One to three activation rows take integer
+    // products, each (r, s) sum computed as it is alone; four or more, widened weights.
     if (x.rows() == 1) {
       int8OneRow(w, scales, rows, cols, x, y, from, to);
     } else if (x.rows() >= QuantizedRows.WIDENED_FROM) {
@@ -124,9 +124,10 @@ final class VectorMatVec implements MatVec {
 
   /**
    * Four activation rows or more (a batch): integer products cost about as much per activation row
-   * as per weight, so here each weight chunk is widened to floats once, times its block's scale,
-   * and multiplied into the sums of four rows of the quantized activations read back as floats: the
-   * same numbers as the integer path, summed in float.
+   * as per weight (this kernel is bound by its arithmetic, not by memory), so here each weight
+   * chunk is widened to floats once, times its block's scale, and multiplied into the sums of four
+   * rows of the quantized activations read back as floats: the same numbers as the integer path,
+   * summed in float.
    */
   private static void int8Widened(
       ByteBuffer w,
