@@ -70,6 +70,47 @@ class MatVecTest {
   }
 
   @Test
+  void twoOrThreeSequencesGetTheirInt8ProductsBitForBitAsAlone() {
+    // Batches of two and three share each widened weight chunk with the same sums in the same
+    // order; from four on, weights are widened to floats and the sums are float sums (close).
+    SplittableRandom random = new SplittableRandom(4);
+    int rows = 9;
+    int cols = 3 * MatVec.BLOCK;
+    ByteBuffer w = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < rows * cols; i++) {
+      w.put(i, (byte) (random.nextInt(255) - 127));
+    }
+    float[] scales = new float[rows * MatVec.blocks(cols)];
+    for (int i = 0; i < scales.length; i++) {
+      scales[i] = (float) random.nextDouble(0.001, 0.1);
+    }
+    for (int n : new int[] {2, 3, 4, 5}) {
+      float[] x = randomFloats(random, n * cols);
+      float[] together = new float[n * rows];
+      MatVec.best()
+          .int8(w, scales, rows, cols, new QuantizedRows().quantize(x, n, cols), together, 0, rows);
+      for (int s = 0; s < n; s++) {
+        float[] one = java.util.Arrays.copyOfRange(x, s * cols, (s + 1) * cols);
+        float[] alone = new float[rows];
+        MatVec.best()
+            .int8(
+                w, scales, rows, cols, new QuantizedRows().quantize(one, 1, cols), alone, 0, rows);
+        for (int r = 0; r < rows; r++) {
+          if (n < QuantizedRows.WIDENED_FROM) {
+            assertThat(together[s * rows + r])
+                .as("n %d, row %d, output %d", n, s, r)
+                .isEqualTo(alone[r]);
+          } else {
+            assertThat((double) together[s * rows + r])
+                .as("n %d, row %d, output %d", n, s, r)
+                .isCloseTo(alone[r], within(1e-5 * (1 + Math.abs(alone[r]))));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void extremeInt8ValuesDoNotOverflowTheShortSums() {
     // Every weight −127 and every activation its block's largest: each product is 127², the
     // largest the kernel adds in a short before widening.
