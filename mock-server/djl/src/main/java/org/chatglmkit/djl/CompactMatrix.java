@@ -148,7 +148,8 @@ final class CompactMatrix {
    * few rows (decode steps) go through {@link MatVec}, which reads each weight once; many rows (a
    * prefill) are compute-bound, so blocks of weights are widened to fp32 and multiplied by
    * PyTorch's matrix product instead (through the server on the 98M model: 565 against 137 prompt
-   * tokens/s; on one full-size matrix, 1.11× against 1.26× fp32's time: bench/matvec.sh).
+   * tokens/s; on one full-size matrix and 128 rows, 0.88× against the kernel's 1.34× fp32's time:
+   * bench/matvec.sh).
    */
   NDArray multiply(NDArray x, Scratch scratch) {
     int n = Math.toIntExact(x.getShape().get(0));

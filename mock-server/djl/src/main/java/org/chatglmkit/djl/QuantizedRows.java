@@ -30,6 +30,10 @@ final class QuantizedRows {
     if (scales.length < n * perRow) {
       scales = new float[n * perRow];
     }
+    boolean widen = n >= WIDENED_FROM;
+    if (widen && widened.length < n * cols) {
+      widened = new float[n * cols];
+    }
     this.rows = n;
     this.cols = cols;
     this.blocks = perRow;
@@ -46,15 +50,12 @@ final class QuantizedRows {
         for (int i = from; i < to; i++) {
           values[i] = (short) Math.round(x[i] * inverse);
         }
+        if (widen) {
+          for (int i = from; i < to; i++) {
+            widened[i] = values[i] * scale;
+          }
+        }
         scales[s * perRow + b] = scale;
-      }
-    }
-    if (n >= WIDENED_FROM) {
-      if (widened.length < n * cols) {
-        widened = new float[n * cols];
-      }
-      for (int i = 0; i < n * cols; i++) {
-        widened[i] = values[i] * scales[(i / cols) * perRow + (i % cols) / MatVec.BLOCK];
       }
     }
     return this;
