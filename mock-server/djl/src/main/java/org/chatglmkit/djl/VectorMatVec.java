@@ -26,9 +26,12 @@ import jdk.incubator.vector.VectorSpecies;
  * read from memory once per step however many sequences the batch holds. The halves are widened
  * with integer operations: the exponent and mantissa moved into a float's places, times 2^112.
  *
- * <p>Loops are written out rather than shared through a function argument: a loop that took the
- * chunk loader as a function would leave the JIT a call it does not inline, and vector operations
- * it does not inline run as objects, tens of times slower.
+ * <p>Loops are written out rather than shared through a function argument, and no method here takes
+ * or returns a vector: the JIT turns vectors into registers only within one compiled method, so a
+ * vector that crosses a call it does not inline becomes an object. Whether it inlines a small
+ * helper depends on what it compiled before (a helper already compiled on its own is called, not
+ * inlined): on the 6B checkpoint, one stream's steps went from 0.46 to 3.7 s, allocating gigabytes
+ * a second, once a batch had run, while the kernels had helpers that returned vectors.
  */
 final class VectorMatVec implements MatVec {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -140,29 +143,32 @@ final class VectorMatVec implements MatVec {
       int to) {
     int n = x.rows();
     float[] xf = x.widened();
-    int r = from;
-    for (; r + 2 <= to; r += 2) {
-      int s = 0;
-      for (; s + 4 <= n; s += 4) {
-        int8Widened4x2(w, scales, r, rows, cols, xf, s, y);
-      }
-      for (; s < n; s++) {
-        y[s * rows + r] = int8WidenedRow(w, scales, r, cols, xf, s * cols);
-        y[s * rows + r + 1] = int8WidenedRow(w, scales, r + 1, cols, xf, s * cols);
+    // Four weight rows by four activation rows: each weight chunk widened serves four sums, each
+    // activation chunk loaded serves four (sixteen sums in registers). What is left (weight rows
+    // beyond a multiple of four, activation rows beyond one) goes a row at a time.
+    int quads = from + (to - from) / 4 * 4;
+    int whole = n - n % 4;
+    for (int r = from; r < quads; r += 4) {
+      for (int s = 0; s < whole; s += 4) {
+        int8Widened4x4(w, scales, r, rows, cols, xf, s, y);
       }
     }
-    for (; r < to; r++) {
-      for (int s = 0; s < n; s++) {
+    for (int r = from; r < to; r++) {
+      for (int s = r < quads ? whole : 0; s < n; s++) {
         y[s * rows + r] = int8WidenedRow(w, scales, r, cols, xf, s * cols);
       }
     }
   }
 
-  /** Int8 weight rows {@code r, r+1}, widened, times activation rows {@code s … s+3}. */
-  private static void int8Widened4x2(
+  /**
+   * Int8 weight rows {@code r … r+3}, widened, times activation rows {@code s … s+3}. (Two weight
+   * rows at a time, as fp16 does, took about 1.2 times as long, {@code bench/matvec.sh}: 0.16–0.17×
+   * against 0.13–0.14× fp32's time for four rows; they load each activation chunk for two products
+   * rather than four.)
+   */
+  private static void int8Widened4x4(
       ByteBuffer w, float[] scales, int r, int rows, int cols, float[] x, int s, float[] y) {
     int blocks = MatVec.blocks(cols);
-    int base = r * cols;
     int bound = cols - cols % L;
     int x0 = s * cols;
     FloatVector a0 = FloatVector.zero(F);
@@ -173,25 +179,58 @@ final class VectorMatVec implements MatVec {
     FloatVector b1 = FloatVector.zero(F);
     FloatVector b2 = FloatVector.zero(F);
     FloatVector b3 = FloatVector.zero(F);
+    FloatVector c0 = FloatVector.zero(F);
+    FloatVector c1 = FloatVector.zero(F);
+    FloatVector c2 = FloatVector.zero(F);
+    FloatVector c3 = FloatVector.zero(F);
+    FloatVector d0 = FloatVector.zero(F);
+    FloatVector d1 = FloatVector.zero(F);
+    FloatVector d2 = FloatVector.zero(F);
+    FloatVector d3 = FloatVector.zero(F);
     for (int c = 0; c < bound; c += L) {
       int block = c / MatVec.BLOCK;
-      FloatVector w0 = int8Chunk(w, base + c).mul(scales[r * blocks + block]);
-      FloatVector w1 = int8Chunk(w, base + cols + c).mul(scales[(r + 1) * blocks + block]);
-      FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
-      FloatVector v1 = FloatVector.fromArray(F, x, x0 + cols + c);
-      FloatVector v2 = FloatVector.fromArray(F, x, x0 + 2 * cols + c);
-      FloatVector v3 = FloatVector.fromArray(F, x, x0 + 3 * cols + c);
-      a0 = w0.fma(v0, a0);
-      a1 = w0.fma(v1, a1);
-      a2 = w0.fma(v2, a2);
-      a3 = w0.fma(v3, a3);
-      b0 = w1.fma(v0, b0);
-      b1 = w1.fma(v1, b1);
-      b2 = w1.fma(v2, b2);
-      b3 = w1.fma(v3, b3);
+      FloatVector wa =
+          ((FloatVector)
+                  ByteVector.fromByteBuffer(B, w, r * cols + c, ByteOrder.LITTLE_ENDIAN)
+                      .convertShape(VectorOperators.B2F, F, 0))
+              .mul(scales[r * blocks + block]);
+      FloatVector wb =
+          ((FloatVector)
+                  ByteVector.fromByteBuffer(B, w, (r + 1) * cols + c, ByteOrder.LITTLE_ENDIAN)
+                      .convertShape(VectorOperators.B2F, F, 0))
+              .mul(scales[(r + 1) * blocks + block]);
+      FloatVector wc =
+          ((FloatVector)
+                  ByteVector.fromByteBuffer(B, w, (r + 2) * cols + c, ByteOrder.LITTLE_ENDIAN)
+                      .convertShape(VectorOperators.B2F, F, 0))
+              .mul(scales[(r + 2) * blocks + block]);
+      FloatVector wd =
+          ((FloatVector)
+                  ByteVector.fromByteBuffer(B, w, (r + 3) * cols + c, ByteOrder.LITTLE_ENDIAN)
+                      .convertShape(VectorOperators.B2F, F, 0))
+              .mul(scales[(r + 3) * blocks + block]);
+      FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+      a0 = wa.fma(v, a0);
+      b0 = wb.fma(v, b0);
+      c0 = wc.fma(v, c0);
+      d0 = wd.fma(v, d0);
+      v = FloatVector.fromArray(F, x, x0 + cols + c);
+      a1 = wa.fma(v, a1);
+      b1 = wb.fma(v, b1);
+      c1 = wc.fma(v, c1);
+      d1 = wd.fma(v, d1);
+      v = FloatVector.fromArray(F, x, x0 + 2 * cols + c);
+      a2 = wa.fma(v, a2);
+      b2 = wb.fma(v, b2);
+      c2 = wc.fma(v, c2);
+      d2 = wd.fma(v, d2);
+      v = FloatVector.fromArray(F, x, x0 + 3 * cols + c);
+      a3 = wa.fma(v, a3);
+      b3 = wb.fma(v, b3);
+      c3 = wc.fma(v, c3);
+      d3 = wd.fma(v, d3);
     }
     // Written out: vectors put in an array are objects, not registers.
-    int next = r + 1;
     y[s * rows + r] = a0.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, x0);
     y[(s + 1) * rows + r] =
         a1.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, x0 + cols);
@@ -199,13 +238,30 @@ final class VectorMatVec implements MatVec {
         a2.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, x0 + 2 * cols);
     y[(s + 3) * rows + r] =
         a3.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, x0 + 3 * cols);
-    y[s * rows + next] = b0.reduceLanes(ADD) + int8WidenedTail(w, scales, next, bound, cols, x, x0);
-    y[(s + 1) * rows + next] =
-        b1.reduceLanes(ADD) + int8WidenedTail(w, scales, next, bound, cols, x, x0 + cols);
-    y[(s + 2) * rows + next] =
-        b2.reduceLanes(ADD) + int8WidenedTail(w, scales, next, bound, cols, x, x0 + 2 * cols);
-    y[(s + 3) * rows + next] =
-        b3.reduceLanes(ADD) + int8WidenedTail(w, scales, next, bound, cols, x, x0 + 3 * cols);
+    y[s * rows + r + 1] =
+        b0.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 1, bound, cols, x, x0);
+    y[(s + 1) * rows + r + 1] =
+        b1.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 1, bound, cols, x, x0 + cols);
+    y[(s + 2) * rows + r + 1] =
+        b2.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 1, bound, cols, x, x0 + 2 * cols);
+    y[(s + 3) * rows + r + 1] =
+        b3.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 1, bound, cols, x, x0 + 3 * cols);
+    y[s * rows + r + 2] =
+        c0.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 2, bound, cols, x, x0);
+    y[(s + 1) * rows + r + 2] =
+        c1.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 2, bound, cols, x, x0 + cols);
+    y[(s + 2) * rows + r + 2] =
+        c2.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 2, bound, cols, x, x0 + 2 * cols);
+    y[(s + 3) * rows + r + 2] =
+        c3.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 2, bound, cols, x, x0 + 3 * cols);
+    y[s * rows + r + 3] =
+        d0.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 3, bound, cols, x, x0);
+    y[(s + 1) * rows + r + 3] =
+        d1.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 3, bound, cols, x, x0 + cols);
+    y[(s + 2) * rows + r + 3] =
+        d2.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 3, bound, cols, x, x0 + 2 * cols);
+    y[(s + 3) * rows + r + 3] =
+        d3.reduceLanes(ADD) + int8WidenedTail(w, scales, r + 3, bound, cols, x, x0 + 3 * cols);
   }
 
   /** One int8 weight row, widened, times one activation row of floats. */
@@ -216,7 +272,9 @@ final class VectorMatVec implements MatVec {
     FloatVector acc = FloatVector.zero(F);
     for (int c = 0; c < bound; c += L) {
       acc =
-          int8Chunk(w, r * cols + c)
+          ((FloatVector)
+                  ByteVector.fromByteBuffer(B, w, r * cols + c, ByteOrder.LITTLE_ENDIAN)
+                      .convertShape(VectorOperators.B2F, F, 0))
               .mul(scales[r * blocks + c / MatVec.BLOCK])
               .fma(FloatVector.fromArray(F, x, xs + c), acc);
     }
@@ -263,48 +321,23 @@ final class VectorMatVec implements MatVec {
   @Override
   public void fp16(
       ByteBuffer w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
-    if (n < 4) {
-      fp16Spread(w, rows, cols, x, n, y, from, to);
-      return;
-    }
-    // Two weight rows at a time: each activation chunk loaded serves eight sums.
-    int r = from;
-    for (; r + 2 <= to; r += 2) {
-      int s = 0;
-      for (; s + 4 <= n; s += 4) {
+    // From four activation rows on, two weight rows and four activation rows at a time: each
+    // activation chunk loaded serves eight sums, each weight chunk widened serves four. Fewer rows,
+    // and what is left (a last weight row, the activation rows beyond a multiple of four), take
+    // fp16SpreadRow.
+    int whole = n - n % 4;
+    int pairs = whole == 0 ? from : from + (to - from) / 2 * 2;
+    for (int r = from; r < pairs; r += 2) {
+      for (int s = 0; s < whole; s += 4) {
         fp16Rows4x2(w, r, rows, cols, x, s, y);
       }
-      for (; s < n; s++) {
-        y[s * rows + r] = fp16Row(w, 2 * r * cols, cols, x, s * cols);
-        y[s * rows + r + 1] = fp16Row(w, 2 * (r + 1) * cols, cols, x, s * cols);
-      }
     }
-    for (; r < to; r++) {
-      int s = 0;
-      for (; s + 4 <= n; s += 4) {
-        fp16Rows4(w, r, rows, cols, x, s, y);
-      }
-      for (; s < n; s++) {
-        y[s * rows + r] = fp16Row(w, 2 * r * cols, cols, x, s * cols);
-      }
-    }
-  }
-
-  /**
-   * Fewer than four activation rows: {@code SP.length()} halves are loaded at once and split into
-   * their even and odd lanes by integer shifts, with no conversion instruction (Java 17 compiles
-   * the short-to-int conversion to several): the even half of each int lane is shifted to the top,
-   * and both are moved 3 bits down arithmetically and masked, which puts sign, exponent and
-   * mantissa in a float's places for a value 2^-112 times the half's (exact, subnormals included).
-   * The activations are laid out to match ({@link #spread}), times 2^56, and the sum is multiplied
-   * by 2^56: every product is the exact product of half and activation, as in the other paths.
-   */
-  private static void fp16Spread(
-      ByteBuffer w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
-    float[] spread = spread(x, n, cols);
-    for (int r = from; r < to; r++) {
-      for (int s = 0; s < n; s++) {
-        y[s * rows + r] = fp16SpreadRow(w, 2 * r * cols, cols, spread, x, s * cols);
+    if (pairs < to || whole < n) {
+      float[] spread = spread(x, n, cols);
+      for (int r = from; r < to; r++) {
+        for (int s = r < pairs ? whole : 0; s < n; s++) {
+          y[s * rows + r] = fp16SpreadRow(w, 2 * r * cols, cols, spread, x, s * cols);
+        }
       }
     }
   }
@@ -334,6 +367,17 @@ final class VectorMatVec implements MatVec {
     return spread;
   }
 
+  /**
+   * fp16 weight row from byte {@code base} times one activation row, for fewer than four activation
+   * rows (and what four-row chunks leave): {@code SP.length()} halves are loaded at once and split
+   * into their even and odd lanes by integer shifts, with no conversion instruction (Java 17
+   * compiles the short-to-int conversion to several): the even half of each int lane is shifted to
+   * the top, and both are moved 3 bits down arithmetically and masked, which puts sign, exponent
+   * and mantissa in a float's places for a value 2^-112 times the half's (exact, subnormals
+   * included). The activations are laid out to match ({@link #spread}), times 2^56, and the sum is
+   * multiplied by 2^56: every product is the exact product of half and activation, as in the other
+   * paths.
+   */
   private static float fp16SpreadRow(
       ByteBuffer w, int base, int cols, float[] spread, float[] x, int xs) {
     int bound = cols - cols % (2 * L);
@@ -376,8 +420,30 @@ final class VectorMatVec implements MatVec {
     FloatVector b2 = FloatVector.zero(F);
     FloatVector b3 = FloatVector.zero(F);
     for (int c = 0; c < bound; c += L) {
-      FloatVector w0 = fp16Chunk(w, base + 2 * c);
-      FloatVector w1 = fp16Chunk(w, base + 2 * (cols + c));
+      IntVector hw0 =
+          (IntVector)
+              ShortVector.fromByteBuffer(S, w, base + 2 * c, ByteOrder.LITTLE_ENDIAN)
+                  .convertShape(VectorOperators.S2I, I, 0);
+      FloatVector w0 =
+          hw0.and(0x7FFF)
+              .lanewise(VectorOperators.LSHL, 13)
+              .reinterpretAsFloats()
+              .mul(0x1p112f)
+              .reinterpretAsInts()
+              .or(hw0.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+              .reinterpretAsFloats();
+      IntVector hw1 =
+          (IntVector)
+              ShortVector.fromByteBuffer(S, w, base + 2 * (cols + c), ByteOrder.LITTLE_ENDIAN)
+                  .convertShape(VectorOperators.S2I, I, 0);
+      FloatVector w1 =
+          hw1.and(0x7FFF)
+              .lanewise(VectorOperators.LSHL, 13)
+              .reinterpretAsFloats()
+              .mul(0x1p112f)
+              .reinterpretAsInts()
+              .or(hw1.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+              .reinterpretAsFloats();
       FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
       FloatVector v1 = FloatVector.fromArray(F, x, x0 + cols + c);
       FloatVector v2 = FloatVector.fromArray(F, x, x0 + 2 * cols + c);
@@ -406,34 +472,94 @@ final class VectorMatVec implements MatVec {
 
   /**
    * One int8 weight row (from byte {@code base}, its block scales from {@code ws[wb]}) times one
-   * quantized activation row (from {@code q[qs]}, scales from {@code xs[xb]}). Per step, {@code LS}
-   * weights are widened to shorts and multiplied by {@code LS} activations (|product| ≤ 127², so
-   * two sums fit a short); each int lane of the result then holds two shorts, which are separated
-   * by shifts and added. A block's int sums become floats once, times both scales.
+   * quantized activation row (from {@code q[qs]}, scales from {@code xs[xb]}). Per step of {@code
+   * STEP} weights (a whole block with 512-bit vectors), two chunks of {@code LS} weights are
+   * widened to shorts and multiplied by {@code LS} activations each, and the two products added as
+   * shorts (|product| ≤ 127², so two fit); each int lane of the result then holds two shorts, which
+   * are separated by shifts and added. A block's int sums become floats once, times both scales.
    */
   private static float int8Row(
+      ByteBuffer w, int base, float[] ws, int wb, short[] q, int qs, float[] xs, int xb, int cols) {
+    if (STEP != MatVec.BLOCK) {
+      return int8RowNarrow(w, base, ws, wb, q, qs, xs, xb, cols);
+    }
+    // 512-bit vectors: a block is one step. Written without an inner loop: a loop of one pass
+    // inside the block loop cost this product a tenth to a third of its speed (bench/matvec.sh),
+    // the JIT no longer treating the block loop as the innermost one.
+    int full = cols / MatVec.BLOCK;
+    FloatVector acc = FloatVector.zero(F);
+    for (int b = 0; b < full; b++) {
+      int c = b * MatVec.BLOCK;
+      ShortVector w0 =
+          (ShortVector)
+              ByteVector.fromByteBuffer(BP, w, base + c, ByteOrder.LITTLE_ENDIAN)
+                  .convertShape(VectorOperators.B2S, SP, 0);
+      ShortVector w1 =
+          (ShortVector)
+              ByteVector.fromByteBuffer(BP, w, base + c + LS, ByteOrder.LITTLE_ENDIAN)
+                  .convertShape(VectorOperators.B2S, SP, 0);
+      IntVector pairs =
+          w0.mul(ShortVector.fromArray(SP, q, qs + c))
+              .add(w1.mul(ShortVector.fromArray(SP, q, qs + c + LS)))
+              .reinterpretAsInts();
+      IntVector dot =
+          pairs
+              .lanewise(VectorOperators.ASHR, 16)
+              .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+      acc =
+          ((FloatVector) dot.convert(VectorOperators.I2F, 0))
+              .fma(FloatVector.broadcast(F, ws[wb + b] * xs[xb + b]), acc);
+    }
+    return full < MatVec.blocks(cols)
+        ? acc.reduceLanes(ADD) + int8RowTail(w, base, ws, wb, q, qs, xs, xb, cols)
+        : acc.reduceLanes(ADD);
+  }
+
+  /** {@link #int8Row} for vectors narrower than 512 bits: a block takes several steps. */
+  private static float int8RowNarrow(
       ByteBuffer w, int base, float[] ws, int wb, short[] q, int qs, float[] xs, int xb, int cols) {
     int full = cols / MatVec.BLOCK;
     FloatVector acc = FloatVector.zero(F);
     for (int b = 0; b < full; b++) {
       int c = b * MatVec.BLOCK;
-      IntVector dot = pairSums(w, base + c, q, qs + c);
-      for (int k = STEP; k < MatVec.BLOCK; k += STEP) {
-        dot = dot.add(pairSums(w, base + c + k, q, qs + c + k)); // narrower vectors than 512 bits
+      IntVector dot = IntVector.zero(I);
+      for (int k = 0; k < MatVec.BLOCK; k += STEP) {
+        int at = base + c + k;
+        int qa = qs + c + k;
+        ShortVector w0 =
+            (ShortVector)
+                ByteVector.fromByteBuffer(BP, w, at, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, SP, 0);
+        ShortVector w1 =
+            (ShortVector)
+                ByteVector.fromByteBuffer(BP, w, at + LS, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, SP, 0);
+        IntVector pairs =
+            w0.mul(ShortVector.fromArray(SP, q, qa))
+                .add(w1.mul(ShortVector.fromArray(SP, q, qa + LS)))
+                .reinterpretAsInts();
+        dot =
+            dot.add(pairs.lanewise(VectorOperators.ASHR, 16))
+                .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
       }
       acc =
           ((FloatVector) dot.convert(VectorOperators.I2F, 0))
               .fma(FloatVector.broadcast(F, ws[wb + b] * xs[xb + b]), acc);
     }
-    float sum = acc.reduceLanes(ADD);
-    if (full < MatVec.blocks(cols)) {
-      int dot = 0;
-      for (int c = full * MatVec.BLOCK; c < cols; c++) {
-        dot += w.get(base + c) * q[qs + c];
-      }
-      sum += ws[wb + full] * xs[xb + full] * dot;
+    return full < MatVec.blocks(cols)
+        ? acc.reduceLanes(ADD) + int8RowTail(w, base, ws, wb, q, qs, xs, xb, cols)
+        : acc.reduceLanes(ADD);
+  }
+
+  /** {@link #int8Row}'s last block when it is shorter than {@link MatVec#BLOCK}, one at a time. */
+  private static float int8RowTail(
+      ByteBuffer w, int base, float[] ws, int wb, short[] q, int qs, float[] xs, int xb, int cols) {
+    int full = cols / MatVec.BLOCK;
+    int dot = 0;
+    for (int c = full * MatVec.BLOCK; c < cols; c++) {
+      dot += w.get(base + c) * q[qs + c];
     }
-    return sum;
+    return ws[wb + full] * xs[xb + full] * dot;
   }
 
   /**
@@ -467,83 +593,32 @@ final class VectorMatVec implements MatVec {
           (ShortVector)
               ByteVector.fromByteBuffer(BP, w, base + c + LS, ByteOrder.LITTLE_ENDIAN)
                   .convertShape(VectorOperators.B2S, SP, 0);
+      IntVector pairs0 =
+          w0.mul(ShortVector.fromArray(SP, q, q0 + c))
+              .add(w1.mul(ShortVector.fromArray(SP, q, q0 + c + LS)))
+              .reinterpretAsInts();
+      IntVector pairs1 =
+          w0.mul(ShortVector.fromArray(SP, q, q1 + c))
+              .add(w1.mul(ShortVector.fromArray(SP, q, q1 + c + LS)))
+              .reinterpretAsInts();
+      IntVector dot0 =
+          pairs0
+              .lanewise(VectorOperators.ASHR, 16)
+              .add(pairs0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+      IntVector dot1 =
+          pairs1
+              .lanewise(VectorOperators.ASHR, 16)
+              .add(pairs1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
       float scale = ws[r * blocks + b];
       acc0 =
-          ((FloatVector) pairSums(w0, w1, q, q0 + c).convert(VectorOperators.I2F, 0))
+          ((FloatVector) dot0.convert(VectorOperators.I2F, 0))
               .fma(FloatVector.broadcast(F, scale * xs[s * blocks + b]), acc0);
       acc1 =
-          ((FloatVector) pairSums(w0, w1, q, q1 + c).convert(VectorOperators.I2F, 0))
+          ((FloatVector) dot1.convert(VectorOperators.I2F, 0))
               .fma(FloatVector.broadcast(F, scale * xs[(s + 1) * blocks + b]), acc1);
     }
     y[s * rows + r] = acc0.reduceLanes(ADD);
     y[(s + 1) * rows + r] = acc1.reduceLanes(ADD);
-  }
-
-  /**
-   * {@code STEP} int8 weights from byte {@code at} times {@code STEP} quantized activations from
-   * {@code q[qs]}, as {@code LS/2} int sums: two chunks of {@code LS} products are added as shorts
-   * (|product| ≤ 127², so two fit), and each int lane's two shorts are separated by shifts.
-   */
-  private static IntVector pairSums(ByteBuffer w, int at, short[] q, int qs) {
-    return pairSums(
-        (ShortVector)
-            ByteVector.fromByteBuffer(BP, w, at, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2S, SP, 0),
-        (ShortVector)
-            ByteVector.fromByteBuffer(BP, w, at + LS, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2S, SP, 0),
-        q,
-        qs);
-  }
-
-  /** As above, the weights already widened: {@code w0}, then {@code w1}. */
-  private static IntVector pairSums(ShortVector w0, ShortVector w1, short[] q, int qs) {
-    IntVector pairs =
-        w0.mul(ShortVector.fromArray(SP, q, qs))
-            .add(w1.mul(ShortVector.fromArray(SP, q, qs + LS)))
-            .reinterpretAsInts();
-    return pairs
-        .lanewise(VectorOperators.ASHR, 16)
-        .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-  }
-
-  /** As {@link #int8Row}, fp16 weights from byte {@code base}. */
-  private static float fp16Row(ByteBuffer w, int base, int cols, float[] x, int xs) {
-    int bound = cols - cols % (2 * L);
-    FloatVector a0 = FloatVector.zero(F);
-    FloatVector a1 = FloatVector.zero(F);
-    for (int c = 0; c < bound; c += 2 * L) {
-      a0 = fp16Chunk(w, base + 2 * c).fma(FloatVector.fromArray(F, x, xs + c), a0);
-      a1 = fp16Chunk(w, base + 2 * (c + L)).fma(FloatVector.fromArray(F, x, xs + c + L), a1);
-    }
-    float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
-    return sum + fp16Tail(w, base, bound, cols, x, xs);
-  }
-
-  /** fp16 weight row {@code r} times activation rows {@code s … s+3}, each chunk read once. */
-  private static void fp16Rows4(
-      ByteBuffer w, int r, int rows, int cols, float[] x, int s, float[] y) {
-    int base = 2 * r * cols;
-    int bound = cols - cols % L;
-    int x0 = s * cols;
-    FloatVector a0 = FloatVector.zero(F);
-    FloatVector a1 = FloatVector.zero(F);
-    FloatVector a2 = FloatVector.zero(F);
-    FloatVector a3 = FloatVector.zero(F);
-    for (int c = 0; c < bound; c += L) {
-      FloatVector wv = fp16Chunk(w, base + 2 * c);
-      a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-      a1 = wv.fma(FloatVector.fromArray(F, x, x0 + cols + c), a1);
-      a2 = wv.fma(FloatVector.fromArray(F, x, x0 + 2 * cols + c), a2);
-      a3 = wv.fma(FloatVector.fromArray(F, x, x0 + 3 * cols + c), a3);
-    }
-    y[s * rows + r] = a0.reduceLanes(VectorOperators.ADD) + fp16Tail(w, base, bound, cols, x, x0);
-    y[(s + 1) * rows + r] =
-        a1.reduceLanes(VectorOperators.ADD) + fp16Tail(w, base, bound, cols, x, x0 + cols);
-    y[(s + 2) * rows + r] =
-        a2.reduceLanes(VectorOperators.ADD) + fp16Tail(w, base, bound, cols, x, x0 + 2 * cols);
-    y[(s + 3) * rows + r] =
-        a3.reduceLanes(VectorOperators.ADD) + fp16Tail(w, base, bound, cols, x, x0 + 3 * cols);
   }
 
   /** Columns {@code from … cols} of an fp16 row, one at a time. */
@@ -563,7 +638,9 @@ final class VectorMatVec implements MatVec {
     int bound = cols - cols % L;
     for (int c = 0; c < bound; c += L) {
       // L divides BLOCK: a chunk lies in one block.
-      int8Chunk(w, base + c)
+      ((FloatVector)
+              ByteVector.fromByteBuffer(B, w, base + c, ByteOrder.LITTLE_ENDIAN)
+                  .convertShape(VectorOperators.B2F, F, 0))
           .mul(scales[row * blocks + c / MatVec.BLOCK])
           .intoByteBuffer(out, at + 4 * c, order);
     }
@@ -577,29 +654,22 @@ final class VectorMatVec implements MatVec {
     ByteOrder order = out.order();
     int bound = cols - cols % L;
     for (int c = 0; c < bound; c += L) {
-      fp16Chunk(w, base + 2 * c).intoByteBuffer(out, at + 4 * c, order);
+      IntVector half =
+          (IntVector)
+              ShortVector.fromByteBuffer(S, w, base + 2 * c, ByteOrder.LITTLE_ENDIAN)
+                  .convertShape(VectorOperators.S2I, I, 0);
+      FloatVector wv =
+          half.and(0x7FFF)
+              .lanewise(VectorOperators.LSHL, 13)
+              .reinterpretAsFloats()
+              .mul(0x1p112f)
+              .reinterpretAsInts()
+              .or(half.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+              .reinterpretAsFloats();
+      wv.intoByteBuffer(out, at + 4 * c, order);
     }
     for (int c = bound; c < cols; c++) {
       out.putFloat(at + 4 * c, Half.toFloat(w.getShort(base + 2 * c)));
     }
-  }
-
-  /** {@code L} int8 weights from byte {@code at}, as floats. */
-  private static FloatVector int8Chunk(ByteBuffer w, int at) {
-    return (FloatVector)
-        ByteVector.fromByteBuffer(B, w, at, ByteOrder.LITTLE_ENDIAN)
-            .convertShape(VectorOperators.B2F, F, 0);
-  }
-
-  /** {@code L} fp16 weights from byte {@code at}, as floats (finite halves; see {@link Half}). */
-  private static FloatVector fp16Chunk(ByteBuffer w, int at) {
-    IntVector half =
-        (IntVector)
-            ShortVector.fromByteBuffer(S, w, at, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.S2I, I, 0);
-    IntVector sign = half.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-    FloatVector magnitude =
-        half.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-    return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
   }
 }
