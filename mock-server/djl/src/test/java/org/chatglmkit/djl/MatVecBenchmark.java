@@ -34,7 +34,10 @@ import org.chatglmkit.mockserver.core.Json;
  *   <li>{@code int8 djl blocks of B columns}: the same with the matrix stored [in, out] and blocks
  *       of output columns (the scale then multiplies the product);
  *   <li>{@code int8|fp16 java scalar|vector}: {@link MatVec} on all cores;
- *   <li>{@code int8 widen + djl blocks}: the prefill path of {@link CompactMatrix}.
+ *   <li>{@code int8 widen + djl blocks}: the prefill path of {@link CompactMatrix};
+ *   <li>{@code int8 java vector, long rows}: one activation row, the same bytes read as the MLP's
+ *       down projection (4,096 outputs × 13,696 inputs), as the kernel takes them (four weight rows
+ *       at a time) and one row per call (as it takes short rows).
  * </ul>
  *
  * <p>Prints a table and writes {@code reports/bench/djl-matvec-<timestamp>.json}. Arguments: {@code
@@ -87,6 +90,11 @@ public final class MatVecBenchmark {
       weights = null;
       MatVec vector = MatVec.best();
       MatVec scalar = new ScalarMatVec();
+      float[] xLong = new float[ROWS];
+      for (int i = 0; i < xLong.length; i++) {
+        xLong[i] = (float) random.nextDouble(-1, 1);
+      }
+      QuantizedRows quantizedLong = new QuantizedRows();
       for (int n : new int[] {1, 4, 128}) {
         float[] x = new float[n * COLS];
         for (int i = 0; i < x.length; i++) {
@@ -142,6 +150,37 @@ public final class MatVecBenchmark {
                   return parallel(
                       p -> vector.int8(int8, scales, ROWS, COLS, quantized, y, p[0], p[1]));
                 }));
+        if (n == 1) {
+          int longRows = COLS;
+          int longCols = ROWS; // the same bytes and as many scales: 13,696 = 214 blocks
+          times.put(
+              "int8 java vector, long rows",
+              time(
+                  manager,
+                  scope -> {
+                    quantizedLong.quantize(xLong, 1, longCols);
+                    return parallel(
+                        longRows,
+                        p ->
+                            vector.int8(
+                                int8, scales, longRows, longCols, quantizedLong, y, p[0], p[1]));
+                  }));
+          times.put(
+              "int8 java vector, long rows one a call",
+              time(
+                  manager,
+                  scope -> {
+                    quantizedLong.quantize(xLong, 1, longCols);
+                    return parallel(
+                        longRows,
+                        p -> {
+                          for (int r = p[0]; r < p[1]; r++) {
+                            vector.int8(
+                                int8, scales, longRows, longCols, quantizedLong, y, r, r + 1);
+                          }
+                        });
+                  }));
+        }
         times.put(
             "fp16 java vector",
             time(
@@ -233,10 +272,15 @@ public final class MatVecBenchmark {
   }
 
   private static Object parallel(java.util.function.Consumer<int[]> range) {
+    return parallel(ROWS, range);
+  }
+
+  /** Rows {@code 0 … rows} in as many parts as {@link CompactMatrix} splits them, on all cores. */
+  private static Object parallel(int rows, java.util.function.Consumer<int[]> range) {
     int parts = 2 * Runtime.getRuntime().availableProcessors();
     IntStream.range(0, parts)
         .parallel()
-        .forEach(p -> range.accept(new int[] {p * ROWS / parts, (p + 1) * ROWS / parts}));
+        .forEach(p -> range.accept(new int[] {p * rows / parts, (p + 1) * rows / parts}));
     return null;
   }
 

@@ -43,12 +43,86 @@ class MatVecTest {
     }
   }
 
+  /**
+   * Every conversion names the species it converts to ({@code convertShape(I2F, F, 0)}), never
+   * leaves the JIT to look it up ({@code convert(I2F, 0)}). In the 6B server the JIT compiled such
+   * a conversion as a call into the library's plain-Java fallback (its profile of the library's
+   * shape lookup had seen other shapes), every vector then an object: one stream's steps took 0.7 s
+   * instead of 0.26, allocating gigabytes a second. In a fresh JVM, as here, the same code compiles
+   * well, so the class file is checked for the call.
+   */
+  @Test
+  void everyConversionNamesItsTargetShape() throws java.io.IOException {
+    byte[] code;
+    try (java.io.InputStream in = VectorMatVec.class.getResourceAsStream("VectorMatVec.class")) {
+      code = in.readAllBytes();
+    }
+    String constants = new String(code, java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertThat(constants.contains("convertShape"))
+        .as("the class converts with convertShape")
+        .isTrue();
+    assertThat(constants.contains("(Ljdk/incubator/vector/VectorOperators$Conversion;I)"))
+        .as("VectorMatVec calls convert(Conversion, int)")
+        .isFalse();
+  }
+
+  /**
+   * Once compiled, a product allocates nothing: every vector operation became an instruction. A
+   * conversion whose result shape the JIT had to look up ({@code convert(I2F, 0)}, where {@code
+   * convertShape(I2F, F, 0)} names it) was compiled in the 6B server as a call into the library's
+   * plain-Java fallback, each vector an object: one stream's steps took 0.7 s instead of 0.26,
+   * allocating gigabytes a second. Each path is called until a round of calls allocates nothing
+   * (the JIT compiles it meanwhile), for at most 30 seconds.
+   */
+  @Test
+  void eachProductPathAllocatesNothingOnceCompiled() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    SplittableRandom random = new SplittableRandom(9);
+    int rows = 8;
+    java.util.Map<String, Runnable> paths = new java.util.LinkedHashMap<>();
+    for (int cols : new int[] {4 * MatVec.BLOCK, VectorMatVec.FOUR_ROWS_FROM}) {
+      ByteBuffer int8 = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer fp16 = ByteBuffer.allocateDirect(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < rows * cols; i++) {
+        int8.put(i, (byte) (random.nextInt(255) - 127));
+        fp16.putShort(2 * i, Half.fromFloat((float) random.nextDouble(-1, 1)));
+      }
+      float[] scales = new float[rows * MatVec.blocks(cols)];
+      java.util.Arrays.fill(scales, 0.01f);
+      for (int n : new int[] {1, 2, 4, 5}) {
+        float[] x = randomFloats(random, n * cols);
+        QuantizedRows q = new QuantizedRows().quantize(x, n, cols);
+        float[] y = new float[n * rows];
+        MatVec kernel = MatVec.best();
+        paths.put(
+            "int8, " + n + " × " + cols,
+            () -> kernel.int8(int8, scales, rows, cols, q, y, 0, rows));
+        paths.put(
+            "fp16, " + n + " × " + cols, () -> kernel.fp16(fp16, rows, cols, x, n, y, 0, rows));
+      }
+    }
+    for (java.util.Map.Entry<String, Runnable> path : paths.entrySet()) {
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      long allocated;
+      do {
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 200; i++) {
+          path.getValue().run();
+        }
+        allocated = threads.getCurrentThreadAllocatedBytes() - before;
+      } while (allocated > 0 && System.nanoTime() < deadline);
+      assertThat(allocated).as("bytes allocated by 200 products, %s", path.getKey()).isZero();
+    }
+  }
+
   @Test
   void int8ProductsEqualBlockSumsInDouble() {
     SplittableRandom random = new SplittableRandom(1);
     // Widths below one block, of whole blocks, and with a short last block (96 = 64 + 32, 100 has
-    // 36 left, 4096 is 64 blocks); 1 to 6 activation rows.
-    for (int cols : new int[] {5, 16, 64, 96, 100, 4096}) {
+    // 36 left, 4096 is 64 blocks, long rows take four weight rows at a time); 1 to 6 activation
+    // rows.
+    for (int cols : new int[] {5, 16, 64, 96, 100, 4096, VectorMatVec.FOUR_ROWS_FROM}) {
       int blocks = MatVec.blocks(cols);
       for (int n : new int[] {1, 2, 4, 6}) {
         int rows = 7;
@@ -85,6 +159,29 @@ class MatVecTest {
           assertClose(y, expected, kernel.name() + " int8 cols " + cols + " n " + n);
         }
       }
+    }
+  }
+
+  @Test
+  void longRowsTakenFourAtATimeGetTheSameSumsAsOneAtATime() {
+    SplittableRandom random = new SplittableRandom(7);
+    int rows = 6;
+    int cols = VectorMatVec.FOUR_ROWS_FROM;
+    ByteBuffer w = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < rows * cols; i++) {
+      w.put(i, (byte) (random.nextInt(255) - 127));
+    }
+    float[] scales = new float[rows * MatVec.blocks(cols)];
+    for (int i = 0; i < scales.length; i++) {
+      scales[i] = (float) random.nextDouble(0.001, 0.1);
+    }
+    QuantizedRows q = new QuantizedRows().quantize(randomFloats(random, cols), 1, cols);
+    float[] together = new float[rows];
+    MatVec.best().int8(w, scales, rows, cols, q, together, 0, rows);
+    for (int r = 0; r < rows; r++) {
+      float[] alone = new float[rows];
+      MatVec.best().int8(w, scales, rows, cols, q, alone, r, r + 1);
+      assertThat(together[r]).as("row %d", r).isEqualTo(alone[r]);
     }
   }
 
