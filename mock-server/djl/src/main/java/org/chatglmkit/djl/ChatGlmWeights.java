@@ -201,6 +201,20 @@ public final class ChatGlmWeights implements AutoCloseable {
     return linear(TensorNames.layer(layer, suffix), x);
   }
 
+  /** The matrix {@code name} held compactly ({@code null} when it is an fp32 tensor). */
+  CompactMatrix compact(String name) {
+    return compact.get(name);
+  }
+
+  CompactMatrix compact(int layer, String suffix) {
+    return compact(TensorNames.layer(layer, suffix));
+  }
+
+  /** The quantized activations the compact products reuse (one decoder thread at a time). */
+  QuantizedRows quantized() {
+    return scratch.quantized();
+  }
+
   /** Bytes the weights take in memory. */
   public long bytes() {
     long total = tensors.values().stream().mapToLong(a -> a.size() * 4).sum();

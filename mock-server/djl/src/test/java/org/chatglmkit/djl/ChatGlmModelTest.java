@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,9 +42,13 @@ class ChatGlmModelTest {
   }
 
   private static void matchesReference(Path model) throws Exception {
+    matchesReference(model, WeightsKind.FP32);
+  }
+
+  private static void matchesReference(Path model, WeightsKind kind) throws Exception {
     ChatGlmConfig config = ChatGlmConfig.read(model.resolve("config.json"));
     ReferenceChatGlm reference = new ReferenceChatGlm(model);
-    try (ChatGlmWeights weights = ChatGlmWeights.load(model, config, manager)) {
+    try (ChatGlmWeights weights = ChatGlmWeights.load(model, config, kind, manager)) {
       ChatGlmModel djl = new ChatGlmModel(config, weights, manager);
       try (KvCache cache = djl.newCache()) {
         float[] expected = null;
@@ -130,6 +135,38 @@ class ChatGlmModelTest {
       b = ratio1.step(token);
     }
     assertThat(a).isNotEqualTo(b);
+  }
+
+  /**
+   * With compact weights a decode step keeps its activations in Java (norms, bias, rotary, SwiGLU
+   * and residuals there; attention on the engine). An F16 checkpoint held as fp16 is the
+   * reference's weights exactly, so its prefill (on the engine) and decode steps must both give the
+   * reference's logits; and two sequences decoded as a batch, what each gives alone.
+   */
+  @Test
+  void compactWeightsDecodeOutsideTheEngineAsTheReferenceDoes() throws Exception {
+    Path model = dir.resolve("f16");
+    TestModelGenerator.generate(model, TestModelGenerator.tiny(128), 13, 1, "F16");
+    matchesReference(model, WeightsKind.FP16);
+    ChatGlmConfig config = ChatGlmConfig.read(model.resolve("config.json"));
+    try (ChatGlmWeights weights = ChatGlmWeights.load(model, config, WeightsKind.FP16, manager)) {
+      ChatGlmModel djl = new ChatGlmModel(config, weights, manager);
+      try (KvCache a = djl.newCache();
+          KvCache b = djl.newCache();
+          KvCache aloneA = djl.newCache();
+          KvCache aloneB = djl.newCache()) {
+        int[] other = {9, 8, 7};
+        djl.forward(PROMPT, a);
+        djl.forward(other, b);
+        djl.forward(PROMPT, aloneA);
+        djl.forward(other, aloneB);
+        for (int token : DECODE) {
+          float[][] together = djl.forward(new int[][] {{token}, {token + 1}}, List.of(a, b));
+          assertClose(together[0], djl.forward(new int[] {token}, aloneA), "batch, first");
+          assertClose(together[1], djl.forward(new int[] {token + 1}, aloneB), "batch, second");
+        }
+      }
+    }
   }
 
   @Test

@@ -67,12 +67,10 @@ class MatVecTest {
   }
 
   /**
-   * Once compiled, a product allocates nothing: every vector operation became an instruction. A
-   * conversion whose result shape the JIT had to look up ({@code convert(I2F, 0)}, where {@code
-   * convertShape(I2F, F, 0)} names it) was compiled in the 6B server as a call into the library's
-   * plain-Java fallback, each vector an object: one stream's steps took 0.7 s instead of 0.26,
-   * allocating gigabytes a second. Each path is called until a round of calls allocates nothing
-   * (the JIT compiles it meanwhile), for at most 30 seconds.
+   * Once compiled, a product allocates nothing: every vector operation became an instruction (see
+   * {@link #everyConversionNamesItsTargetShape} for one that did not, in a server). Each path is
+   * called until a round of calls allocates nothing (the JIT compiles it meanwhile), for at most 30
+   * seconds.
    */
   @Test
   void eachProductPathAllocatesNothingOnceCompiled() {
@@ -126,14 +124,8 @@ class MatVecTest {
       int blocks = MatVec.blocks(cols);
       for (int n : new int[] {1, 2, 4, 6}) {
         int rows = 7;
-        ByteBuffer w = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
-        float[] scales = new float[rows * blocks];
-        for (int i = 0; i < rows * cols; i++) {
-          w.put(i, (byte) (random.nextInt(255) - 127));
-        }
-        for (int i = 0; i < scales.length; i++) {
-          scales[i] = (float) random.nextDouble(0.001, 0.1);
-        }
+        ByteBuffer w = randomInt8(random, rows, cols);
+        float[] scales = randomScales(random, rows * blocks);
         float[] x = randomFloats(random, n * cols);
         QuantizedRows q = new QuantizedRows().quantize(x, n, cols);
         double[] expected = new double[n * rows];
@@ -167,14 +159,8 @@ class MatVecTest {
     SplittableRandom random = new SplittableRandom(7);
     int rows = 6;
     int cols = VectorMatVec.FOUR_ROWS_FROM;
-    ByteBuffer w = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < rows * cols; i++) {
-      w.put(i, (byte) (random.nextInt(255) - 127));
-    }
-    float[] scales = new float[rows * MatVec.blocks(cols)];
-    for (int i = 0; i < scales.length; i++) {
-      scales[i] = (float) random.nextDouble(0.001, 0.1);
-    }
+    ByteBuffer w = randomInt8(random, rows, cols);
+    float[] scales = randomScales(random, rows * MatVec.blocks(cols));
     QuantizedRows q = new QuantizedRows().quantize(randomFloats(random, cols), 1, cols);
     float[] together = new float[rows];
     MatVec.best().int8(w, scales, rows, cols, q, together, 0, rows);
@@ -192,14 +178,8 @@ class MatVecTest {
     SplittableRandom random = new SplittableRandom(4);
     int rows = 9;
     int cols = 3 * MatVec.BLOCK;
-    ByteBuffer w = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < rows * cols; i++) {
-      w.put(i, (byte) (random.nextInt(255) - 127));
-    }
-    float[] scales = new float[rows * MatVec.blocks(cols)];
-    for (int i = 0; i < scales.length; i++) {
-      scales[i] = (float) random.nextDouble(0.001, 0.1);
-    }
+    ByteBuffer w = randomInt8(random, rows, cols);
+    float[] scales = randomScales(random, rows * MatVec.blocks(cols));
     for (int n : new int[] {2, 3, 4, 5}) {
       float[] x = randomFloats(random, n * cols);
       float[] together = new float[n * rows];
@@ -379,6 +359,22 @@ class MatVecTest {
             .isEqualTo(bits);
       }
     }
+  }
+
+  private static ByteBuffer randomInt8(SplittableRandom random, int rows, int cols) {
+    ByteBuffer w = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < rows * cols; i++) {
+      w.put(i, (byte) (random.nextInt(255) - 127));
+    }
+    return w;
+  }
+
+  private static float[] randomScales(SplittableRandom random, int count) {
+    float[] scales = new float[count];
+    for (int i = 0; i < count; i++) {
+      scales[i] = (float) random.nextDouble(0.001, 0.1);
+    }
+    return scales;
   }
 
   private static float[] randomFloats(SplittableRandom random, int count) {
