@@ -164,7 +164,7 @@ public final class ChatGlmModel {
     float[] out = new float[n * hidden];
     float[] up = new float[n * 2 * ffn];
     float[] gated = new float[n * ffn];
-    float[][] rope = rotaryTables(pasts);
+    float[][] rope = rotaryTables(pasts, 1);
     QuantizedRows quantized = weights.quantized();
     for (int layer = 0; layer < config.layers(); layer++) {
       try (NDManager scope = step.newSubManager()) {
@@ -270,20 +270,6 @@ public final class ChatGlmModel {
         out[i] = x[i] / rms * weight[i - s * d];
       }
     }
-  }
-
-  /** cos and sin of each sequence's new position, per rotary pair: [2][n · pairs]. */
-  private float[][] rotaryTables(int[] pasts) {
-    int pairs = inverseFrequencies.length;
-    float[][] table = new float[2][pasts.length * pairs];
-    for (int s = 0; s < pasts.length; s++) {
-      for (int i = 0; i < pairs; i++) {
-        double angle = pasts[s] * inverseFrequencies[i];
-        table[0][s * pairs + i] = (float) Math.cos(angle);
-        table[1][s * pairs + i] = (float) Math.sin(angle);
-      }
-    }
-    return table;
   }
 
   /**
@@ -430,25 +416,29 @@ public final class ChatGlmModel {
   }
 
   /**
-   * cos and sin of each row's position and rotary pair, shaped [rows, 1, pairs] to broadcast over
-   * heads; row {@code s·t + p} is token {@code p} of sequence {@code s}, at position past + p.
+   * cos and sin of each row's position and rotary pair, {@code [2][rows · pairs]}; row {@code s·t +
+   * p} is token {@code p} of sequence {@code s}, at position past + p.
    */
-  private NDArray[] rotary(NDManager step, int[] pasts, int t) {
+  private float[][] rotaryTables(int[] pasts, int t) {
     int pairs = inverseFrequencies.length;
     int rows = pasts.length * t;
-    float[] cos = new float[rows * pairs];
-    float[] sin = new float[rows * pairs];
+    float[][] table = new float[2][rows * pairs];
     for (int row = 0; row < rows; row++) {
       int position = pasts[row / t] + row % t;
       for (int i = 0; i < pairs; i++) {
         double angle = position * inverseFrequencies[i];
-        cos[row * pairs + i] = (float) Math.cos(angle);
-        sin[row * pairs + i] = (float) Math.sin(angle);
+        table[0][row * pairs + i] = (float) Math.cos(angle);
+        table[1][row * pairs + i] = (float) Math.sin(angle);
       }
     }
-    return new NDArray[] {
-      step.create(cos, new Shape(rows, 1, pairs)), step.create(sin, new Shape(rows, 1, pairs))
-    };
+    return table;
+  }
+
+  /** {@link #rotaryTables} as arrays shaped [rows, 1, pairs], to broadcast over heads. */
+  private NDArray[] rotary(NDManager step, int[] pasts, int t) {
+    float[][] table = rotaryTables(pasts, t);
+    Shape shape = new Shape((long) pasts.length * t, 1, inverseFrequencies.length);
+    return new NDArray[] {step.create(table[0], shape), step.create(table[1], shape)};
   }
 
   /** Rotates the first half of each head's dimensions, taken as interleaved pairs. */

@@ -153,33 +153,32 @@ public final class MatVecBenchmark {
         if (n == 1) {
           int longRows = COLS;
           int longCols = ROWS; // the same bytes and as many scales: 13,696 = 214 blocks
-          times.put(
-              "int8 java vector, long rows",
-              time(
-                  manager,
-                  scope -> {
-                    quantizedLong.quantize(xLong, 1, longCols);
-                    return parallel(
-                        longRows,
-                        p ->
-                            vector.int8(
-                                int8, scales, longRows, longCols, quantizedLong, y, p[0], p[1]));
-                  }));
-          times.put(
-              "int8 java vector, long rows one a call",
-              time(
-                  manager,
-                  scope -> {
-                    quantizedLong.quantize(xLong, 1, longCols);
-                    return parallel(
-                        longRows,
-                        p -> {
-                          for (int r = p[0]; r < p[1]; r++) {
-                            vector.int8(
-                                int8, scales, longRows, longCols, quantizedLong, y, r, r + 1);
-                          }
-                        });
-                  }));
+          for (boolean oneACall : new boolean[] {false, true}) {
+            times.put(
+                "int8 java vector, long rows" + (oneACall ? " one a call" : ""),
+                time(
+                    manager,
+                    scope -> {
+                      quantizedLong.quantize(xLong, 1, longCols);
+                      return parallel(
+                          longRows,
+                          p -> {
+                            // One row per call takes the short-row path.
+                            int step = oneACall ? 1 : p[1] - p[0];
+                            for (int r = p[0]; r < p[1]; r += step) {
+                              vector.int8(
+                                  int8,
+                                  scales,
+                                  longRows,
+                                  longCols,
+                                  quantizedLong,
+                                  y,
+                                  r,
+                                  Math.min(p[1], r + step));
+                            }
+                          });
+                    }));
+          }
         }
         times.put(
             "fp16 java vector",
