@@ -67,7 +67,7 @@ public final class ChatGlmModel {
   }
 
   public KvCache newCache() {
-    return new KvCache(manager, config.layers());
+    return new KvCache(config.layers(), config.groups(), config.kvChannels(), config.seqLength());
   }
 
   /** Feeds {@code tokens} after what {@code cache} holds; returns the next token's logits. */
@@ -141,10 +141,10 @@ public final class ChatGlmModel {
   }
 
   /**
-   * A decode step (one new token per sequence) with compact weights: the activations stay in Java
-   * arrays from product to product, and only attention over the caches runs on the engine. Norms,
-   * residuals, bias, rotary and SwiGLU are loops over a few thousand values here, where on the
-   * engine each was several operations of tens of microseconds each (about 80 a layer).
+   * A decode step (one new token per sequence) with compact weights, all in Java arrays: norms,
+   * residuals, bias, rotary, attention over the caches and SwiGLU are loops over a few thousand
+   * values here, where on the engine each was several operations of tens of microseconds each
+   * (about 80 a layer), and the engine's attention copied the cache into a new tensor every step.
    */
   private float[][] decode(
       NDArray embedded, int[] pasts, List<KvCache> caches, NDManager step, long clock) {
@@ -161,35 +161,34 @@ public final class ChatGlmModel {
     float[] q = new float[n * heads * kv];
     float[] k = new float[n * groups * kv];
     float[] v = new float[n * groups * kv];
+    float[] context = new float[n * heads * kv];
     float[] out = new float[n * hidden];
     float[] up = new float[n * 2 * ffn];
     float[] gated = new float[n * ffn];
     float[][] rope = rotaryTables(pasts, 1);
     QuantizedRows quantized = weights.quantized();
     for (int layer = 0; layer < config.layers(); layer++) {
-      try (NDManager scope = step.newSubManager()) {
-        rmsNorm(x, vectors.inputNorms[layer], h, n);
-        clock = took(StepProfile.Part.EMBEDDING_AND_NORMS, clock);
-        weights.compact(layer, TensorNames.QKV_WEIGHT).multiply(h, n, qkv, quantized);
-        splitQkv(qkv, vectors.qkvBiases[layer], rope, q, k, v, n);
-        NDArray queries = CompactMatrix.nativeArray(scope, q, new Shape(n, heads, kv));
-        NDArray keys = CompactMatrix.nativeArray(scope, k, new Shape(n, groups, kv));
-        NDArray values = CompactMatrix.nativeArray(scope, v, new Shape(n, groups, kv));
-        clock = took(StepProfile.Part.QKV, clock);
-        float[] context =
-            attend(layer, queries, keys, values, new NDArray[n], caches, 1, scope).toFloatArray();
-        clock = took(StepProfile.Part.ATTENTION, clock);
-        weights.compact(layer, TensorNames.DENSE).multiply(context, n, out, quantized);
-        clock = took(StepProfile.Part.OUTPUT_PROJECTION, clock);
-        add(x, out);
-        rmsNorm(x, vectors.postNorms[layer], h, n);
-        clock = took(StepProfile.Part.EMBEDDING_AND_NORMS, clock);
-        weights.compact(layer, TensorNames.H_TO_4H).multiply(h, n, up, quantized);
-        swiGlu(up, gated, n, ffn);
-        weights.compact(layer, TensorNames.FOUR_H_TO_H).multiply(gated, n, out, quantized);
-        add(x, out);
-        clock = took(StepProfile.Part.MLP, clock);
+      rmsNorm(x, vectors.inputNorms[layer], h, n);
+      clock = took(StepProfile.Part.EMBEDDING_AND_NORMS, clock);
+      weights.compact(layer, TensorNames.QKV_WEIGHT).multiply(h, n, qkv, quantized);
+      splitQkv(qkv, vectors.qkvBiases[layer], rope, q, k, v, n);
+      clock = took(StepProfile.Part.QKV, clock);
+      for (int s = 0; s < n; s++) {
+        KvCache cache = caches.get(s);
+        cache.append(layer, k, v, s, 1);
+        cache.attend(layer, pasts[s] + 1, q, s * heads * kv, heads, context, s * heads * kv);
       }
+      clock = took(StepProfile.Part.ATTENTION, clock);
+      weights.compact(layer, TensorNames.DENSE).multiply(context, n, out, quantized);
+      clock = took(StepProfile.Part.OUTPUT_PROJECTION, clock);
+      add(x, out);
+      rmsNorm(x, vectors.postNorms[layer], h, n);
+      clock = took(StepProfile.Part.EMBEDDING_AND_NORMS, clock);
+      weights.compact(layer, TensorNames.H_TO_4H).multiply(h, n, up, quantized);
+      swiGlu(up, gated, n, ffn);
+      weights.compact(layer, TensorNames.FOUR_H_TO_H).multiply(gated, n, out, quantized);
+      add(x, out);
+      clock = took(StepProfile.Part.MLP, clock);
     }
     caches.forEach(cache -> cache.advance(1));
     clock = now();
@@ -371,19 +370,21 @@ public final class ChatGlmModel {
     int heads = config.heads();
     int groups = config.groups();
     int kv = config.kvChannels();
+    float[] newKeys = k.toFloatArray();
+    float[] newValues = v.toFloatArray();
     NDList contexts = new NDList();
     for (int s = 0; s < caches.size(); s++) {
       String range = s * t + ":" + (s + 1) * t;
-      NDArray[] all = caches.get(s).append(layer, k.get(range), v.get(range));
+      KvCache cache = caches.get(s);
+      cache.append(layer, newKeys, newValues, s * t, t);
       // Each key/value group serves heads / groups query heads (heads group by group): the queries
       // go to their group, [groups, perGroup · t, kv], against the group's keys, [groups, kv,
-      // positions], so the cache is read in place rather than copied for every head.
+      // positions].
       int perGroup = heads / groups;
-      int positions = Math.toIntExact(all[0].getShape().get(0));
-      NDArray keys = all[0].transpose(1, 2, 0);
-      NDArray values = all[1].transpose(1, 0, 2);
-      keys.attach(scope); // made from the cache's arrays, they would otherwise live as long as it
-      values.attach(scope);
+      int positions = cache.length() + t;
+      NDArray[] cached = cache.tensors(layer, positions, scope);
+      NDArray keys = cached[0];
+      NDArray values = cached[1];
       NDArray scores =
           q.get(range)
               .transpose(1, 0, 2)

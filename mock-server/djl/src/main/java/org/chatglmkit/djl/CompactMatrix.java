@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
 /**
@@ -36,11 +37,11 @@ final class CompactMatrix {
   private final int rows;
   private final int cols;
   private final ByteBuffer data;
-  private final float[] scales;
+  private final FloatBuffer scales;
   private final MatVec kernel;
 
   private CompactMatrix(
-      WeightsKind kind, int rows, int cols, ByteBuffer data, float[] scales, MatVec kernel) {
+      WeightsKind kind, int rows, int cols, ByteBuffer data, FloatBuffer scales, MatVec kernel) {
     this.kind = kind;
     this.rows = rows;
     this.cols = cols;
@@ -77,7 +78,13 @@ final class CompactMatrix {
     }
     data.order(ByteOrder.LITTLE_ENDIAN);
     int blocks = MatVec.blocks(cols);
-    float[] scales = kind == WeightsKind.INT8 ? new float[rows * blocks] : null;
+    // The scales live in native memory too: on the Java heap, a 6B model's 0.4 GB of them made the
+    // collector grow the heap to 1.4–2.1 GB while loading, and a prefill's garbage then filled it.
+    FloatBuffer scales =
+        kind == WeightsKind.INT8
+            ? directView(manager.zeros(new Shape((long) rows * blocks), DataType.FLOAT32))
+                .asFloatBuffer()
+            : null;
     int block = Math.max(1, (1 << 20) / cols);
     float[] values = new float[block * cols];
     for (int first = 0; first < rows; first += block) {
@@ -106,10 +113,10 @@ final class CompactMatrix {
    * Quantizes one row block by block ({@link MatVec#BLOCK} weights, the last block perhaps
    * shorter): per block, scale = max |w| / 127 and q = round(w / scale), the official {@code
    * quantize(8)}'s rule applied to each block rather than to the whole row, so one large weight
-   * costs the precision of its block only. The scales go to {@code scales[scaleAt …]}.
+   * costs the precision of its block only. The scales go to {@code scales} from {@code scaleAt}.
    */
   static void quantizeRow(
-      float[] values, int from, int cols, ByteBuffer out, int at, float[] scales, int scaleAt) {
+      float[] values, int from, int cols, ByteBuffer out, int at, FloatBuffer scales, int scaleAt) {
     for (int b = 0; b < MatVec.blocks(cols); b++) {
       int start = b * MatVec.BLOCK;
       int end = Math.min(start + MatVec.BLOCK, cols);
@@ -125,7 +132,7 @@ final class CompactMatrix {
       for (int c = start; c < end; c++) {
         out.put(at + c, scale == 0 ? 0 : (byte) Math.round(values[from + c] / scale));
       }
-      scales[scaleAt + b] = scale;
+      scales.put(scaleAt + b, scale);
     }
   }
 
@@ -140,7 +147,7 @@ final class CompactMatrix {
   /** Bytes held: the weights and, for int8, the scales. */
   long bytes() {
     return (long) rows * cols * kind.bytesPerParameter()
-        + (scales == null ? 0 : 4L * scales.length);
+        + (scales == null ? 0 : 4L * scales.capacity());
   }
 
   /**
@@ -174,9 +181,15 @@ final class CompactMatrix {
     for (int first = 0; first < rows; first += block) {
       int count = Math.min(block, rows - first);
       int start = first;
+      ByteBuffer view = scratch.view();
+      // One lambda per kind: a call site that saw both kinds was compiled again without the Vector
+      // API's intrinsics for a while, allocating a vector object per operation (0.3 GB a prefill).
       IntStream.range(0, count)
           .parallel()
-          .forEach(r -> row(start + r, scratch.view(), 4 * r * cols));
+          .forEach(
+              kind == WeightsKind.INT8
+                  ? r -> kernel.widenInt8(data, scales, start + r, cols, view, 4 * r * cols)
+                  : r -> kernel.widenFp16(data, 2 * (start + r) * cols, cols, view, 4 * r * cols));
       // The product is computed before the next block overwrites the scratch tensor.
       try (NDManager temporary = step.newSubManager()) {
         NDArray weights = scratch.array().get("0:" + count * cols);

@@ -1,6 +1,8 @@
 package org.chatglmkit.djl;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * The products of activations with compact weights, row range by row range, for the rows {@code r}
@@ -8,8 +10,8 @@ import java.nio.ByteBuffer;
  * row-major, one row per output (the checkpoint's layout), in a little-endian buffer:
  *
  * <ul>
- *   <li>int8, with a scale per block of {@link #BLOCK} weights along the row ({@code scales[r ·
- *       blocks(cols) + b]}), multiplied by activations quantized the same way ({@link
+ *   <li>int8, with a scale per block of {@link #BLOCK} weights along the row ({@code scales.get(r ·
+ *       blocks(cols) + b)}), multiplied by activations quantized the same way ({@link
  *       QuantizedRows}): each block's products are summed as integers and scaled once, {@code
  *       y[s·rows + r] = Σ_b wscale[r,b] · xscale[s,b] · Σ_{c in b} w[r,c] · q[s,c]}, as Q8_0
  *       engines do, so no weight is converted to float;
@@ -32,7 +34,7 @@ interface MatVec {
 
   void int8(
       ByteBuffer w,
-      float[] scales,
+      FloatBuffer scales,
       int rows,
       int cols,
       QuantizedRows x,
@@ -48,10 +50,43 @@ interface MatVec {
    * cols}, as native-order floats into {@code out} from byte {@code at} (a tensor's memory: no copy
    * follows).
    */
-  void widenInt8(ByteBuffer w, float[] scales, int row, int cols, ByteBuffer out, int at);
+  void widenInt8(ByteBuffer w, FloatBuffer scales, int row, int cols, ByteBuffer out, int at);
 
   /** The fp16 row from byte {@code base}, widened as {@link #widenInt8} does. */
   void widenFp16(ByteBuffer w, int base, int cols, ByteBuffer out, int at);
+
+  /**
+   * Attention's scores against a cache's keys held transposed ({@code kv} rows of {@code stride}
+   * positions from {@code at}): {@code out[outAt + p] = Σ_d q[qAt + d] · keys[at + d·stride + p]}
+   * for {@code p < positions}.
+   */
+  void scores(
+      float[] keys,
+      int at,
+      int stride,
+      int kv,
+      float[] q,
+      int qAt,
+      float[] out,
+      int outAt,
+      int positions);
+
+  /**
+   * Attention's weighted sum of a cache's values ({@code positions} rows of {@code kv} from {@code
+   * at}): {@code out[outAt + d] = Σ_p w[wAt + p] · values[at + p·kv + d]} for {@code d < kv}.
+   */
+  void weightedSum(
+      float[] values, int at, int kv, float[] w, int wAt, int positions, float[] out, int outAt);
+
+  /**
+   * {@code values} in a direct, native-order buffer, as weight scales are held: outside the Java
+   * heap (a 6B model's are 0.4 GB), read by the kernels as from a tensor's memory.
+   */
+  static FloatBuffer floats(float... values) {
+    FloatBuffer buffer =
+        ByteBuffer.allocateDirect(4 * values.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    return buffer.put(0, values);
+  }
 
   /** {@code vector (…)} or {@code scalar}, for the start-up banner and benchmark reports. */
   String name();

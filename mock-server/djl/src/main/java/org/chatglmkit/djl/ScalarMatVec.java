@@ -1,6 +1,7 @@
 package org.chatglmkit.djl;
 
 import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 
 /**
  * {@link MatVec} in plain Java: int8 blocks summed as integers, fp16 in two partial sums widened
@@ -10,7 +11,7 @@ final class ScalarMatVec implements MatVec {
   @Override
   public void int8(
       ByteBuffer w,
-      float[] scales,
+      FloatBuffer scales,
       int rows,
       int cols,
       QuantizedRows x,
@@ -30,7 +31,7 @@ final class ScalarMatVec implements MatVec {
           for (int c = start; c < end; c++) {
             dot += w.get(r * cols + c) * q[s * cols + c];
           }
-          sum += scales[r * blocks + b] * xScales[s * blocks + b] * dot;
+          sum += scales.get(r * blocks + b) * xScales[s * blocks + b] * dot;
         }
         y[s * rows + r] = sum;
       }
@@ -60,10 +61,11 @@ final class ScalarMatVec implements MatVec {
   }
 
   @Override
-  public void widenInt8(ByteBuffer w, float[] scales, int row, int cols, ByteBuffer out, int at) {
+  public void widenInt8(
+      ByteBuffer w, FloatBuffer scales, int row, int cols, ByteBuffer out, int at) {
     int blocks = MatVec.blocks(cols);
     for (int c = 0; c < cols; c++) {
-      out.putFloat(at + 4 * c, scales[row * blocks + c / BLOCK] * w.get(row * cols + c));
+      out.putFloat(at + 4 * c, scales.get(row * blocks + c / BLOCK) * w.get(row * cols + c));
     }
   }
 
@@ -77,5 +79,37 @@ final class ScalarMatVec implements MatVec {
   @Override
   public String name() {
     return "scalar";
+  }
+
+  @Override
+  public void scores(
+      float[] keys,
+      int at,
+      int stride,
+      int kv,
+      float[] q,
+      int qAt,
+      float[] out,
+      int outAt,
+      int positions) {
+    for (int p = 0; p < positions; p++) {
+      float sum = 0;
+      for (int d = 0; d < kv; d++) {
+        sum += q[qAt + d] * keys[at + d * stride + p];
+      }
+      out[outAt + p] = sum;
+    }
+  }
+
+  @Override
+  public void weightedSum(
+      float[] values, int at, int kv, float[] w, int wAt, int positions, float[] out, int outAt) {
+    for (int d = 0; d < kv; d++) {
+      float sum = 0;
+      for (int p = 0; p < positions; p++) {
+        sum += w[wAt + p] * values[at + p * kv + d];
+      }
+      out[outAt + d] = sum;
+    }
   }
 }

@@ -2,6 +2,7 @@ package org.chatglmkit.djl;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -50,6 +51,23 @@ final class VectorMatVec implements MatVec {
   private static final Associative ADD = VectorOperators.ADD;
 
   /**
+   * The four-row kernels' scales, copied from the direct buffer per four rows: read from the buffer
+   * inside their loops, the four reads a block made them up to 3× slower ({@code bench/matvec.sh}).
+   */
+  private static final ThreadLocal<float[]> QUAD_SCALES =
+      ThreadLocal.withInitial(() -> new float[0]);
+
+  /** This thread's array for four rows' scales of {@code blocks} blocks each. */
+  private static float[] quadScales(int blocks) {
+    float[] quad = QUAD_SCALES.get();
+    if (quad.length < 4 * blocks) {
+      quad = new float[4 * blocks];
+      QUAD_SCALES.set(quad);
+    }
+    return quad;
+  }
+
+  /**
    * Columns from which one activation row takes four weight rows at a time ({@link #int8FourRows}).
    */
   static final int FOUR_ROWS_FROM = 8192;
@@ -70,7 +88,7 @@ final class VectorMatVec implements MatVec {
       w.put(cols + i, (byte) (i * 11 + 3));
       x[i] = i * 0.25f - 3;
     }
-    float[] scales = {0.5f, 2f, 0.25f, 1f, 3f, 0.75f};
+    FloatBuffer scales = MatVec.floats(0.5f, 2f, 0.25f, 1f, 3f, 0.75f);
     QuantizedRows q = new QuantizedRows().quantize(x, 1, cols);
     float[] expected = new float[2];
     float[] actual = new float[2];
@@ -96,7 +114,7 @@ final class VectorMatVec implements MatVec {
   @Override
   public void int8(
       ByteBuffer w,
-      float[] scales,
+      FloatBuffer scales,
       int rows,
       int cols,
       QuantizedRows x,
@@ -117,7 +135,7 @@ final class VectorMatVec implements MatVec {
 
   private static void int8OneRow(
       ByteBuffer w,
-      float[] scales,
+      FloatBuffer scales,
       int rows,
       int cols,
       QuantizedRows x,
@@ -127,8 +145,10 @@ final class VectorMatVec implements MatVec {
     int blocks = MatVec.blocks(cols);
     int r = from;
     if (cols >= FOUR_ROWS_FROM && STEP == MatVec.BLOCK && cols % MatVec.BLOCK == 0) {
+      float[] quad = quadScales(blocks);
       for (; r + 4 <= to; r += 4) {
-        int8FourRows(w, r, cols, scales, x.values(), x.scales(), y);
+        scales.get(r * blocks, quad, 0, 4 * blocks);
+        int8FourRows(w, r, cols, quad, x.values(), x.scales(), y);
       }
     }
     for (; r < to; r++) {
@@ -153,7 +173,7 @@ final class VectorMatVec implements MatVec {
     int w1 = w0 + cols;
     int w2 = w1 + cols;
     int w3 = w2 + cols;
-    int s0 = r * blocks;
+    int s0 = 0;
     FloatVector acc0 = FloatVector.zero(F);
     FloatVector acc1 = FloatVector.zero(F);
     FloatVector acc2 = FloatVector.zero(F);
@@ -247,7 +267,7 @@ final class VectorMatVec implements MatVec {
    */
   private static void int8Widened(
       ByteBuffer w,
-      float[] scales,
+      FloatBuffer scales,
       int rows,
       int cols,
       QuantizedRows x,
@@ -261,9 +281,12 @@ final class VectorMatVec implements MatVec {
     // beyond a multiple of four, activation rows beyond one) goes a row at a time.
     int quads = from + (to - from) / 4 * 4;
     int whole = n - n % 4;
+    int blocks = MatVec.blocks(cols);
+    float[] quad = quadScales(blocks);
     for (int r = from; r < quads; r += 4) {
+      scales.get(r * blocks, quad, 0, 4 * blocks);
       for (int s = 0; s < whole; s += 4) {
-        int8Widened4x4(w, scales, r, rows, cols, xf, s, y);
+        int8Widened4x4(w, scales, quad, r, rows, cols, xf, s, y);
       }
     }
     for (int r = from; r < to; r++) {
@@ -280,7 +303,15 @@ final class VectorMatVec implements MatVec {
    * rather than four.)
    */
   private static void int8Widened4x4(
-      ByteBuffer w, float[] scales, int r, int rows, int cols, float[] x, int s, float[] y) {
+      ByteBuffer w,
+      FloatBuffer scales,
+      float[] quad,
+      int r,
+      int rows,
+      int cols,
+      float[] x,
+      int s,
+      float[] y) {
     int blocks = MatVec.blocks(cols);
     int bound = cols - cols % L;
     int x0 = s * cols;
@@ -306,22 +337,22 @@ final class VectorMatVec implements MatVec {
           ((FloatVector)
                   ByteVector.fromByteBuffer(B, w, r * cols + c, ByteOrder.LITTLE_ENDIAN)
                       .convertShape(VectorOperators.B2F, F, 0))
-              .mul(scales[r * blocks + block]);
+              .mul(quad[block]);
       FloatVector wb =
           ((FloatVector)
                   ByteVector.fromByteBuffer(B, w, (r + 1) * cols + c, ByteOrder.LITTLE_ENDIAN)
                       .convertShape(VectorOperators.B2F, F, 0))
-              .mul(scales[(r + 1) * blocks + block]);
+              .mul(quad[blocks + block]);
       FloatVector wc =
           ((FloatVector)
                   ByteVector.fromByteBuffer(B, w, (r + 2) * cols + c, ByteOrder.LITTLE_ENDIAN)
                       .convertShape(VectorOperators.B2F, F, 0))
-              .mul(scales[(r + 2) * blocks + block]);
+              .mul(quad[2 * blocks + block]);
       FloatVector wd =
           ((FloatVector)
                   ByteVector.fromByteBuffer(B, w, (r + 3) * cols + c, ByteOrder.LITTLE_ENDIAN)
                       .convertShape(VectorOperators.B2F, F, 0))
-              .mul(scales[(r + 3) * blocks + block]);
+              .mul(quad[3 * blocks + block]);
       FloatVector v = FloatVector.fromArray(F, x, x0 + c);
       a0 = wa.fma(v, a0);
       b0 = wb.fma(v, b0);
@@ -379,7 +410,7 @@ final class VectorMatVec implements MatVec {
 
   /** One int8 weight row, widened, times one activation row of floats. */
   private static float int8WidenedRow(
-      ByteBuffer w, float[] scales, int r, int cols, float[] x, int xs) {
+      ByteBuffer w, FloatBuffer scales, int r, int cols, float[] x, int xs) {
     int blocks = MatVec.blocks(cols);
     int bound = cols - cols % L;
     FloatVector acc = FloatVector.zero(F);
@@ -388,25 +419,25 @@ final class VectorMatVec implements MatVec {
           ((FloatVector)
                   ByteVector.fromByteBuffer(B, w, r * cols + c, ByteOrder.LITTLE_ENDIAN)
                       .convertShape(VectorOperators.B2F, F, 0))
-              .mul(scales[r * blocks + c / MatVec.BLOCK])
+              .mul(scales.get(r * blocks + c / MatVec.BLOCK))
               .fma(FloatVector.fromArray(F, x, xs + c), acc);
     }
     return acc.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, xs);
   }
 
   private static float int8WidenedTail(
-      ByteBuffer w, float[] scales, int r, int from, int cols, float[] x, int xs) {
+      ByteBuffer w, FloatBuffer scales, int r, int from, int cols, float[] x, int xs) {
     int blocks = MatVec.blocks(cols);
     float sum = 0;
     for (int c = from; c < cols; c++) {
-      sum += scales[r * blocks + c / MatVec.BLOCK] * w.get(r * cols + c) * x[xs + c];
+      sum += scales.get(r * blocks + c / MatVec.BLOCK) * w.get(r * cols + c) * x[xs + c];
     }
     return sum;
   }
 
   private static void int8Rows(
       ByteBuffer w,
-      float[] scales,
+      FloatBuffer scales,
       int rows,
       int cols,
       QuantizedRows x,
@@ -584,15 +615,23 @@ final class VectorMatVec implements MatVec {
   }
 
   /**
-   * One int8 weight row (from byte {@code base}, its block scales from {@code ws[wb]}) times one
-   * quantized activation row (from {@code q[qs]}, scales from {@code xs[xb]}). Per step of {@code
-   * STEP} weights (a whole block with 512-bit vectors), two chunks of {@code LS} weights are
+   * One int8 weight row (from byte {@code base}, its block scales from {@code ws.get(wb)}) times
+   * one quantized activation row (from {@code q[qs]}, scales from {@code xs[xb]}). Per step of
+   * {@code STEP} weights (a whole block with 512-bit vectors), two chunks of {@code LS} weights are
    * widened to shorts and multiplied by {@code LS} activations each, and the two products added as
    * shorts (|product| ≤ 127², so two fit); each int lane of the result then holds two shorts, which
    * are separated by shifts and added. A block's int sums become floats once, times both scales.
    */
   private static float int8Row(
-      ByteBuffer w, int base, float[] ws, int wb, short[] q, int qs, float[] xs, int xb, int cols) {
+      ByteBuffer w,
+      int base,
+      FloatBuffer ws,
+      int wb,
+      short[] q,
+      int qs,
+      float[] xs,
+      int xb,
+      int cols) {
     if (STEP != MatVec.BLOCK) {
       return int8RowNarrow(w, base, ws, wb, q, qs, xs, xb, cols);
     }
@@ -621,7 +660,7 @@ final class VectorMatVec implements MatVec {
               .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
       acc =
           ((FloatVector) dot.convertShape(VectorOperators.I2F, F, 0))
-              .fma(FloatVector.broadcast(F, ws[wb + b] * xs[xb + b]), acc);
+              .fma(FloatVector.broadcast(F, ws.get(wb + b) * xs[xb + b]), acc);
     }
     return full < MatVec.blocks(cols)
         ? acc.reduceLanes(ADD) + int8RowTail(w, base, ws, wb, q, qs, xs, xb, cols)
@@ -630,7 +669,15 @@ final class VectorMatVec implements MatVec {
 
   /** {@link #int8Row} for vectors narrower than 512 bits: a block takes several steps. */
   private static float int8RowNarrow(
-      ByteBuffer w, int base, float[] ws, int wb, short[] q, int qs, float[] xs, int xb, int cols) {
+      ByteBuffer w,
+      int base,
+      FloatBuffer ws,
+      int wb,
+      short[] q,
+      int qs,
+      float[] xs,
+      int xb,
+      int cols) {
     int full = cols / MatVec.BLOCK;
     FloatVector acc = FloatVector.zero(F);
     for (int b = 0; b < full; b++) {
@@ -657,7 +704,7 @@ final class VectorMatVec implements MatVec {
       }
       acc =
           ((FloatVector) dot.convertShape(VectorOperators.I2F, F, 0))
-              .fma(FloatVector.broadcast(F, ws[wb + b] * xs[xb + b]), acc);
+              .fma(FloatVector.broadcast(F, ws.get(wb + b) * xs[xb + b]), acc);
     }
     return full < MatVec.blocks(cols)
         ? acc.reduceLanes(ADD) + int8RowTail(w, base, ws, wb, q, qs, xs, xb, cols)
@@ -666,13 +713,21 @@ final class VectorMatVec implements MatVec {
 
   /** {@link #int8Row}'s last block when it is shorter than {@link MatVec#BLOCK}, one at a time. */
   private static float int8RowTail(
-      ByteBuffer w, int base, float[] ws, int wb, short[] q, int qs, float[] xs, int xb, int cols) {
+      ByteBuffer w,
+      int base,
+      FloatBuffer ws,
+      int wb,
+      short[] q,
+      int qs,
+      float[] xs,
+      int xb,
+      int cols) {
     int full = cols / MatVec.BLOCK;
     int dot = 0;
     for (int c = full * MatVec.BLOCK; c < cols; c++) {
       dot += w.get(base + c) * q[qs + c];
     }
-    return ws[wb + full] * xs[xb + full] * dot;
+    return ws.get(wb + full) * xs[xb + full] * dot;
   }
 
   /**
@@ -685,7 +740,7 @@ final class VectorMatVec implements MatVec {
       int r,
       int rows,
       int cols,
-      float[] ws,
+      FloatBuffer ws,
       short[] q,
       int s,
       float[] xs,
@@ -722,7 +777,7 @@ final class VectorMatVec implements MatVec {
           pairs1
               .lanewise(VectorOperators.ASHR, 16)
               .add(pairs1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-      float scale = ws[r * blocks + b];
+      float scale = ws.get(r * blocks + b);
       acc0 =
           ((FloatVector) dot0.convertShape(VectorOperators.I2F, F, 0))
               .fma(FloatVector.broadcast(F, scale * xs[s * blocks + b]), acc0);
@@ -744,7 +799,8 @@ final class VectorMatVec implements MatVec {
   }
 
   @Override
-  public void widenInt8(ByteBuffer w, float[] scales, int row, int cols, ByteBuffer out, int at) {
+  public void widenInt8(
+      ByteBuffer w, FloatBuffer scales, int row, int cols, ByteBuffer out, int at) {
     ByteOrder order = out.order();
     int base = row * cols;
     int blocks = MatVec.blocks(cols);
@@ -754,11 +810,11 @@ final class VectorMatVec implements MatVec {
       ((FloatVector)
               ByteVector.fromByteBuffer(B, w, base + c, ByteOrder.LITTLE_ENDIAN)
                   .convertShape(VectorOperators.B2F, F, 0))
-          .mul(scales[row * blocks + c / MatVec.BLOCK])
+          .mul(scales.get(row * blocks + c / MatVec.BLOCK))
           .intoByteBuffer(out, at + 4 * c, order);
     }
     for (int c = bound; c < cols; c++) {
-      out.putFloat(at + 4 * c, scales[row * blocks + c / MatVec.BLOCK] * w.get(base + c));
+      out.putFloat(at + 4 * c, scales.get(row * blocks + c / MatVec.BLOCK) * w.get(base + c));
     }
   }
 
@@ -783,6 +839,99 @@ final class VectorMatVec implements MatVec {
     }
     for (int c = bound; c < cols; c++) {
       out.putFloat(at + 4 * c, Half.toFloat(w.getShort(base + 2 * c)));
+    }
+  }
+
+  /**
+   * Sixteen positions' scores (one vector) at a time, four vectors in flight: each is a chain of
+   * {@code kv} multiply-adds into a register, so no partial sum crosses lanes.
+   */
+  @Override
+  public void scores(
+      float[] keys,
+      int at,
+      int stride,
+      int kv,
+      float[] q,
+      int qAt,
+      float[] out,
+      int outAt,
+      int positions) {
+    int p = 0;
+    for (; p + 4 * L <= positions; p += 4 * L) {
+      FloatVector a0 = FloatVector.zero(F);
+      FloatVector a1 = FloatVector.zero(F);
+      FloatVector a2 = FloatVector.zero(F);
+      FloatVector a3 = FloatVector.zero(F);
+      for (int d = 0; d < kv; d++) {
+        FloatVector qd = FloatVector.broadcast(F, q[qAt + d]);
+        int row = at + d * stride + p;
+        a0 = FloatVector.fromArray(F, keys, row).fma(qd, a0);
+        a1 = FloatVector.fromArray(F, keys, row + L).fma(qd, a1);
+        a2 = FloatVector.fromArray(F, keys, row + 2 * L).fma(qd, a2);
+        a3 = FloatVector.fromArray(F, keys, row + 3 * L).fma(qd, a3);
+      }
+      a0.intoArray(out, outAt + p);
+      a1.intoArray(out, outAt + p + L);
+      a2.intoArray(out, outAt + p + 2 * L);
+      a3.intoArray(out, outAt + p + 3 * L);
+    }
+    for (; p + L <= positions; p += L) {
+      FloatVector a0 = FloatVector.zero(F);
+      for (int d = 0; d < kv; d++) {
+        a0 =
+            FloatVector.fromArray(F, keys, at + d * stride + p)
+                .fma(FloatVector.broadcast(F, q[qAt + d]), a0);
+      }
+      a0.intoArray(out, outAt + p);
+    }
+    for (; p < positions; p++) {
+      float sum = 0;
+      for (int d = 0; d < kv; d++) {
+        sum += q[qAt + d] * keys[at + d * stride + p];
+      }
+      out[outAt + p] = sum;
+    }
+  }
+
+  /** Sixty-four channels (four vectors) at a time, each a chain over the positions. */
+  @Override
+  public void weightedSum(
+      float[] values, int at, int kv, float[] w, int wAt, int positions, float[] out, int outAt) {
+    int d = 0;
+    for (; d + 4 * L <= kv; d += 4 * L) {
+      FloatVector a0 = FloatVector.zero(F);
+      FloatVector a1 = FloatVector.zero(F);
+      FloatVector a2 = FloatVector.zero(F);
+      FloatVector a3 = FloatVector.zero(F);
+      for (int p = 0; p < positions; p++) {
+        FloatVector wp = FloatVector.broadcast(F, w[wAt + p]);
+        int row = at + p * kv + d;
+        a0 = FloatVector.fromArray(F, values, row).fma(wp, a0);
+        a1 = FloatVector.fromArray(F, values, row + L).fma(wp, a1);
+        a2 = FloatVector.fromArray(F, values, row + 2 * L).fma(wp, a2);
+        a3 = FloatVector.fromArray(F, values, row + 3 * L).fma(wp, a3);
+      }
+      a0.intoArray(out, outAt + d);
+      a1.intoArray(out, outAt + d + L);
+      a2.intoArray(out, outAt + d + 2 * L);
+      a3.intoArray(out, outAt + d + 3 * L);
+    }
+    for (; d + L <= kv; d += L) {
+      FloatVector a0 = FloatVector.zero(F);
+      for (int p = 0; p < positions; p++) {
+        a0 =
+            FloatVector.fromArray(F, values, at + p * kv + d)
+                .fma(FloatVector.broadcast(F, w[wAt + p]), a0);
+      }
+      a0.intoArray(out, outAt + d);
+    }
+    for (; d < kv; d++) {
+      float sum = 0;
+      for (int p = 0; p < positions; p++) {
+        sum += w[wAt + p] * values[at + p * kv + d];
+      }
+      out[outAt + d] = sum;
     }
   }
 }

@@ -34,8 +34,9 @@ class MachineLimitsTest {
     for (int i = 0; i < w.capacity(); i += 64) {
       w.put(i, (byte) (i * 31));
     }
-    float[] scales = new float[rows * MatVec.blocks(cols)];
-    java.util.Arrays.fill(scales, 0.01f);
+    float[] ones = new float[rows * MatVec.blocks(cols)];
+    java.util.Arrays.fill(ones, 0.01f);
+    java.nio.FloatBuffer scales = MatVec.floats(ones);
     float[] x = new float[cols];
     java.util.Arrays.fill(x, 0.5f);
     QuantizedRows q = new QuantizedRows().quantize(x, 1, cols);

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,7 +63,7 @@ public final class MatVecBenchmark {
           manager.create(weights, new Shape(ROWS, COLS)).transpose().duplicate();
       ByteBuffer int8 = ByteBuffer.allocateDirect(ROWS * COLS).order(ByteOrder.LITTLE_ENDIAN);
       int blocks = MatVec.blocks(COLS);
-      float[] scales = new float[ROWS * blocks];
+      FloatBuffer scales = MatVec.floats(new float[ROWS * blocks]);
       for (int r = 0; r < ROWS; r++) {
         CompactMatrix.quantizeRow(weights, r * COLS, COLS, int8, r * COLS, scales, r * blocks);
       }
@@ -70,7 +71,7 @@ public final class MatVecBenchmark {
       // approach, not the block format.
       float[] rowScales = new float[ROWS];
       for (int r = 0; r < ROWS; r++) {
-        rowScales[r] = scales[r * blocks];
+        rowScales[r] = scales.get(r * blocks);
       }
       ByteBuffer fp16 = ByteBuffer.allocateDirect(2 * ROWS * COLS).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < weights.length; i++) {
@@ -248,7 +249,7 @@ public final class MatVecBenchmark {
   }
 
   private static NDArray widenedBlocks(
-      NDArray x, ByteBuffer int8, float[] scales, MatVec kernel, int block) {
+      NDArray x, ByteBuffer int8, FloatBuffer scales, MatVec kernel, int block) {
     NDManager step = x.getManager();
     NDArray widened = step.zeros(new Shape(block * COLS));
     ByteBuffer view = CompactMatrix.directView(widened);

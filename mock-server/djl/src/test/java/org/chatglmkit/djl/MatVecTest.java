@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -86,8 +87,9 @@ class MatVecTest {
         int8.put(i, (byte) (random.nextInt(255) - 127));
         fp16.putShort(2 * i, Half.fromFloat((float) random.nextDouble(-1, 1)));
       }
-      float[] scales = new float[rows * MatVec.blocks(cols)];
-      java.util.Arrays.fill(scales, 0.01f);
+      float[] ones = new float[rows * MatVec.blocks(cols)];
+      java.util.Arrays.fill(ones, 0.01f);
+      FloatBuffer scales = MatVec.floats(ones);
       for (int n : new int[] {1, 2, 4, 5}) {
         float[] x = randomFloats(random, n * cols);
         QuantizedRows q = new QuantizedRows().quantize(x, n, cols);
@@ -125,7 +127,7 @@ class MatVecTest {
       for (int n : new int[] {1, 2, 4, 6}) {
         int rows = 7;
         ByteBuffer w = randomInt8(random, rows, cols);
-        float[] scales = randomScales(random, rows * blocks);
+        FloatBuffer scales = randomScales(random, rows * blocks);
         float[] x = randomFloats(random, n * cols);
         QuantizedRows q = new QuantizedRows().quantize(x, n, cols);
         double[] expected = new double[n * rows];
@@ -135,7 +137,7 @@ class MatVecTest {
             for (int c = 0; c < cols; c++) {
               int b = c / MatVec.BLOCK;
               sum +=
-                  (double) scales[r * blocks + b]
+                  (double) scales.get(r * blocks + b)
                       * q.scales()[s * blocks + b]
                       * w.get(r * cols + c)
                       * q.values()[s * cols + c];
@@ -160,7 +162,7 @@ class MatVecTest {
     int rows = 6;
     int cols = VectorMatVec.FOUR_ROWS_FROM;
     ByteBuffer w = randomInt8(random, rows, cols);
-    float[] scales = randomScales(random, rows * MatVec.blocks(cols));
+    FloatBuffer scales = randomScales(random, rows * MatVec.blocks(cols));
     QuantizedRows q = new QuantizedRows().quantize(randomFloats(random, cols), 1, cols);
     float[] together = new float[rows];
     MatVec.best().int8(w, scales, rows, cols, q, together, 0, rows);
@@ -179,7 +181,7 @@ class MatVecTest {
     int rows = 9;
     int cols = 3 * MatVec.BLOCK;
     ByteBuffer w = randomInt8(random, rows, cols);
-    float[] scales = randomScales(random, rows * MatVec.blocks(cols));
+    FloatBuffer scales = randomScales(random, rows * MatVec.blocks(cols));
     for (int n : new int[] {2, 3, 4, 5}) {
       float[] x = randomFloats(random, n * cols);
       float[] together = new float[n * rows];
@@ -218,8 +220,9 @@ class MatVecTest {
     float[] x = new float[cols];
     java.util.Arrays.fill(x, -3f);
     QuantizedRows q = new QuantizedRows().quantize(x, 1, cols);
-    float[] scales = new float[MatVec.blocks(cols)];
-    java.util.Arrays.fill(scales, 1f / 127);
+    float[] unit = new float[MatVec.blocks(cols)];
+    java.util.Arrays.fill(unit, 1f / 127);
+    FloatBuffer scales = MatVec.floats(unit);
     for (MatVec kernel : KERNELS) {
       float[] y = new float[1];
       kernel.int8(w, scales, 1, cols, q, y, 0, 1);
@@ -325,14 +328,14 @@ class MatVecTest {
       for (MatVec kernel : KERNELS) {
         ByteBuffer out = ByteBuffer.allocateDirect(4 * (cols + 3)).order(ByteOrder.nativeOrder());
         int blocks = MatVec.blocks(cols);
-        float[] scales = new float[2 * blocks];
-        for (int i = 0; i < scales.length; i++) {
-          scales[i] = 0.5f + i;
+        FloatBuffer scales = MatVec.floats(new float[2 * blocks]);
+        for (int i = 0; i < scales.capacity(); i++) {
+          scales.put(i, 0.5f + i);
         }
         kernel.widenInt8(int8, scales, 1, cols, out, 12); // the second row, 3 floats in
         for (int c = 0; c < cols; c++) {
           assertThat(out.getFloat(12 + 4 * c))
-              .isEqualTo(scales[blocks + c / MatVec.BLOCK] * int8.get(cols + c));
+              .isEqualTo(scales.get(blocks + c / MatVec.BLOCK) * int8.get(cols + c));
         }
         kernel.widenFp16(fp16, 2 * cols, cols, out, 12);
         for (int c = 0; c < cols; c++) {
@@ -369,12 +372,12 @@ class MatVecTest {
     return w;
   }
 
-  private static float[] randomScales(SplittableRandom random, int count) {
+  private static FloatBuffer randomScales(SplittableRandom random, int count) {
     float[] scales = new float[count];
     for (int i = 0; i < count; i++) {
       scales[i] = (float) random.nextDouble(0.001, 0.1);
     }
-    return scales;
+    return MatVec.floats(scales);
   }
 
   private static float[] randomFloats(SplittableRandom random, int count) {
