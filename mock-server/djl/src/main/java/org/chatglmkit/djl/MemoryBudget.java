@@ -14,14 +14,23 @@ import java.util.regex.Pattern;
  * seq_length × 4 bytes}, and the batch is bounded so that all of them fit the memory available
  * (what the operating system calls available, or the container's limit if lower, or what {@code
  * --memory-budget} says), less a margin. A request beyond the batch and its queue gets 529 with
- * {@code Retry-After}; waiting requests hold only their prompt's ids.
+ * {@code Retry-After}; waiting requests hold only their prompt's ids. The caches are Java arrays
+ * ({@link KvCache}), so the Java heap's limit ({@code -Xmx}; a quarter of the machine's memory by
+ * default) bounds the batch too.
  *
  * @param available the bytes available for KV caches (after the weights were loaded)
  * @param source where {@code available} came from
  * @param perSequence the bytes of one full context's KV cache
  * @param asked the batch asked for
+ * @param heapRoom the bytes the Java heap may still take ({@code -Xmx} less what is used)
  */
-public record MemoryBudget(long available, String source, long perSequence, int asked) {
+public record MemoryBudget(
+    long available, String source, long perSequence, int asked, long heapRoom) {
+
+  /** A budget that the Java heap does not bound. */
+  public MemoryBudget(long available, String source, long perSequence, int asked) {
+    this(available, source, perSequence, asked, Long.MAX_VALUE);
+  }
 
   /** The share of the available memory the KV caches may take; the rest is headroom. */
   static final double USABLE = 0.8;
@@ -38,27 +47,37 @@ public record MemoryBudget(long available, String source, long perSequence, int 
    */
   public static MemoryBudget of(ChatGlmConfig shape, int asked, String budget) {
     long perSequence = perSequence(shape);
+    Runtime runtime = Runtime.getRuntime();
+    long heapRoom = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
     if (budget != null) {
-      return new MemoryBudget(bytes(budget), "--memory-budget", perSequence, asked);
+      return new MemoryBudget(bytes(budget), "--memory-budget", perSequence, asked, heapRoom);
     }
     OptionalLong meminfo = memAvailable(read(Path.of("/proc/meminfo")));
     OptionalLong cgroup = cgroupLimit(read(Path.of("/sys/fs/cgroup/memory.max")));
     if (cgroup.isPresent() && (meminfo.isEmpty() || cgroup.getAsLong() < meminfo.getAsLong())) {
-      long used = Runtime.getRuntime().totalMemory();
+      long used = runtime.totalMemory();
       return new MemoryBudget(
-          Math.max(0, cgroup.getAsLong() - used), "the container's memory.max", perSequence, asked);
+          Math.max(0, cgroup.getAsLong() - used),
+          "the container's memory.max",
+          perSequence,
+          asked,
+          heapRoom);
     }
     if (meminfo.isPresent()) {
-      return new MemoryBudget(meminfo.getAsLong(), "MemAvailable", perSequence, asked);
+      return new MemoryBudget(meminfo.getAsLong(), "MemAvailable", perSequence, asked, heapRoom);
     }
     // Nothing to read (not Linux): the Java heap's limit is all that is known.
-    return new MemoryBudget(Runtime.getRuntime().maxMemory(), "the Java heap", perSequence, asked);
+    return new MemoryBudget(heapRoom, "the Java heap", perSequence, asked, heapRoom);
   }
 
   /** The batch that fits: at most the one asked for, at least 0 (nothing fits). */
   public int batch() {
-    long fits = (long) Math.floor(available * USABLE / perSequence);
-    return (int) Math.min(asked, Math.max(0, fits));
+    return (int) Math.min(asked, Math.min(fits(available), fits(heapRoom)));
+  }
+
+  /** Full contexts that fit in {@link #USABLE} of {@code bytes}. */
+  private long fits(long bytes) {
+    return Math.max(0, (long) Math.floor(bytes * USABLE / perSequence));
   }
 
   /** One line for the start-up banner. */
@@ -72,7 +91,13 @@ public record MemoryBudget(long available, String source, long perSequence, int 
         USABLE * 100,
         perSequence / 1e6,
         batch(),
-        batch() < asked ? " (asked " + asked + ")" : "");
+        (batch() < asked ? " (asked " + asked + ")" : "")
+            + (fits(heapRoom) < Math.min(asked, fits(available))
+                ? String.format(
+                    Locale.ROOT,
+                    "; the Java heap (%.1f MB free of -Xmx) holds the caches and bounds the batch",
+                    heapRoom / 1e6)
+                : ""));
   }
 
   /** {@code MemAvailable} of {@code /proc/meminfo}, in bytes. */

@@ -26,6 +26,12 @@ class MemoryBudgetTest {
     assertThat(tight.batch()).isEqualTo(2);
     assertThat(tight.describe()).contains("batch 2 (asked 4)");
     assertThat(new MemoryBudget(one / 2, "test", one, 4).batch()).isZero();
+    // The caches live on the Java heap: its room bounds the batch whatever the machine has.
+    MemoryBudget smallHeap = new MemoryBudget(100 * one, "test", one, 4, (long) (one * 1.5 / 0.8));
+    assertThat(smallHeap.batch()).isEqualTo(1);
+    assertThat(smallHeap.describe()).contains("the Java heap").contains("bounds the batch");
+    assertThat(tight.describe()).doesNotContain("Java heap");
+    assertThat(roomy.heapRoom()).isPositive().isLessThanOrEqualTo(Runtime.getRuntime().maxMemory());
   }
 
   @Test
