@@ -133,26 +133,20 @@ public final class KvCache implements AutoCloseable {
     float[] keyRows = keys[layer];
     float[] valueRows = values[layer];
     int perGroup = heads / groups;
-    if ((long) heads * positions * kv < PARALLEL_WORK) {
-      for (int h = 0; h < heads; h++) {
-        head(keyRows, valueRows, h / perGroup, q, qAt + h * kv, positions, h, out, outAt + h * kv);
-      }
-    } else {
-      IntStream.range(0, heads)
-          .parallel()
-          .forEach(
-              h ->
-                  head(
-                      keyRows,
-                      valueRows,
-                      h / perGroup,
-                      q,
-                      qAt + h * kv,
-                      positions,
-                      h,
-                      out,
-                      outAt + h * kv));
-    }
+    IntStream all = IntStream.range(0, heads);
+    (heads * (long) positions * kv < PARALLEL_WORK ? all : all.parallel())
+        .forEach(
+            h ->
+                head(
+                    keyRows,
+                    valueRows,
+                    h / perGroup,
+                    q,
+                    qAt + h * kv,
+                    positions,
+                    h,
+                    out,
+                    outAt + h * kv));
   }
 
   /** One query head against group {@code g}; its scores go in row {@code h} of {@link #scores}. */
@@ -168,7 +162,7 @@ public final class KvCache implements AutoCloseable {
       int outAt) {
     float[] s = scores;
     int at = h * positions;
-    kernel.scores(keyRows, g * kv * capacity, capacity, kv, q, qAt, s, at, positions);
+    kernel.weightedRows(keyRows, g * kv * capacity, capacity, kv, q, qAt, positions, s, at);
     float root = (float) Math.sqrt(kv);
     float max = Float.NEGATIVE_INFINITY;
     for (int p = 0; p < positions; p++) {
@@ -184,7 +178,7 @@ public final class KvCache implements AutoCloseable {
     for (int p = 0; p < positions; p++) {
       s[at + p] /= sum;
     }
-    kernel.weightedSum(valueRows, g * capacity * kv, kv, s, at, positions, out, outAt);
+    kernel.weightedRows(valueRows, g * capacity * kv, kv, positions, s, at, kv, out, outAt);
   }
 
   void advance(int tokens) {

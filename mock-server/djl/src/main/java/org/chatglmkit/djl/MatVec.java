@@ -56,27 +56,22 @@ interface MatVec {
   void widenFp16(ByteBuffer w, int base, int cols, ByteBuffer out, int at);
 
   /**
-   * Attention's scores against a cache's keys held transposed ({@code kv} rows of {@code stride}
-   * positions from {@code at}): {@code out[outAt + p] = Σ_d q[qAt + d] · keys[at + d·stride + p]}
-   * for {@code p < positions}.
+   * A weighted sum of {@code count} rows of {@code m}, {@code stride} apart from {@code at}: {@code
+   * out[outAt + j] = Σ_i coef[coefAt + i] · m[at + i·stride + j]} for {@code j < width}, the sum
+   * taken in order of {@code i}. Attention is two of them: a query's scores are its channels
+   * weighting the rows of the transposed keys ({@code kv} rows of positions), and its context is
+   * its probabilities weighting the rows of the values (a row per position).
    */
-  void scores(
-      float[] keys,
+  void weightedRows(
+      float[] m,
       int at,
       int stride,
-      int kv,
-      float[] q,
-      int qAt,
+      int count,
+      float[] coef,
+      int coefAt,
+      int width,
       float[] out,
-      int outAt,
-      int positions);
-
-  /**
-   * Attention's weighted sum of a cache's values ({@code positions} rows of {@code kv} from {@code
-   * at}): {@code out[outAt + d] = Σ_p w[wAt + p] · values[at + p·kv + d]} for {@code d < kv}.
-   */
-  void weightedSum(
-      float[] values, int at, int kv, float[] w, int wAt, int positions, float[] out, int outAt);
+      int outAt);
 
   /**
    * {@code values} in a direct, native-order buffer, as weight scales are held: outside the Java

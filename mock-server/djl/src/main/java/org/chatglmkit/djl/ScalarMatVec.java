@@ -82,34 +82,22 @@ final class ScalarMatVec implements MatVec {
   }
 
   @Override
-  public void scores(
-      float[] keys,
+  public void weightedRows(
+      float[] m,
       int at,
       int stride,
-      int kv,
-      float[] q,
-      int qAt,
+      int count,
+      float[] coef,
+      int coefAt,
+      int width,
       float[] out,
-      int outAt,
-      int positions) {
-    for (int p = 0; p < positions; p++) {
+      int outAt) {
+    for (int j = 0; j < width; j++) {
       float sum = 0;
-      for (int d = 0; d < kv; d++) {
-        sum += q[qAt + d] * keys[at + d * stride + p];
+      for (int i = 0; i < count; i++) {
+        sum += coef[coefAt + i] * m[at + i * stride + j];
       }
-      out[outAt + p] = sum;
-    }
-  }
-
-  @Override
-  public void weightedSum(
-      float[] values, int at, int kv, float[] w, int wAt, int positions, float[] out, int outAt) {
-    for (int d = 0; d < kv; d++) {
-      float sum = 0;
-      for (int p = 0; p < positions; p++) {
-        sum += w[wAt + p] * values[at + p * kv + d];
-      }
-      out[outAt + d] = sum;
+      out[outAt + j] = sum;
     }
   }
 }

@@ -843,95 +843,54 @@ final class VectorMatVec implements MatVec {
   }
 
   /**
-   * Sixteen positions' scores (one vector) at a time, four vectors in flight: each is a chain of
-   * {@code kv} multiply-adds into a register, so no partial sum crosses lanes.
+   * Four vectors of {@code out} at a time, each a chain of multiply-adds into a register over the
+   * rows (no sum crosses lanes); then one vector at a time, then one value.
    */
   @Override
-  public void scores(
-      float[] keys,
+  public void weightedRows(
+      float[] m,
       int at,
       int stride,
-      int kv,
-      float[] q,
-      int qAt,
+      int count,
+      float[] coef,
+      int coefAt,
+      int width,
       float[] out,
-      int outAt,
-      int positions) {
-    int p = 0;
-    for (; p + 4 * L <= positions; p += 4 * L) {
+      int outAt) {
+    int j = 0;
+    for (; j + 4 * L <= width; j += 4 * L) {
       FloatVector a0 = FloatVector.zero(F);
       FloatVector a1 = FloatVector.zero(F);
       FloatVector a2 = FloatVector.zero(F);
       FloatVector a3 = FloatVector.zero(F);
-      for (int d = 0; d < kv; d++) {
-        FloatVector qd = FloatVector.broadcast(F, q[qAt + d]);
-        int row = at + d * stride + p;
-        a0 = FloatVector.fromArray(F, keys, row).fma(qd, a0);
-        a1 = FloatVector.fromArray(F, keys, row + L).fma(qd, a1);
-        a2 = FloatVector.fromArray(F, keys, row + 2 * L).fma(qd, a2);
-        a3 = FloatVector.fromArray(F, keys, row + 3 * L).fma(qd, a3);
+      for (int i = 0; i < count; i++) {
+        FloatVector c = FloatVector.broadcast(F, coef[coefAt + i]);
+        int row = at + i * stride + j;
+        a0 = FloatVector.fromArray(F, m, row).fma(c, a0);
+        a1 = FloatVector.fromArray(F, m, row + L).fma(c, a1);
+        a2 = FloatVector.fromArray(F, m, row + 2 * L).fma(c, a2);
+        a3 = FloatVector.fromArray(F, m, row + 3 * L).fma(c, a3);
       }
-      a0.intoArray(out, outAt + p);
-      a1.intoArray(out, outAt + p + L);
-      a2.intoArray(out, outAt + p + 2 * L);
-      a3.intoArray(out, outAt + p + 3 * L);
+      a0.intoArray(out, outAt + j);
+      a1.intoArray(out, outAt + j + L);
+      a2.intoArray(out, outAt + j + 2 * L);
+      a3.intoArray(out, outAt + j + 3 * L);
     }
-    for (; p + L <= positions; p += L) {
+    for (; j + L <= width; j += L) {
       FloatVector a0 = FloatVector.zero(F);
-      for (int d = 0; d < kv; d++) {
+      for (int i = 0; i < count; i++) {
         a0 =
-            FloatVector.fromArray(F, keys, at + d * stride + p)
-                .fma(FloatVector.broadcast(F, q[qAt + d]), a0);
+            FloatVector.fromArray(F, m, at + i * stride + j)
+                .fma(FloatVector.broadcast(F, coef[coefAt + i]), a0);
       }
-      a0.intoArray(out, outAt + p);
+      a0.intoArray(out, outAt + j);
     }
-    for (; p < positions; p++) {
+    for (; j < width; j++) {
       float sum = 0;
-      for (int d = 0; d < kv; d++) {
-        sum += q[qAt + d] * keys[at + d * stride + p];
+      for (int i = 0; i < count; i++) {
+        sum += coef[coefAt + i] * m[at + i * stride + j];
       }
-      out[outAt + p] = sum;
-    }
-  }
-
-  /** Sixty-four channels (four vectors) at a time, each a chain over the positions. */
-  @Override
-  public void weightedSum(
-      float[] values, int at, int kv, float[] w, int wAt, int positions, float[] out, int outAt) {
-    int d = 0;
-    for (; d + 4 * L <= kv; d += 4 * L) {
-      FloatVector a0 = FloatVector.zero(F);
-      FloatVector a1 = FloatVector.zero(F);
-      FloatVector a2 = FloatVector.zero(F);
-      FloatVector a3 = FloatVector.zero(F);
-      for (int p = 0; p < positions; p++) {
-        FloatVector wp = FloatVector.broadcast(F, w[wAt + p]);
-        int row = at + p * kv + d;
-        a0 = FloatVector.fromArray(F, values, row).fma(wp, a0);
-        a1 = FloatVector.fromArray(F, values, row + L).fma(wp, a1);
-        a2 = FloatVector.fromArray(F, values, row + 2 * L).fma(wp, a2);
-        a3 = FloatVector.fromArray(F, values, row + 3 * L).fma(wp, a3);
-      }
-      a0.intoArray(out, outAt + d);
-      a1.intoArray(out, outAt + d + L);
-      a2.intoArray(out, outAt + d + 2 * L);
-      a3.intoArray(out, outAt + d + 3 * L);
-    }
-    for (; d + L <= kv; d += L) {
-      FloatVector a0 = FloatVector.zero(F);
-      for (int p = 0; p < positions; p++) {
-        a0 =
-            FloatVector.fromArray(F, values, at + p * kv + d)
-                .fma(FloatVector.broadcast(F, w[wAt + p]), a0);
-      }
-      a0.intoArray(out, outAt + d);
-    }
-    for (; d < kv; d++) {
-      float sum = 0;
-      for (int p = 0; p < positions; p++) {
-        sum += w[wAt + p] * values[at + p * kv + d];
-      }
-      out[outAt + d] = sum;
+      out[outAt + j] = sum;
     }
   }
 }

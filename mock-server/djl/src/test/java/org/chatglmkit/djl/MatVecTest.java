@@ -102,6 +102,12 @@ class MatVecTest {
             "fp16, " + n + " × " + cols, () -> kernel.fp16(fp16, rows, cols, x, n, y, 0, rows));
       }
     }
+    float[] cache = randomFloats(random, 128 * 100);
+    float[] coef = randomFloats(random, 128);
+    float[] out = new float[128];
+    paths.put(
+        "attention's weighted rows",
+        () -> MatVec.best().weightedRows(cache, 0, 100, 128, coef, 0, 100, out, 0));
     for (java.util.Map.Entry<String, Runnable> path : paths.entrySet()) {
       long deadline = System.nanoTime() + 30_000_000_000L;
       long allocated;
@@ -279,6 +285,35 @@ class MatVecTest {
           kernel.fp16(w, rows, cols, x, n, y, 0, 1); // a part of one row, then of four
           kernel.fp16(w, rows, cols, x, n, y, 1, rows);
           assertClose(y, expected, kernel.name() + " fp16 cols " + cols + " n " + n);
+        }
+      }
+    }
+  }
+
+  @Test
+  void weightedRowsEqualSumsInDoubleAtEveryWidth() {
+    SplittableRandom random = new SplittableRandom(4);
+    // Widths on each side of one vector and of four (16 float lanes here), and none at all.
+    for (int width : new int[] {0, 1, 15, 16, 17, 63, 64, 67, 130}) {
+      for (int count : new int[] {1, 3, 50}) {
+        int stride = width + 5; // rows apart by more than their width, as transposed keys are
+        int at = 7;
+        float[] m = randomFloats(random, at + count * stride);
+        float[] coef = randomFloats(random, 2 + count);
+        double[] expected = new double[width];
+        for (int j = 0; j < width; j++) {
+          for (int i = 0; i < count; i++) {
+            expected[j] += (double) coef[2 + i] * m[at + i * stride + j];
+          }
+        }
+        for (MatVec kernel : KERNELS) {
+          float[] out = new float[width + 3];
+          kernel.weightedRows(m, at, stride, count, coef, 2, width, out, 3);
+          assertClose(
+              java.util.Arrays.copyOfRange(out, 3, width + 3),
+              expected,
+              kernel.name() + " width " + width + " count " + count);
+          assertThat(out[0] + out[1] + out[2]).as("before outAt").isZero();
         }
       }
     }
