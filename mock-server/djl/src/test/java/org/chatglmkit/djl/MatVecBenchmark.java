@@ -208,6 +208,43 @@ public final class MatVecBenchmark {
           results.add(row);
         }
       }
+      // The one-row int8 kernel on one core: from a matrix that stays in the core's cache (its
+      // arithmetic alone) and from the whole matrix (memory too); weights in GB/s.
+      float[] one = new float[COLS];
+      for (int c = 0; c < COLS; c++) {
+        one[c] = (float) random.nextGaussian();
+      }
+      QuantizedRows oneRow = new QuantizedRows().quantize(one, 1, COLS);
+      float[] out = new float[ROWS];
+      System.out.printf(Locale.ROOT, "%none int8 activation row on one core:%n");
+      for (int rows : new int[] {256, ROWS}) {
+        double ms =
+            time(
+                manager,
+                scope -> {
+                  vector.int8(int8, scales, rows, COLS, oneRow, out, 0, rows);
+                  return null;
+                });
+        double gbPerS = (double) rows * COLS / ms / 1e6;
+        System.out.printf(
+            Locale.ROOT,
+            "  %-38s %9.2f ms  %5.1f GB/s%n",
+            String.format(
+                Locale.ROOT,
+                "%d × %d (%.0f MB)%s",
+                rows,
+                COLS,
+                rows * COLS / 1e6,
+                rows == ROWS ? "" : ", in cache"),
+            ms,
+            gbPerS);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("rows", 1);
+        row.put("method", "int8 java vector, one core, " + rows + " weight rows");
+        row.put("ms", Math.round(ms * 1000) / 1000.0);
+        row.put("weights_gb_per_s", Math.round(gbPerS * 10) / 10.0);
+        results.add(row);
+      }
       System.out.println("\nkernel: " + vector.name());
     }
     Path out =
