@@ -372,6 +372,19 @@ public final class ChatGlmModel {
     int kv = config.kvChannels();
     float[] newKeys = k.toFloatArray();
     float[] newValues = v.toFloatArray();
+    if (t == 1) {
+      // A decode step (fp32 weights): attention in Java, as compact weights' steps do, where the
+      // engine would copy the whole cache into tensors for one query a sequence.
+      float[] queries = q.toFloatArray();
+      float[] context = new float[caches.size() * heads * kv];
+      for (int s = 0; s < caches.size(); s++) {
+        KvCache cache = caches.get(s);
+        cache.append(layer, newKeys, newValues, s, 1);
+        cache.attend(
+            layer, cache.length() + 1, queries, s * heads * kv, heads, context, s * heads * kv);
+      }
+      return CompactMatrix.nativeArray(scope, context, new Shape(caches.size(), heads * kv));
+    }
     NDList contexts = new NDList();
     for (int s = 0; s < caches.size(); s++) {
       String range = s * t + ":" + (s + 1) * t;
