@@ -174,9 +174,7 @@ public final class ChatGlmModel {
       splitQkv(qkv, vectors.qkvBiases[layer], rope, q, k, v, n);
       clock = took(StepProfile.Part.QKV, clock);
       for (int s = 0; s < n; s++) {
-        KvCache cache = caches.get(s);
-        cache.append(layer, k, v, s, 1);
-        cache.attend(layer, pasts[s] + 1, q, s * heads * kv, heads, context, s * heads * kv);
+        caches.get(s).decode(layer, k, v, s, q, heads, context);
       }
       clock = took(StepProfile.Part.ATTENTION, clock);
       weights.compact(layer, TensorNames.DENSE).multiply(context, n, out, quantized);
@@ -378,10 +376,7 @@ public final class ChatGlmModel {
       float[] queries = q.toFloatArray();
       float[] context = new float[caches.size() * heads * kv];
       for (int s = 0; s < caches.size(); s++) {
-        KvCache cache = caches.get(s);
-        cache.append(layer, newKeys, newValues, s, 1);
-        cache.attend(
-            layer, cache.length() + 1, queries, s * heads * kv, heads, context, s * heads * kv);
+        caches.get(s).decode(layer, newKeys, newValues, s, queries, heads, context);
       }
       return CompactMatrix.nativeArray(scope, context, new Shape(caches.size(), heads * kv));
     }

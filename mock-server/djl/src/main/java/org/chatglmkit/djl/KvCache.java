@@ -121,6 +121,17 @@ public final class KvCache implements AutoCloseable {
   }
 
   /**
+   * Sequence {@code s}'s decode step in a layer, as a batch holds it: its new key and value (row
+   * {@code s} of {@code k} and {@code v}, {@code [n, groups, kv]}) appended, then its query heads
+   * (row {@code s} of {@code q}, {@code [n, heads, kv]}) attending to every position, itself
+   * included, into row {@code s} of {@code out}.
+   */
+  void decode(int layer, float[] k, float[] v, int s, float[] q, int heads, float[] out) {
+    append(layer, k, v, s, 1);
+    attend(layer, length + 1, q, s * heads * kv, heads, out, s * heads * kv);
+  }
+
+  /**
    * One new token's attention in a layer, over its first {@code positions} keys and values (the
    * token's own included): for each of {@code heads} query heads ({@code q[qAt …]}, {@code [heads,
    * kv]}; heads group by group, {@code heads / groups} to a key/value group), softmax of the scores
