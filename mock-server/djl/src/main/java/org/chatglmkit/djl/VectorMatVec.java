@@ -49,6 +49,7 @@ final class VectorMatVec implements MatVec {
   private static final int LS = SP.length();
   private static final int STEP = 2 * LS;
   private static final Associative ADD = VectorOperators.ADD;
+  private static final ScalarMatVec SCALAR = new ScalarMatVec();
 
   /**
    * The four-row kernels' scales, copied from the direct buffer per four rows: read from the buffer
@@ -844,7 +845,8 @@ final class VectorMatVec implements MatVec {
 
   /**
    * Four vectors of {@code out} at a time, each a chain of multiply-adds into a register over the
-   * rows (no sum crosses lanes); then one vector at a time, then one value.
+   * rows (no sum crosses lanes); then one vector at a time; the last columns as the scalar kernel
+   * takes them.
    */
   @Override
   public void weightedRows(
@@ -885,12 +887,8 @@ final class VectorMatVec implements MatVec {
       }
       a0.intoArray(out, outAt + j);
     }
-    for (; j < width; j++) {
-      float sum = 0;
-      for (int i = 0; i < count; i++) {
-        sum += coef[coefAt + i] * m[at + i * stride + j];
-      }
-      out[outAt + j] = sum;
+    if (j < width) {
+      SCALAR.weightedRows(m, at + j, stride, count, coef, coefAt, width - j, out, outAt + j);
     }
   }
 }
