@@ -173,9 +173,9 @@ final class Recorder {
                             .getValue()
                             .toLowerCase(Locale.ROOT)
                             .startsWith("text/event-stream"));
-    Recording recording;
     try (InputStream in = answer.body();
         OutputStream out = Content.Sink.asOutputStream(response)) {
+      Recording recording;
       if (streamed) {
         List<Recording.Event> events = new ArrayList<>();
         long size = 0;
@@ -211,15 +211,17 @@ final class Recorder {
                     millisSince(start))
                 : null;
       }
+      // Saved before the answer's end is sent: a client that has its whole answer finds it
+      // recorded. A refused key says nothing of the conversation: replaying it would shadow the
+      // answers.
+      if (recording != null && answer.statusCode() != 401 && answer.statusCode() != 403) {
+        save(request.getMethod(), path, body, key, recording);
+      }
     } catch (IOException e) {
       callback.failed(e);
       return;
     }
     callback.succeeded();
-    if (recording != null && answer.statusCode() != 401 && answer.statusCode() != 403) {
-      // a refused key says nothing of the conversation: replaying it would shadow the answers
-      save(request.getMethod(), path, body, key, recording);
-    }
   }
 
   private static double millisSince(long start) {

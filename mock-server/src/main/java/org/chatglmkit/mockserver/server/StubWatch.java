@@ -3,9 +3,12 @@ package org.chatglmkit.mockserver.server;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.extension.StubLifecycleListener;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Knows whether WireMock holds only the API's own stubs. While it does, WireMock would only hand
@@ -14,8 +17,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class StubWatch implements StubLifecycleListener {
   private final Set<UUID> apiStubs = ConcurrentHashMap.newKeySet();
-  private volatile WireMockServer wireMock;
-  private volatile boolean changed = true;
+  private volatile Supplier<List<StubMapping>> stubs;
+
+  /** Bumped by every change to the stubs; {@link #seen} is the one {@link #onlyApiStubs} holds. */
+  private final AtomicLong version = new AtomicLong();
+
+  private volatile long seen = -1;
   private volatile boolean onlyApiStubs;
 
   @Override
@@ -24,43 +31,57 @@ final class StubWatch implements StubLifecycleListener {
   }
 
   void watch(WireMockServer server) {
-    this.wireMock = server;
-    changed = true;
+    watch(server::getStubMappings);
+  }
+
+  void watch(Supplier<List<StubMapping>> stubs) {
+    this.stubs = stubs;
+    version.incrementAndGet();
   }
 
   void apiStub(StubMapping stub) {
     apiStubs.add(stub.getId());
-    changed = true;
+    version.incrementAndGet();
   }
 
   @Override
   public void afterStubCreated(StubMapping stub) {
-    changed = true;
+    version.incrementAndGet();
   }
 
   @Override
   public void afterStubEdited(StubMapping oldStub, StubMapping newStub) {
-    changed = true;
+    version.incrementAndGet();
   }
 
   @Override
   public void afterStubRemoved(StubMapping stub) {
-    changed = true;
+    version.incrementAndGet();
   }
 
   @Override
   public void afterStubsReset() {
-    changed = true;
+    version.incrementAndGet();
   }
 
-  /** Whether every stub WireMock holds is one of the API's. */
+  /**
+   * Whether every stub WireMock holds is one of the API's. Calls that come while the answer is
+   * being worked out wait for it: an answer from before a change (at start-up, "no") would send a
+   * call down the path that reads its body on a server thread.
+   */
   boolean onlyApiStubs() {
-    if (changed && wireMock != null) {
-      changed = false;
-      var stubs = wireMock.getStubMappings();
-      onlyApiStubs =
-          stubs.size() == apiStubs.size()
-              && stubs.stream().allMatch(stub -> apiStubs.contains(stub.getId()));
+    if (seen != version.get()) {
+      synchronized (this) {
+        long now = version.get();
+        Supplier<List<StubMapping>> source = stubs;
+        if (seen != now && source != null) {
+          List<StubMapping> all = source.get();
+          onlyApiStubs =
+              all.size() == apiStubs.size()
+                  && all.stream().allMatch(stub -> apiStubs.contains(stub.getId()));
+          seen = now; // after the answer: a call that sees this version reads that answer
+        }
+      }
     }
     return onlyApiStubs;
   }

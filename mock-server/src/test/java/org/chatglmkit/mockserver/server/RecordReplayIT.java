@@ -50,8 +50,11 @@ class RecordReplayIT {
                     .build())) {
       Http http = new Http(recorder.baseUrl());
       original = http.stream(http.chat(streamed).header("Authorization", "Bearer " + REAL_KEY));
+      // a client that has its whole answer finds it recorded
+      assertThat(recorder.recorded()).isEqualTo(1);
       HttpResponse<String> answer =
           http.send(http.chat(unstreamed).header("Authorization", "Bearer " + REAL_KEY));
+      assertThat(recorder.recorded()).isEqualTo(2);
       originalAnswer = answer.body();
       assertThat(answer.statusCode()).isEqualTo(200);
       // the answers came through as the real server sent them: a stream event by event
