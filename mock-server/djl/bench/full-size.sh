@@ -14,10 +14,13 @@ set -euo pipefail
 PRESET=full
 KINDS=int8,fp16
 NAME=djl-full-size
+# The per-token profile loads each model in this process, on the Java heap (fp16: 12.5 GB).
+HEAP=14g
 if [[ "${1:-}" == "--small" ]]; then
   PRESET=small
   KINDS=fp32,int8,fp16
   NAME=djl-small
+  HEAP=2g
   shift
 fi
 if [[ $# -lt 1 ]]; then
@@ -33,4 +36,4 @@ fi
 mkdir -p reports/bench
 OUT="reports/bench/$NAME-$(date -u +%Y%m%dT%H%M%SZ).json"
 CP="mock-server/djl/target/test-classes:mock-server/djl/target/classes:$(cat mock-server/djl/target/classpath.txt)"
-java --add-modules jdk.incubator.vector -Xmx2g -cp "$CP" org.chatglmkit.djl.bench.ServerBenchmark "$DIR" "$PRESET" "$KINDS" "$OUT" ${2:+"$2"}
+java --add-modules jdk.incubator.vector -Xmx$HEAP -cp "$CP" org.chatglmkit.djl.bench.ServerBenchmark "$DIR" "$PRESET" "$KINDS" "$OUT" ${2:+"$2"}

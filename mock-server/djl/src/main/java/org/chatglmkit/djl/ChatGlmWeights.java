@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.chatglmkit.mockserver.core.Json;
@@ -69,6 +70,7 @@ public final class ChatGlmWeights implements AutoCloseable {
     Map<String, CompactMatrix> compact = new HashMap<>();
     Map<String, long[]> expected = TensorNames.expected(config);
     try {
+      checkHeapRoom(expected, kind);
       for (Path path : files(dir)) {
         try (SafeTensorsFile file = SafeTensorsFile.open(path)) {
           for (SafeTensorsFile.Entry entry : file.entries().values()) {
@@ -87,8 +89,7 @@ public final class ChatGlmWeights implements AutoCloseable {
             }
             boolean matrix = TensorNames.isLinear(entry.name()) || isEmbedding(entry.name());
             if (matrix && kind != WeightsKind.FP32) {
-              compact.put(
-                  entry.name(), CompactMatrix.read(file, entry, kind.of(entry.name()), manager));
+              compact.put(entry.name(), CompactMatrix.read(file, entry, kind.of(entry.name())));
             } else {
               tensors.put(entry.name(), readFp32(file, entry, manager));
             }
@@ -115,6 +116,61 @@ public final class ChatGlmWeights implements AutoCloseable {
       manager.close();
       throw e;
     }
+  }
+
+  /**
+   * Bytes the matrices take on the Java heap as {@code kind} (none in fp32: PyTorch holds them).
+   */
+  public static long heapBytes(ChatGlmConfig config, WeightsKind kind) {
+    return heapBytes(TensorNames.expected(config), kind);
+  }
+
+  private static long heapBytes(Map<String, long[]> expected, WeightsKind kind) {
+    if (kind == WeightsKind.FP32) {
+      return 0;
+    }
+    long total = 0;
+    for (Map.Entry<String, long[]> tensor : expected.entrySet()) {
+      long[] shape = tensor.getValue();
+      if (TensorNames.isLinear(tensor.getKey()) || isEmbedding(tensor.getKey())) {
+        total += CompactMatrix.bytes(kind.of(tensor.getKey()), shape[0], shape[1]);
+      }
+    }
+    return total;
+  }
+
+  /**
+   * Refuses, before reading anything, weights the Java heap cannot hold, naming the {@code -Xmx}
+   * that would (the weights and a gigabyte for the caches and a prefill's work).
+   */
+  private static void checkHeapRoom(Map<String, long[]> expected, WeightsKind kind) {
+    Runtime runtime = Runtime.getRuntime();
+    String refusal =
+        heapRefusal(
+            kind,
+            heapBytes(expected, kind),
+            runtime.totalMemory() - runtime.freeMemory(),
+            runtime.maxMemory());
+    if (refusal != null) {
+      throw new IllegalArgumentException(refusal);
+    }
+  }
+
+  /** Why {@code needed} bytes of weights do not fit a heap of {@code max} with {@code used}. */
+  static String heapRefusal(WeightsKind kind, long needed, long used, long max) {
+    if (needed <= max - used) {
+      return null;
+    }
+    long gib = 1L << 30;
+    return String.format(
+        Locale.ROOT,
+        "the %s weights take %.1f GB of Java heap and %.1f GB of it are free (-Xmx %.1f GB):"
+            + " start java with -Xmx%dg or more",
+        kind.label(),
+        needed / 1e9,
+        (max - used) / 1e9,
+        max / 1e9,
+        (needed + used + 2 * gib - 1) / gib);
   }
 
   private static boolean isEmbedding(String name) {

@@ -9,15 +9,15 @@ import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
 /**
  * A weight matrix held as int8 (a scale per block of {@link MatVec#BLOCK} weights along each row)
- * or fp16, {@code rows × cols} with one row per output, in a PyTorch tensor's native memory (so the
- * Java heap's limit does not bound the model) and read through a direct buffer over that memory. It
- * is filled from a checkpoint row block by row block: no second copy of the matrix exists at any
- * time. Products go through {@link MatVec} on all cores.
+ * or fp16, {@code rows × cols} with one row per output, in Java arrays: the kernels load from an
+ * array half again as fast as from native memory ({@code bench/matvec.sh}), so the Java heap holds
+ * the model ({@link ChatGlmWeights#load} checks first that it has room; a 6B model in int8 wants
+ * {@code -Xmx8g}). It is filled from a checkpoint row block by row block: no second copy of the
+ * matrix exists at any time. Products go through {@link MatVec} on all cores.
  *
  * <pre>{@code
  * CompactMatrix w = CompactMatrix.read(file, entry, WeightsKind.INT8, manager);
@@ -33,58 +33,66 @@ final class CompactMatrix {
   /** Activation rows from which a product widens weight blocks for PyTorch's matrix product. */
   static final int PREFILL_ROWS = 8;
 
+  /** The most weights a matrix holds: one Java array's. */
+  static final long MAX_WEIGHTS = Integer.MAX_VALUE - 8;
+
   private final WeightsKind kind;
   private final int rows;
   private final int cols;
-  private final ByteBuffer data;
-  private final FloatBuffer scales;
+
+  /** The int8 weights, or {@code null} for fp16. */
+  private final byte[] bytes;
+
+  /** The fp16 weights, or {@code null} for int8. */
+  private final short[] halves;
+
+  private final float[] scales;
   private final MatVec kernel;
 
   private CompactMatrix(
-      WeightsKind kind, int rows, int cols, ByteBuffer data, FloatBuffer scales, MatVec kernel) {
+      WeightsKind kind,
+      int rows,
+      int cols,
+      byte[] bytes,
+      short[] halves,
+      float[] scales,
+      MatVec kernel) {
     this.kind = kind;
     this.rows = rows;
     this.cols = cols;
-    this.data = data;
+    this.bytes = bytes;
+    this.halves = halves;
     this.scales = scales;
     this.kernel = kernel;
   }
 
+  /** Bytes a {@code rows × cols} matrix takes as {@code kind}: its weights and int8's scales. */
+  static long bytes(WeightsKind kind, long rows, long cols) {
+    return rows * cols * kind.bytesPerParameter()
+        + (kind == WeightsKind.INT8 ? 4 * rows * MatVec.blocks(Math.toIntExact(cols)) : 0);
+  }
+
   /**
-   * Reads a 2-D tensor into {@code kind} (int8 or fp16), in native memory that {@code manager}
-   * owns.
+   * Reads a 2-D tensor into {@code kind} (int8 or fp16).
    *
    * @throws IllegalArgumentException for an fp16 target and a weight beyond ±65504
    */
-  static CompactMatrix read(
-      SafeTensorsFile file, SafeTensorsFile.Entry entry, WeightsKind kind, NDManager manager)
+  static CompactMatrix read(SafeTensorsFile file, SafeTensorsFile.Entry entry, WeightsKind kind)
       throws IOException {
     if (kind == WeightsKind.FP32 || entry.shape().length != 2) {
       throw new IllegalArgumentException("a compact matrix is 2-D, int8 or fp16");
     }
     int rows = Math.toIntExact(entry.rows());
     int cols = Math.toIntExact(entry.columns());
-    long bytes = (long) rows * cols * kind.bytesPerParameter();
-    if (bytes > Integer.MAX_VALUE) {
+    long weights = (long) rows * cols;
+    if (weights > MAX_WEIGHTS) {
       throw new IllegalArgumentException(
-          entry.name() + " takes " + bytes + " bytes as " + kind.label() + "; at most 2 GiB");
+          entry.name() + " holds " + weights + " weights; a compact matrix holds at most 2^31 − 9");
     }
-    NDArray storage =
-        manager.zeros(
-            new Shape(rows, cols), kind == WeightsKind.INT8 ? DataType.INT8 : DataType.FLOAT16);
-    ByteBuffer data = storage.toByteBuffer(true);
-    if (!data.isDirect() || data.capacity() != bytes) {
-      throw new IllegalStateException("the engine gave no direct view of a weight tensor");
-    }
-    data.order(ByteOrder.LITTLE_ENDIAN);
     int blocks = MatVec.blocks(cols);
-    // The scales live in native memory too: on the Java heap, a 6B model's 0.4 GB of them made the
-    // collector grow the heap to 1.4–2.1 GB while loading, and a prefill's garbage then filled it.
-    FloatBuffer scales =
-        kind == WeightsKind.INT8
-            ? directView(manager.zeros(new Shape((long) rows * blocks), DataType.FLOAT32))
-                .asFloatBuffer()
-            : null;
+    byte[] bytes = kind == WeightsKind.INT8 ? new byte[rows * cols] : null;
+    short[] halves = kind == WeightsKind.FP16 ? new short[rows * cols] : null;
+    float[] scales = kind == WeightsKind.INT8 ? new float[rows * blocks] : null;
     int block = Math.max(1, (1 << 20) / cols);
     float[] values = new float[block * cols];
     for (int first = 0; first < rows; first += block) {
@@ -93,7 +101,7 @@ final class CompactMatrix {
       for (int r = 0; r < count; r++) {
         int row = first + r;
         if (kind == WeightsKind.INT8) {
-          quantizeRow(values, r * cols, cols, data, row * cols, scales, row * blocks);
+          quantizeRow(values, r * cols, cols, bytes, row * cols, scales, row * blocks);
         } else {
           for (int c = 0; c < cols; c++) {
             float value = values[r * cols + c];
@@ -101,12 +109,12 @@ final class CompactMatrix {
               throw new IllegalArgumentException(
                   entry.name() + " holds " + value + ", which fp16 cannot hold; use int8 or fp32");
             }
-            data.putShort(2 * (row * cols + c), Half.fromFloat(value));
+            halves[row * cols + c] = Half.fromFloat(value);
           }
         }
       }
     }
-    return new CompactMatrix(kind, rows, cols, data, scales, MatVec.best());
+    return new CompactMatrix(kind, rows, cols, bytes, halves, scales, MatVec.best());
   }
 
   /**
@@ -116,7 +124,7 @@ final class CompactMatrix {
    * costs the precision of its block only. The scales go to {@code scales} from {@code scaleAt}.
    */
   static void quantizeRow(
-      float[] values, int from, int cols, ByteBuffer out, int at, FloatBuffer scales, int scaleAt) {
+      float[] values, int from, int cols, byte[] out, int at, float[] scales, int scaleAt) {
     for (int b = 0; b < MatVec.blocks(cols); b++) {
       int start = b * MatVec.BLOCK;
       int end = Math.min(start + MatVec.BLOCK, cols);
@@ -130,9 +138,9 @@ final class CompactMatrix {
       }
       float scale = max / 127;
       for (int c = start; c < end; c++) {
-        out.put(at + c, scale == 0 ? 0 : (byte) Math.round(values[from + c] / scale));
+        out[at + c] = scale == 0 ? 0 : (byte) Math.round(values[from + c] / scale);
       }
-      scales.put(scaleAt + b, scale);
+      scales[scaleAt + b] = scale;
     }
   }
 
@@ -146,8 +154,7 @@ final class CompactMatrix {
 
   /** Bytes held: the weights and, for int8, the scales. */
   long bytes() {
-    return (long) rows * cols * kind.bytesPerParameter()
-        + (scales == null ? 0 : 4L * scales.capacity());
+    return bytes(kind, rows, cols);
   }
 
   /**
@@ -188,8 +195,8 @@ final class CompactMatrix {
           .parallel()
           .forEach(
               kind == WeightsKind.INT8
-                  ? r -> kernel.widenInt8(data, scales, start + r, cols, view, 4 * r * cols)
-                  : r -> kernel.widenFp16(data, 2 * (start + r) * cols, cols, view, 4 * r * cols));
+                  ? r -> kernel.widenInt8(bytes, scales, start + r, cols, view, 4 * r * cols)
+                  : r -> kernel.widenFp16(halves, (start + r) * cols, cols, view, 4 * r * cols));
       // The product is computed before the next block overwrites the scratch tensor.
       try (NDManager temporary = step.newSubManager()) {
         NDArray weights = scratch.array().get("0:" + count * cols);
@@ -291,18 +298,18 @@ final class CompactMatrix {
 
   private void run(float[] x, QuantizedRows q, int n, float[] out, int from, int to) {
     if (kind == WeightsKind.INT8) {
-      kernel.int8(data, scales, rows, cols, q, out, from, to);
+      kernel.int8(bytes, scales, rows, cols, q, out, from, to);
     } else {
-      kernel.fp16(data, rows, cols, x, n, out, from, to);
+      kernel.fp16(halves, rows, cols, x, n, out, from, to);
     }
   }
 
   /** Row {@code r} widened to native-order floats in {@code out} from byte {@code at}. */
   void row(int r, ByteBuffer out, int at) {
     if (kind == WeightsKind.INT8) {
-      kernel.widenInt8(data, scales, r, cols, out, at);
+      kernel.widenInt8(bytes, scales, r, cols, out, at);
     } else {
-      kernel.widenFp16(data, 2 * r * cols, cols, out, at);
+      kernel.widenFp16(halves, r * cols, cols, out, at);
     }
   }
 }

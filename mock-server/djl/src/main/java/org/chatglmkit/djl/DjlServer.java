@@ -164,7 +164,11 @@ public final class DjlServer implements Callable<Integer> {
                     (System.nanoTime() - started) / 1e9,
                     checkpoint.weightsKind() == WeightsKind.FP32
                         ? ""
-                        : "; products: " + MatVec.best().name()),
+                        : String.format(
+                            Locale.ROOT,
+                            " on the Java heap (-Xmx %.1f GB); products: %s",
+                            Runtime.getRuntime().maxMemory() / 1e9,
+                            MatVec.best().name())),
                 String.format(
                     Locale.ROOT,
                     "memory: KV cache up to %.1f MB per sequence, %.1f MB for a full batch of %d",

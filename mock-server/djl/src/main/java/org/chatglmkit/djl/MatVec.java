@@ -1,17 +1,17 @@
 package org.chatglmkit.djl;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 
 /**
  * The products of activations with compact weights, row range by row range, for the rows {@code r}
  * in {@code [from, to)} and every activation row {@code s}. The weights are {@code rows × cols},
- * row-major, one row per output (the checkpoint's layout), in a little-endian buffer:
+ * row-major, one row per output (the checkpoint's layout), in a Java array (the Vector API loads
+ * from an array at 1.5 times the speed it loads from a direct buffer, whose every load checks and
+ * computes an address: {@code bench/matvec.sh} measures both):
  *
  * <ul>
- *   <li>int8, with a scale per block of {@link #BLOCK} weights along the row ({@code scales.get(r ·
- *       blocks(cols) + b)}), multiplied by activations quantized the same way ({@link
+ *   <li>int8, with a scale per block of {@link #BLOCK} weights along the row ({@code scales[r ·
+ *       blocks(cols) + b]}), multiplied by activations quantized the same way ({@link
  *       QuantizedRows}): each block's products are summed as integers and scaled once, {@code
  *       y[s·rows + r] = Σ_b wscale[r,b] · xscale[s,b] · Σ_{c in b} w[r,c] · q[s,c]}, as Q8_0
  *       engines do, so no weight is converted to float;
@@ -33,27 +33,20 @@ interface MatVec {
   }
 
   void int8(
-      ByteBuffer w,
-      FloatBuffer scales,
-      int rows,
-      int cols,
-      QuantizedRows x,
-      float[] y,
-      int from,
-      int to);
+      byte[] w, float[] scales, int rows, int cols, QuantizedRows x, float[] y, int from, int to);
 
   /** {@code y[s·rows + r] = Σ_c x[s·cols + c] · w[r·cols + c]} for fp16 weights, {@code s < n}. */
-  void fp16(ByteBuffer w, int rows, int cols, float[] x, int n, float[] y, int from, int to);
+  void fp16(short[] w, int rows, int cols, float[] x, int n, float[] y, int from, int to);
 
   /**
    * Int8 row {@code row} widened: {@code scale[row, c / BLOCK] · w[row·cols + c]} for {@code c <
    * cols}, as native-order floats into {@code out} from byte {@code at} (a tensor's memory: no copy
    * follows).
    */
-  void widenInt8(ByteBuffer w, FloatBuffer scales, int row, int cols, ByteBuffer out, int at);
+  void widenInt8(byte[] w, float[] scales, int row, int cols, ByteBuffer out, int at);
 
-  /** The fp16 row from byte {@code base}, widened as {@link #widenInt8} does. */
-  void widenFp16(ByteBuffer w, int base, int cols, ByteBuffer out, int at);
+  /** The fp16 row from index {@code base} of {@code w}, widened as {@link #widenInt8} does. */
+  void widenFp16(short[] w, int base, int cols, ByteBuffer out, int at);
 
   /**
    * A weighted sum of {@code count} rows of {@code m}, {@code stride} apart from {@code at}: {@code
@@ -72,16 +65,6 @@ interface MatVec {
       int width,
       float[] out,
       int outAt);
-
-  /**
-   * {@code values} in a direct, native-order buffer, as weight scales are held: outside the Java
-   * heap (a 6B model's are 0.4 GB), read by the kernels as from a tensor's memory.
-   */
-  static FloatBuffer floats(float... values) {
-    FloatBuffer buffer =
-        ByteBuffer.allocateDirect(4 * values.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    return buffer.put(0, values);
-  }
 
   /** {@code vector (…)} or {@code scalar}, for the start-up banner and benchmark reports. */
   String name();

@@ -1,7 +1,6 @@
 package org.chatglmkit.djl;
 
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 
 /**
  * {@link MatVec} in plain Java: int8 blocks summed as integers, fp16 in two partial sums widened
@@ -10,14 +9,7 @@ import java.nio.FloatBuffer;
 final class ScalarMatVec implements MatVec {
   @Override
   public void int8(
-      ByteBuffer w,
-      FloatBuffer scales,
-      int rows,
-      int cols,
-      QuantizedRows x,
-      float[] y,
-      int from,
-      int to) {
+      byte[] w, float[] scales, int rows, int cols, QuantizedRows x, float[] y, int from, int to) {
     int blocks = MatVec.blocks(cols);
     short[] q = x.values();
     float[] xScales = x.scales();
@@ -29,9 +21,9 @@ final class ScalarMatVec implements MatVec {
           int end = Math.min(start + BLOCK, cols);
           int dot = 0;
           for (int c = start; c < end; c++) {
-            dot += w.get(r * cols + c) * q[s * cols + c];
+            dot += w[r * cols + c] * q[s * cols + c];
           }
-          sum += scales.get(r * blocks + b) * xScales[s * blocks + b] * dot;
+          sum += scales[r * blocks + b] * xScales[s * blocks + b] * dot;
         }
         y[s * rows + r] = sum;
       }
@@ -39,21 +31,20 @@ final class ScalarMatVec implements MatVec {
   }
 
   @Override
-  public void fp16(
-      ByteBuffer w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
+  public void fp16(short[] w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
     for (int r = from; r < to; r++) {
-      int base = 2 * r * cols;
+      int base = r * cols;
       for (int s = 0; s < n; s++) {
         int xs = s * cols;
         float a0 = 0;
         float a1 = 0;
         int c = 0;
         for (; c + 2 <= cols; c += 2) {
-          a0 += x[xs + c] * Half.toFloat(w.getShort(base + 2 * c));
-          a1 += x[xs + c + 1] * Half.toFloat(w.getShort(base + 2 * c + 2));
+          a0 += x[xs + c] * Half.toFloat(w[base + c]);
+          a1 += x[xs + c + 1] * Half.toFloat(w[base + c + 1]);
         }
         for (; c < cols; c++) {
-          a0 += x[xs + c] * Half.toFloat(w.getShort(base + 2 * c));
+          a0 += x[xs + c] * Half.toFloat(w[base + c]);
         }
         y[s * rows + r] = a0 + a1;
       }
@@ -61,18 +52,17 @@ final class ScalarMatVec implements MatVec {
   }
 
   @Override
-  public void widenInt8(
-      ByteBuffer w, FloatBuffer scales, int row, int cols, ByteBuffer out, int at) {
+  public void widenInt8(byte[] w, float[] scales, int row, int cols, ByteBuffer out, int at) {
     int blocks = MatVec.blocks(cols);
     for (int c = 0; c < cols; c++) {
-      out.putFloat(at + 4 * c, scales.get(row * blocks + c / BLOCK) * w.get(row * cols + c));
+      out.putFloat(at + 4 * c, scales[row * blocks + c / BLOCK] * w[row * cols + c]);
     }
   }
 
   @Override
-  public void widenFp16(ByteBuffer w, int base, int cols, ByteBuffer out, int at) {
+  public void widenFp16(short[] w, int base, int cols, ByteBuffer out, int at) {
     for (int c = 0; c < cols; c++) {
-      out.putFloat(at + 4 * c, Half.toFloat(w.getShort(base + 2 * c)));
+      out.putFloat(at + 4 * c, Half.toFloat(w[base + c]));
     }
   }
 

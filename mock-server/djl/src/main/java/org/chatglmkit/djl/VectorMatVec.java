@@ -2,7 +2,6 @@ package org.chatglmkit.djl;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -52,23 +51,6 @@ final class VectorMatVec implements MatVec {
   private static final ScalarMatVec SCALAR = new ScalarMatVec();
 
   /**
-   * The four-row kernels' scales, copied from the direct buffer per four rows: read from the buffer
-   * inside their loops, the four reads a block made them up to 3× slower ({@code bench/matvec.sh}).
-   */
-  private static final ThreadLocal<float[]> QUAD_SCALES =
-      ThreadLocal.withInitial(() -> new float[0]);
-
-  /** This thread's array for four rows' scales of {@code blocks} blocks each. */
-  private static float[] quadScales(int blocks) {
-    float[] quad = QUAD_SCALES.get();
-    if (quad.length < 4 * blocks) {
-      quad = new float[4 * blocks];
-      QUAD_SCALES.set(quad);
-    }
-    return quad;
-  }
-
-  /**
    * Columns from which one activation row takes four weight rows at a time ({@link #int8FourRows}).
    */
   static final int FOUR_ROWS_FROM = 8192;
@@ -82,14 +64,14 @@ final class VectorMatVec implements MatVec {
     }
     VectorMatVec kernel = new VectorMatVec();
     int cols = 2 * MatVec.BLOCK + 5;
-    ByteBuffer w = ByteBuffer.allocate(2 * cols).order(ByteOrder.LITTLE_ENDIAN);
+    byte[] w = new byte[2 * cols];
     float[] x = new float[cols];
     for (int i = 0; i < x.length; i++) {
-      w.put(i, (byte) (i * 37 - 50));
-      w.put(cols + i, (byte) (i * 11 + 3));
+      w[i] = (byte) (i * 37 - 50);
+      w[cols + i] = (byte) (i * 11 + 3);
       x[i] = i * 0.25f - 3;
     }
-    FloatBuffer scales = MatVec.floats(0.5f, 2f, 0.25f, 1f, 3f, 0.75f);
+    float[] scales = {0.5f, 2f, 0.25f, 1f, 3f, 0.75f};
     QuantizedRows q = new QuantizedRows().quantize(x, 1, cols);
     float[] expected = new float[2];
     float[] actual = new float[2];
@@ -114,14 +96,7 @@ final class VectorMatVec implements MatVec {
 
   @Override
   public void int8(
-      ByteBuffer w,
-      FloatBuffer scales,
-      int rows,
-      int cols,
-      QuantizedRows x,
-      float[] y,
-      int from,
-      int to) {
+      byte[] w, float[] scales, int rows, int cols, QuantizedRows x, float[] y, int from, int to) {
     // One weight row at a time against each activation row: the row (a few kilobytes) is read from
     // memory once and from the core's cache after that. One to three activation rows take integer
     // products, each (r, s) sum computed as it is alone; four or more, widened weights.
@@ -135,21 +110,12 @@ final class VectorMatVec implements MatVec {
   }
 
   private static void int8OneRow(
-      ByteBuffer w,
-      FloatBuffer scales,
-      int rows,
-      int cols,
-      QuantizedRows x,
-      float[] y,
-      int from,
-      int to) {
+      byte[] w, float[] scales, int rows, int cols, QuantizedRows x, float[] y, int from, int to) {
     int blocks = MatVec.blocks(cols);
     int r = from;
     if (cols >= FOUR_ROWS_FROM && STEP == MatVec.BLOCK && cols % MatVec.BLOCK == 0) {
-      float[] quad = quadScales(blocks);
       for (; r + 4 <= to; r += 4) {
-        scales.get(r * blocks, quad, 0, 4 * blocks);
-        int8FourRows(w, r, cols, quad, x.values(), x.scales(), y);
+        int8FourRows(w, r, cols, scales, x.values(), x.scales(), y);
       }
     }
     for (; r < to; r++) {
@@ -168,13 +134,13 @@ final class VectorMatVec implements MatVec {
    * streaming 6 GB of such rows).
    */
   private static void int8FourRows(
-      ByteBuffer w, int r, int cols, float[] ws, short[] q, float[] xs, float[] y) {
+      byte[] w, int r, int cols, float[] ws, short[] q, float[] xs, float[] y) {
     int blocks = cols / MatVec.BLOCK;
     int w0 = r * cols;
     int w1 = w0 + cols;
     int w2 = w1 + cols;
     int w3 = w2 + cols;
-    int s0 = 0;
+    int s0 = r * blocks;
     FloatVector acc0 = FloatVector.zero(F);
     FloatVector acc1 = FloatVector.zero(F);
     FloatVector acc2 = FloatVector.zero(F);
@@ -186,45 +152,41 @@ final class VectorMatVec implements MatVec {
       float xscale = xs[b];
       IntVector p0 =
           ((ShortVector)
-                  ByteVector.fromByteBuffer(BP, w, w0 + c, ByteOrder.LITTLE_ENDIAN)
-                      .convertShape(VectorOperators.B2S, SP, 0))
+                  ByteVector.fromArray(BP, w, w0 + c).convertShape(VectorOperators.B2S, SP, 0))
               .mul(q0)
               .add(
                   ((ShortVector)
-                          ByteVector.fromByteBuffer(BP, w, w0 + c + LS, ByteOrder.LITTLE_ENDIAN)
+                          ByteVector.fromArray(BP, w, w0 + c + LS)
                               .convertShape(VectorOperators.B2S, SP, 0))
                       .mul(q1))
               .reinterpretAsInts();
       IntVector p1 =
           ((ShortVector)
-                  ByteVector.fromByteBuffer(BP, w, w1 + c, ByteOrder.LITTLE_ENDIAN)
-                      .convertShape(VectorOperators.B2S, SP, 0))
+                  ByteVector.fromArray(BP, w, w1 + c).convertShape(VectorOperators.B2S, SP, 0))
               .mul(q0)
               .add(
                   ((ShortVector)
-                          ByteVector.fromByteBuffer(BP, w, w1 + c + LS, ByteOrder.LITTLE_ENDIAN)
+                          ByteVector.fromArray(BP, w, w1 + c + LS)
                               .convertShape(VectorOperators.B2S, SP, 0))
                       .mul(q1))
               .reinterpretAsInts();
       IntVector p2 =
           ((ShortVector)
-                  ByteVector.fromByteBuffer(BP, w, w2 + c, ByteOrder.LITTLE_ENDIAN)
-                      .convertShape(VectorOperators.B2S, SP, 0))
+                  ByteVector.fromArray(BP, w, w2 + c).convertShape(VectorOperators.B2S, SP, 0))
               .mul(q0)
               .add(
                   ((ShortVector)
-                          ByteVector.fromByteBuffer(BP, w, w2 + c + LS, ByteOrder.LITTLE_ENDIAN)
+                          ByteVector.fromArray(BP, w, w2 + c + LS)
                               .convertShape(VectorOperators.B2S, SP, 0))
                       .mul(q1))
               .reinterpretAsInts();
       IntVector p3 =
           ((ShortVector)
-                  ByteVector.fromByteBuffer(BP, w, w3 + c, ByteOrder.LITTLE_ENDIAN)
-                      .convertShape(VectorOperators.B2S, SP, 0))
+                  ByteVector.fromArray(BP, w, w3 + c).convertShape(VectorOperators.B2S, SP, 0))
               .mul(q0)
               .add(
                   ((ShortVector)
-                          ByteVector.fromByteBuffer(BP, w, w3 + c + LS, ByteOrder.LITTLE_ENDIAN)
+                          ByteVector.fromArray(BP, w, w3 + c + LS)
                               .convertShape(VectorOperators.B2S, SP, 0))
                       .mul(q1))
               .reinterpretAsInts();
@@ -267,14 +229,7 @@ final class VectorMatVec implements MatVec {
    * summed in float.
    */
   private static void int8Widened(
-      ByteBuffer w,
-      FloatBuffer scales,
-      int rows,
-      int cols,
-      QuantizedRows x,
-      float[] y,
-      int from,
-      int to) {
+      byte[] w, float[] scales, int rows, int cols, QuantizedRows x, float[] y, int from, int to) {
     int n = x.rows();
     float[] xf = x.widened();
     // Four weight rows by four activation rows: each weight chunk widened serves four sums, each
@@ -283,11 +238,9 @@ final class VectorMatVec implements MatVec {
     int quads = from + (to - from) / 4 * 4;
     int whole = n - n % 4;
     int blocks = MatVec.blocks(cols);
-    float[] quad = quadScales(blocks);
     for (int r = from; r < quads; r += 4) {
-      scales.get(r * blocks, quad, 0, 4 * blocks);
       for (int s = 0; s < whole; s += 4) {
-        int8Widened4x4(w, scales, quad, r, rows, cols, xf, s, y);
+        int8Widened4x4(w, scales, r, rows, cols, xf, s, y);
       }
     }
     for (int r = from; r < to; r++) {
@@ -304,16 +257,9 @@ final class VectorMatVec implements MatVec {
    * rather than four.)
    */
   private static void int8Widened4x4(
-      ByteBuffer w,
-      FloatBuffer scales,
-      float[] quad,
-      int r,
-      int rows,
-      int cols,
-      float[] x,
-      int s,
-      float[] y) {
+      byte[] w, float[] scales, int r, int rows, int cols, float[] x, int s, float[] y) {
     int blocks = MatVec.blocks(cols);
+    int s0 = r * blocks;
     int bound = cols - cols % L;
     int x0 = s * cols;
     FloatVector a0 = FloatVector.zero(F);
@@ -336,24 +282,23 @@ final class VectorMatVec implements MatVec {
       int block = c / MatVec.BLOCK;
       FloatVector wa =
           ((FloatVector)
-                  ByteVector.fromByteBuffer(B, w, r * cols + c, ByteOrder.LITTLE_ENDIAN)
-                      .convertShape(VectorOperators.B2F, F, 0))
-              .mul(quad[block]);
+                  ByteVector.fromArray(B, w, r * cols + c).convertShape(VectorOperators.B2F, F, 0))
+              .mul(scales[s0 + block]);
       FloatVector wb =
           ((FloatVector)
-                  ByteVector.fromByteBuffer(B, w, (r + 1) * cols + c, ByteOrder.LITTLE_ENDIAN)
+                  ByteVector.fromArray(B, w, (r + 1) * cols + c)
                       .convertShape(VectorOperators.B2F, F, 0))
-              .mul(quad[blocks + block]);
+              .mul(scales[s0 + blocks + block]);
       FloatVector wc =
           ((FloatVector)
-                  ByteVector.fromByteBuffer(B, w, (r + 2) * cols + c, ByteOrder.LITTLE_ENDIAN)
+                  ByteVector.fromArray(B, w, (r + 2) * cols + c)
                       .convertShape(VectorOperators.B2F, F, 0))
-              .mul(quad[2 * blocks + block]);
+              .mul(scales[s0 + 2 * blocks + block]);
       FloatVector wd =
           ((FloatVector)
-                  ByteVector.fromByteBuffer(B, w, (r + 3) * cols + c, ByteOrder.LITTLE_ENDIAN)
+                  ByteVector.fromArray(B, w, (r + 3) * cols + c)
                       .convertShape(VectorOperators.B2F, F, 0))
-              .mul(quad[3 * blocks + block]);
+              .mul(scales[s0 + 3 * blocks + block]);
       FloatVector v = FloatVector.fromArray(F, x, x0 + c);
       a0 = wa.fma(v, a0);
       b0 = wb.fma(v, b0);
@@ -411,40 +356,32 @@ final class VectorMatVec implements MatVec {
 
   /** One int8 weight row, widened, times one activation row of floats. */
   private static float int8WidenedRow(
-      ByteBuffer w, FloatBuffer scales, int r, int cols, float[] x, int xs) {
+      byte[] w, float[] scales, int r, int cols, float[] x, int xs) {
     int blocks = MatVec.blocks(cols);
     int bound = cols - cols % L;
     FloatVector acc = FloatVector.zero(F);
     for (int c = 0; c < bound; c += L) {
       acc =
           ((FloatVector)
-                  ByteVector.fromByteBuffer(B, w, r * cols + c, ByteOrder.LITTLE_ENDIAN)
-                      .convertShape(VectorOperators.B2F, F, 0))
-              .mul(scales.get(r * blocks + c / MatVec.BLOCK))
+                  ByteVector.fromArray(B, w, r * cols + c).convertShape(VectorOperators.B2F, F, 0))
+              .mul(scales[r * blocks + c / MatVec.BLOCK])
               .fma(FloatVector.fromArray(F, x, xs + c), acc);
     }
     return acc.reduceLanes(ADD) + int8WidenedTail(w, scales, r, bound, cols, x, xs);
   }
 
   private static float int8WidenedTail(
-      ByteBuffer w, FloatBuffer scales, int r, int from, int cols, float[] x, int xs) {
+      byte[] w, float[] scales, int r, int from, int cols, float[] x, int xs) {
     int blocks = MatVec.blocks(cols);
     float sum = 0;
     for (int c = from; c < cols; c++) {
-      sum += scales.get(r * blocks + c / MatVec.BLOCK) * w.get(r * cols + c) * x[xs + c];
+      sum += scales[r * blocks + c / MatVec.BLOCK] * w[r * cols + c] * x[xs + c];
     }
     return sum;
   }
 
   private static void int8Rows(
-      ByteBuffer w,
-      FloatBuffer scales,
-      int rows,
-      int cols,
-      QuantizedRows x,
-      float[] y,
-      int from,
-      int to) {
+      byte[] w, float[] scales, int rows, int cols, QuantizedRows x, float[] y, int from, int to) {
     int blocks = MatVec.blocks(cols);
     short[] q = x.values();
     float[] xScales = x.scales();
@@ -464,8 +401,7 @@ final class VectorMatVec implements MatVec {
   }
 
   @Override
-  public void fp16(
-      ByteBuffer w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
+  public void fp16(short[] w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
     // From four activation rows on, two weight rows and four activation rows at a time: each
     // activation chunk loaded serves eight sums, each weight chunk widened serves four. Fewer rows,
     // and what is left (a last weight row, the activation rows beyond a multiple of four), take
@@ -481,7 +417,7 @@ final class VectorMatVec implements MatVec {
       float[] spread = spread(x, n, cols);
       for (int r = from; r < to; r++) {
         for (int s = r < pairs ? whole : 0; s < n; s++) {
-          y[s * rows + r] = fp16SpreadRow(w, 2 * r * cols, cols, spread, x, s * cols);
+          y[s * rows + r] = fp16SpreadRow(w, r * cols, cols, spread, x, s * cols);
         }
       }
     }
@@ -524,14 +460,12 @@ final class VectorMatVec implements MatVec {
    * paths.
    */
   private static float fp16SpreadRow(
-      ByteBuffer w, int base, int cols, float[] spread, float[] x, int xs) {
+      short[] w, int base, int cols, float[] spread, float[] x, int xs) {
     int bound = cols - cols % (2 * L);
     FloatVector even = FloatVector.zero(F);
     FloatVector odd = FloatVector.zero(F);
     for (int c = 0; c < bound; c += 2 * L) {
-      IntVector pairs =
-          ShortVector.fromByteBuffer(SP, w, base + 2 * c, ByteOrder.LITTLE_ENDIAN)
-              .reinterpretAsInts();
+      IntVector pairs = ShortVector.fromArray(SP, w, base + c).reinterpretAsInts();
       FloatVector low =
           pairs
               .lanewise(VectorOperators.LSHL, 16)
@@ -552,8 +486,8 @@ final class VectorMatVec implements MatVec {
 
   /** fp16 weight rows {@code r, r+1} times activation rows {@code s … s+3}: eight sums. */
   private static void fp16Rows4x2(
-      ByteBuffer w, int r, int rows, int cols, float[] x, int s, float[] y) {
-    int base = 2 * r * cols;
+      short[] w, int r, int rows, int cols, float[] x, int s, float[] y) {
+    int base = r * cols;
     int bound = cols - cols % L;
     int x0 = s * cols;
     FloatVector a0 = FloatVector.zero(F);
@@ -566,9 +500,7 @@ final class VectorMatVec implements MatVec {
     FloatVector b3 = FloatVector.zero(F);
     for (int c = 0; c < bound; c += L) {
       IntVector hw0 =
-          (IntVector)
-              ShortVector.fromByteBuffer(S, w, base + 2 * c, ByteOrder.LITTLE_ENDIAN)
-                  .convertShape(VectorOperators.S2I, I, 0);
+          (IntVector) ShortVector.fromArray(S, w, base + c).convertShape(VectorOperators.S2I, I, 0);
       FloatVector w0 =
           hw0.and(0x7FFF)
               .lanewise(VectorOperators.LSHL, 13)
@@ -579,8 +511,7 @@ final class VectorMatVec implements MatVec {
               .reinterpretAsFloats();
       IntVector hw1 =
           (IntVector)
-              ShortVector.fromByteBuffer(S, w, base + 2 * (cols + c), ByteOrder.LITTLE_ENDIAN)
-                  .convertShape(VectorOperators.S2I, I, 0);
+              ShortVector.fromArray(S, w, base + cols + c).convertShape(VectorOperators.S2I, I, 0);
       FloatVector w1 =
           hw1.and(0x7FFF)
               .lanewise(VectorOperators.LSHL, 13)
@@ -602,7 +533,7 @@ final class VectorMatVec implements MatVec {
       b2 = w1.fma(v2, b2);
       b3 = w1.fma(v3, b3);
     }
-    int next = base + 2 * cols;
+    int next = base + cols;
     y[s * rows + r] = a0.reduceLanes(ADD) + fp16Tail(w, base, bound, cols, x, x0);
     y[(s + 1) * rows + r] = a1.reduceLanes(ADD) + fp16Tail(w, base, bound, cols, x, x0 + cols);
     y[(s + 2) * rows + r] = a2.reduceLanes(ADD) + fp16Tail(w, base, bound, cols, x, x0 + 2 * cols);
@@ -616,23 +547,15 @@ final class VectorMatVec implements MatVec {
   }
 
   /**
-   * One int8 weight row (from byte {@code base}, its block scales from {@code ws.get(wb)}) times
-   * one quantized activation row (from {@code q[qs]}, scales from {@code xs[xb]}). Per step of
-   * {@code STEP} weights (a whole block with 512-bit vectors), two chunks of {@code LS} weights are
+   * One int8 weight row (from byte {@code base}, its block scales from {@code ws[wb]}) times one
+   * quantized activation row (from {@code q[qs]}, scales from {@code xs[xb]}). Per step of {@code
+   * STEP} weights (a whole block with 512-bit vectors), two chunks of {@code LS} weights are
    * widened to shorts and multiplied by {@code LS} activations each, and the two products added as
    * shorts (|product| ≤ 127², so two fit); each int lane of the result then holds two shorts, which
    * are separated by shifts and added. A block's int sums become floats once, times both scales.
    */
   private static float int8Row(
-      ByteBuffer w,
-      int base,
-      FloatBuffer ws,
-      int wb,
-      short[] q,
-      int qs,
-      float[] xs,
-      int xb,
-      int cols) {
+      byte[] w, int base, float[] ws, int wb, short[] q, int qs, float[] xs, int xb, int cols) {
     if (STEP != MatVec.BLOCK) {
       return int8RowNarrow(w, base, ws, wb, q, qs, xs, xb, cols);
     }
@@ -645,12 +568,10 @@ final class VectorMatVec implements MatVec {
       int c = b * MatVec.BLOCK;
       ShortVector w0 =
           (ShortVector)
-              ByteVector.fromByteBuffer(BP, w, base + c, ByteOrder.LITTLE_ENDIAN)
-                  .convertShape(VectorOperators.B2S, SP, 0);
+              ByteVector.fromArray(BP, w, base + c).convertShape(VectorOperators.B2S, SP, 0);
       ShortVector w1 =
           (ShortVector)
-              ByteVector.fromByteBuffer(BP, w, base + c + LS, ByteOrder.LITTLE_ENDIAN)
-                  .convertShape(VectorOperators.B2S, SP, 0);
+              ByteVector.fromArray(BP, w, base + c + LS).convertShape(VectorOperators.B2S, SP, 0);
       IntVector pairs =
           w0.mul(ShortVector.fromArray(SP, q, qs + c))
               .add(w1.mul(ShortVector.fromArray(SP, q, qs + c + LS)))
@@ -661,7 +582,7 @@ final class VectorMatVec implements MatVec {
               .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
       acc =
           ((FloatVector) dot.convertShape(VectorOperators.I2F, F, 0))
-              .fma(FloatVector.broadcast(F, ws.get(wb + b) * xs[xb + b]), acc);
+              .fma(FloatVector.broadcast(F, ws[wb + b] * xs[xb + b]), acc);
     }
     return full < MatVec.blocks(cols)
         ? acc.reduceLanes(ADD) + int8RowTail(w, base, ws, wb, q, qs, xs, xb, cols)
@@ -670,15 +591,7 @@ final class VectorMatVec implements MatVec {
 
   /** {@link #int8Row} for vectors narrower than 512 bits: a block takes several steps. */
   private static float int8RowNarrow(
-      ByteBuffer w,
-      int base,
-      FloatBuffer ws,
-      int wb,
-      short[] q,
-      int qs,
-      float[] xs,
-      int xb,
-      int cols) {
+      byte[] w, int base, float[] ws, int wb, short[] q, int qs, float[] xs, int xb, int cols) {
     int full = cols / MatVec.BLOCK;
     FloatVector acc = FloatVector.zero(F);
     for (int b = 0; b < full; b++) {
@@ -688,13 +601,10 @@ final class VectorMatVec implements MatVec {
         int at = base + c + k;
         int qa = qs + c + k;
         ShortVector w0 =
-            (ShortVector)
-                ByteVector.fromByteBuffer(BP, w, at, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2S, SP, 0);
+            (ShortVector) ByteVector.fromArray(BP, w, at).convertShape(VectorOperators.B2S, SP, 0);
         ShortVector w1 =
             (ShortVector)
-                ByteVector.fromByteBuffer(BP, w, at + LS, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2S, SP, 0);
+                ByteVector.fromArray(BP, w, at + LS).convertShape(VectorOperators.B2S, SP, 0);
         IntVector pairs =
             w0.mul(ShortVector.fromArray(SP, q, qa))
                 .add(w1.mul(ShortVector.fromArray(SP, q, qa + LS)))
@@ -705,7 +615,7 @@ final class VectorMatVec implements MatVec {
       }
       acc =
           ((FloatVector) dot.convertShape(VectorOperators.I2F, F, 0))
-              .fma(FloatVector.broadcast(F, ws.get(wb + b) * xs[xb + b]), acc);
+              .fma(FloatVector.broadcast(F, ws[wb + b] * xs[xb + b]), acc);
     }
     return full < MatVec.blocks(cols)
         ? acc.reduceLanes(ADD) + int8RowTail(w, base, ws, wb, q, qs, xs, xb, cols)
@@ -714,21 +624,13 @@ final class VectorMatVec implements MatVec {
 
   /** {@link #int8Row}'s last block when it is shorter than {@link MatVec#BLOCK}, one at a time. */
   private static float int8RowTail(
-      ByteBuffer w,
-      int base,
-      FloatBuffer ws,
-      int wb,
-      short[] q,
-      int qs,
-      float[] xs,
-      int xb,
-      int cols) {
+      byte[] w, int base, float[] ws, int wb, short[] q, int qs, float[] xs, int xb, int cols) {
     int full = cols / MatVec.BLOCK;
     int dot = 0;
     for (int c = full * MatVec.BLOCK; c < cols; c++) {
-      dot += w.get(base + c) * q[qs + c];
+      dot += w[base + c] * q[qs + c];
     }
-    return ws.get(wb + full) * xs[xb + full] * dot;
+    return ws[wb + full] * xs[xb + full] * dot;
   }
 
   /**
@@ -737,15 +639,7 @@ final class VectorMatVec implements MatVec {
    * whole blocks of one step each.
    */
   private static void int8RowTwice(
-      ByteBuffer w,
-      int r,
-      int rows,
-      int cols,
-      FloatBuffer ws,
-      short[] q,
-      int s,
-      float[] xs,
-      float[] y) {
+      byte[] w, int r, int rows, int cols, float[] ws, short[] q, int s, float[] xs, float[] y) {
     int blocks = cols / MatVec.BLOCK;
     int base = r * cols;
     int q0 = s * cols;
@@ -756,12 +650,10 @@ final class VectorMatVec implements MatVec {
       int c = b * MatVec.BLOCK;
       ShortVector w0 =
           (ShortVector)
-              ByteVector.fromByteBuffer(BP, w, base + c, ByteOrder.LITTLE_ENDIAN)
-                  .convertShape(VectorOperators.B2S, SP, 0);
+              ByteVector.fromArray(BP, w, base + c).convertShape(VectorOperators.B2S, SP, 0);
       ShortVector w1 =
           (ShortVector)
-              ByteVector.fromByteBuffer(BP, w, base + c + LS, ByteOrder.LITTLE_ENDIAN)
-                  .convertShape(VectorOperators.B2S, SP, 0);
+              ByteVector.fromArray(BP, w, base + c + LS).convertShape(VectorOperators.B2S, SP, 0);
       IntVector pairs0 =
           w0.mul(ShortVector.fromArray(SP, q, q0 + c))
               .add(w1.mul(ShortVector.fromArray(SP, q, q0 + c + LS)))
@@ -778,7 +670,7 @@ final class VectorMatVec implements MatVec {
           pairs1
               .lanewise(VectorOperators.ASHR, 16)
               .add(pairs1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-      float scale = ws.get(r * blocks + b);
+      float scale = ws[r * blocks + b];
       acc0 =
           ((FloatVector) dot0.convertShape(VectorOperators.I2F, F, 0))
               .fma(FloatVector.broadcast(F, scale * xs[s * blocks + b]), acc0);
@@ -791,43 +683,38 @@ final class VectorMatVec implements MatVec {
   }
 
   /** Columns {@code from … cols} of an fp16 row, one at a time. */
-  private static float fp16Tail(ByteBuffer w, int base, int from, int cols, float[] x, int xs) {
+  private static float fp16Tail(short[] w, int base, int from, int cols, float[] x, int xs) {
     float sum = 0;
     for (int c = from; c < cols; c++) {
-      sum += x[xs + c] * Half.toFloat(w.getShort(base + 2 * c));
+      sum += x[xs + c] * Half.toFloat(w[base + c]);
     }
     return sum;
   }
 
   @Override
-  public void widenInt8(
-      ByteBuffer w, FloatBuffer scales, int row, int cols, ByteBuffer out, int at) {
+  public void widenInt8(byte[] w, float[] scales, int row, int cols, ByteBuffer out, int at) {
     ByteOrder order = out.order();
     int base = row * cols;
     int blocks = MatVec.blocks(cols);
     int bound = cols - cols % L;
     for (int c = 0; c < bound; c += L) {
       // L divides BLOCK: a chunk lies in one block.
-      ((FloatVector)
-              ByteVector.fromByteBuffer(B, w, base + c, ByteOrder.LITTLE_ENDIAN)
-                  .convertShape(VectorOperators.B2F, F, 0))
-          .mul(scales.get(row * blocks + c / MatVec.BLOCK))
+      ((FloatVector) ByteVector.fromArray(B, w, base + c).convertShape(VectorOperators.B2F, F, 0))
+          .mul(scales[row * blocks + c / MatVec.BLOCK])
           .intoByteBuffer(out, at + 4 * c, order);
     }
     for (int c = bound; c < cols; c++) {
-      out.putFloat(at + 4 * c, scales.get(row * blocks + c / MatVec.BLOCK) * w.get(base + c));
+      out.putFloat(at + 4 * c, scales[row * blocks + c / MatVec.BLOCK] * w[base + c]);
     }
   }
 
   @Override
-  public void widenFp16(ByteBuffer w, int base, int cols, ByteBuffer out, int at) {
+  public void widenFp16(short[] w, int base, int cols, ByteBuffer out, int at) {
     ByteOrder order = out.order();
     int bound = cols - cols % L;
     for (int c = 0; c < bound; c += L) {
       IntVector half =
-          (IntVector)
-              ShortVector.fromByteBuffer(S, w, base + 2 * c, ByteOrder.LITTLE_ENDIAN)
-                  .convertShape(VectorOperators.S2I, I, 0);
+          (IntVector) ShortVector.fromArray(S, w, base + c).convertShape(VectorOperators.S2I, I, 0);
       FloatVector wv =
           half.and(0x7FFF)
               .lanewise(VectorOperators.LSHL, 13)
@@ -839,7 +726,7 @@ final class VectorMatVec implements MatVec {
       wv.intoByteBuffer(out, at + 4 * c, order);
     }
     for (int c = bound; c < cols; c++) {
-      out.putFloat(at + 4 * c, Half.toFloat(w.getShort(base + 2 * c)));
+      out.putFloat(at + 4 * c, Half.toFloat(w[base + c]));
     }
   }
 

@@ -67,4 +67,21 @@ class ChatGlmCheckpointTest {
         .hasMessageContaining("padded_vocab_size 1004")
         .hasMessageContaining("1009");
   }
+
+  @Test
+  void compactWeightsTheHeapCannotHoldAreRefusedWithTheXmxThatWould() {
+    ChatGlmConfig sixB = new ChatGlmConfig(28, 4096, 32, 128, 2, 13696, 65024, 8192, 1e-5, 1.0);
+    long int8 = ChatGlmWeights.heapBytes(sixB, WeightsKind.INT8);
+    // the layers' linear weights in int8 with a float per 64, the embedding and output layer fp16
+    assertThat(int8 / 1e9).isBetween(7.0, 7.2);
+    assertThat(ChatGlmWeights.heapBytes(sixB, WeightsKind.FP16) / 1e9).isBetween(12.4, 12.6);
+    assertThat(ChatGlmWeights.heapBytes(sixB, WeightsKind.FP32)).isZero();
+    long gib = 1L << 30;
+    // a quarter of a 24 GiB machine, the JVM's default
+    assertThat(ChatGlmWeights.heapRefusal(WeightsKind.INT8, int8, gib / 10, 6 * gib))
+        .contains("int8 weights take 7.1 GB of Java heap")
+        .contains("6.3 GB of it are free")
+        .endsWith("start java with -Xmx8g or more");
+    assertThat(ChatGlmWeights.heapRefusal(WeightsKind.INT8, int8, gib / 10, 8 * gib)).isNull();
+  }
 }

@@ -3,8 +3,6 @@ package org.chatglmkit.djl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.stream.IntStream;
 import org.chatglmkit.djl.bench.MachineLimits;
 import org.chatglmkit.djl.bench.Shares;
@@ -30,13 +28,12 @@ class MachineLimitsTest {
     long cache = MachineLimits.lastLevelCacheForTests();
     int cols = 8192;
     int rows = (int) Math.max(4 * cache / cols, 4096);
-    ByteBuffer w = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < w.capacity(); i += 64) {
-      w.put(i, (byte) (i * 31));
+    byte[] w = new byte[rows * cols];
+    for (int i = 0; i < w.length; i += 64) {
+      w[i] = (byte) (i * 31);
     }
-    float[] ones = new float[rows * MatVec.blocks(cols)];
-    java.util.Arrays.fill(ones, 0.01f);
-    java.nio.FloatBuffer scales = MatVec.floats(ones);
+    float[] scales = new float[rows * MatVec.blocks(cols)];
+    java.util.Arrays.fill(scales, 0.01f);
     float[] x = new float[cols];
     java.util.Arrays.fill(x, 0.5f);
     QuantizedRows q = new QuantizedRows().quantize(x, 1, cols);

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +18,12 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.IntStream;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.chatglmkit.mockserver.core.Json;
 
 /**
@@ -61,9 +66,9 @@ public final class MatVecBenchmark {
       }
       NDArray fp32Transposed =
           manager.create(weights, new Shape(ROWS, COLS)).transpose().duplicate();
-      ByteBuffer int8 = ByteBuffer.allocateDirect(ROWS * COLS).order(ByteOrder.LITTLE_ENDIAN);
+      byte[] int8 = new byte[ROWS * COLS];
       int blocks = MatVec.blocks(COLS);
-      FloatBuffer scales = MatVec.floats(new float[ROWS * blocks]);
+      float[] scales = new float[ROWS * blocks];
       for (int r = 0; r < ROWS; r++) {
         CompactMatrix.quantizeRow(weights, r * COLS, COLS, int8, r * COLS, scales, r * blocks);
       }
@@ -71,14 +76,14 @@ public final class MatVecBenchmark {
       // approach, not the block format.
       float[] rowScales = new float[ROWS];
       for (int r = 0; r < ROWS; r++) {
-        rowScales[r] = scales.get(r * blocks);
+        rowScales[r] = scales[r * blocks];
       }
-      ByteBuffer fp16 = ByteBuffer.allocateDirect(2 * ROWS * COLS).order(ByteOrder.LITTLE_ENDIAN);
+      short[] fp16 = new short[ROWS * COLS];
       for (int i = 0; i < weights.length; i++) {
-        fp16.putShort(2 * i, Half.fromFloat(weights[i]));
+        fp16[i] = Half.fromFloat(weights[i]);
       }
       NDArray int8Rows =
-          manager.create(int8.duplicate().rewind(), new Shape(ROWS, COLS), DataType.INT8);
+          manager.create(ByteBuffer.wrap(int8), new Shape(ROWS, COLS), DataType.INT8);
       NDArray int8Columns = int8Rows.transpose().duplicate();
       NDArray scaleArray = manager.create(rowScales);
       NDArray fp16Rows =
@@ -245,6 +250,39 @@ public final class MatVecBenchmark {
         row.put("weights_gb_per_s", Math.round(gbPerS * 10) / 10.0);
         results.add(row);
       }
+      // The same one-row product from a direct buffer (native memory), as the weights were held
+      // before: each vector load checks the buffer and computes an address.
+      ByteBuffer direct = ByteBuffer.allocateDirect(int8.length);
+      direct.put(0, int8);
+      for (int rows : new int[] {256, ROWS}) {
+        double ms =
+            time(
+                manager,
+                scope -> {
+                  for (int r = 0; r < rows; r++) {
+                    out[r] = directInt8Row(direct, r * COLS, scales, r * blocks, oneRow, COLS);
+                  }
+                  return null;
+                });
+        double gbPerS = (double) rows * COLS / ms / 1e6;
+        System.out.printf(
+            Locale.ROOT,
+            "  %-38s %9.2f ms  %5.1f GB/s%n",
+            String.format(
+                Locale.ROOT,
+                "%d × %d from a direct buffer%s",
+                rows,
+                COLS,
+                rows == ROWS ? "" : ", in cache"),
+            ms,
+            gbPerS);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("rows", 1);
+        row.put("method", "int8 java vector from a direct buffer, one core, " + rows + " weight rows");
+        row.put("ms", Math.round(ms * 1000) / 1000.0);
+        row.put("weights_gb_per_s", Math.round(gbPerS * 10) / 10.0);
+        results.add(row);
+      }
       System.out.println("\nkernel: " + vector.name());
     }
     Path out =
@@ -285,8 +323,45 @@ public final class MatVecBenchmark {
     return NDArrays.concat(parts, 1);
   }
 
+  /**
+   * {@code VectorMatVec}'s one-row int8 product (512-bit vectors, whole blocks) with the weights in
+   * a direct buffer: the same operations, loaded through {@code ByteVector.fromByteBuffer}.
+   */
+  private static float directInt8Row(
+      ByteBuffer w, int base, float[] ws, int wb, QuantizedRows x, int cols) {
+    VectorSpecies<Float> f = FloatVector.SPECIES_512;
+    VectorSpecies<Short> sp = ShortVector.SPECIES_512;
+    VectorSpecies<Byte> bp = ByteVector.SPECIES_256;
+    short[] q = x.values();
+    float[] xs = x.scales();
+    FloatVector acc = FloatVector.zero(f);
+    for (int b = 0; b < cols / MatVec.BLOCK; b++) {
+      int c = b * MatVec.BLOCK;
+      ShortVector w0 =
+          (ShortVector)
+              ByteVector.fromByteBuffer(bp, w, base + c, ByteOrder.LITTLE_ENDIAN)
+                  .convertShape(VectorOperators.B2S, sp, 0);
+      ShortVector w1 =
+          (ShortVector)
+              ByteVector.fromByteBuffer(bp, w, base + c + 32, ByteOrder.LITTLE_ENDIAN)
+                  .convertShape(VectorOperators.B2S, sp, 0);
+      IntVector pairs =
+          w0.mul(ShortVector.fromArray(sp, q, c))
+              .add(w1.mul(ShortVector.fromArray(sp, q, c + 32)))
+              .reinterpretAsInts();
+      IntVector dot =
+          pairs
+              .lanewise(VectorOperators.ASHR, 16)
+              .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+      acc =
+          ((FloatVector) dot.convertShape(VectorOperators.I2F, f, 0))
+              .fma(FloatVector.broadcast(f, ws[wb + b] * xs[b]), acc);
+    }
+    return acc.reduceLanes(VectorOperators.ADD);
+  }
+
   private static NDArray widenedBlocks(
-      NDArray x, ByteBuffer int8, FloatBuffer scales, MatVec kernel, int block) {
+      NDArray x, byte[] int8, float[] scales, MatVec kernel, int block) {
     NDManager step = x.getManager();
     NDArray widened = step.zeros(new Shape(block * COLS));
     ByteBuffer view = CompactMatrix.directView(widened);

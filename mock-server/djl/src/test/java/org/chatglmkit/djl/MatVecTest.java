@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -81,15 +80,14 @@ class MatVecTest {
     int rows = 8;
     java.util.Map<String, Runnable> paths = new java.util.LinkedHashMap<>();
     for (int cols : new int[] {4 * MatVec.BLOCK, VectorMatVec.FOUR_ROWS_FROM}) {
-      ByteBuffer int8 = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
-      ByteBuffer fp16 = ByteBuffer.allocateDirect(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+      byte[] int8 = new byte[rows * cols];
+      short[] fp16 = new short[rows * cols];
       for (int i = 0; i < rows * cols; i++) {
-        int8.put(i, (byte) (random.nextInt(255) - 127));
-        fp16.putShort(2 * i, Half.fromFloat((float) random.nextDouble(-1, 1)));
+        int8[i] = (byte) (random.nextInt(255) - 127);
+        fp16[i] = Half.fromFloat((float) random.nextDouble(-1, 1));
       }
-      float[] ones = new float[rows * MatVec.blocks(cols)];
-      java.util.Arrays.fill(ones, 0.01f);
-      FloatBuffer scales = MatVec.floats(ones);
+      float[] scales = new float[rows * MatVec.blocks(cols)];
+      java.util.Arrays.fill(scales, 0.01f);
       for (int n : new int[] {1, 2, 4, 5}) {
         float[] x = randomFloats(random, n * cols);
         QuantizedRows q = new QuantizedRows().quantize(x, n, cols);
@@ -132,8 +130,8 @@ class MatVecTest {
       int blocks = MatVec.blocks(cols);
       for (int n : new int[] {1, 2, 4, 6}) {
         int rows = 7;
-        ByteBuffer w = randomInt8(random, rows, cols);
-        FloatBuffer scales = randomScales(random, rows * blocks);
+        byte[] w = randomInt8(random, rows, cols);
+        float[] scales = randomScales(random, rows * blocks);
         float[] x = randomFloats(random, n * cols);
         QuantizedRows q = new QuantizedRows().quantize(x, n, cols);
         double[] expected = new double[n * rows];
@@ -143,9 +141,9 @@ class MatVecTest {
             for (int c = 0; c < cols; c++) {
               int b = c / MatVec.BLOCK;
               sum +=
-                  (double) scales.get(r * blocks + b)
+                  (double) scales[r * blocks + b]
                       * q.scales()[s * blocks + b]
-                      * w.get(r * cols + c)
+                      * w[r * cols + c]
                       * q.values()[s * cols + c];
             }
             expected[s * rows + r] = sum;
@@ -167,8 +165,8 @@ class MatVecTest {
     SplittableRandom random = new SplittableRandom(7);
     int rows = 6;
     int cols = VectorMatVec.FOUR_ROWS_FROM;
-    ByteBuffer w = randomInt8(random, rows, cols);
-    FloatBuffer scales = randomScales(random, rows * MatVec.blocks(cols));
+    byte[] w = randomInt8(random, rows, cols);
+    float[] scales = randomScales(random, rows * MatVec.blocks(cols));
     QuantizedRows q = new QuantizedRows().quantize(randomFloats(random, cols), 1, cols);
     float[] together = new float[rows];
     MatVec.best().int8(w, scales, rows, cols, q, together, 0, rows);
@@ -186,8 +184,8 @@ class MatVecTest {
     SplittableRandom random = new SplittableRandom(4);
     int rows = 9;
     int cols = 3 * MatVec.BLOCK;
-    ByteBuffer w = randomInt8(random, rows, cols);
-    FloatBuffer scales = randomScales(random, rows * MatVec.blocks(cols));
+    byte[] w = randomInt8(random, rows, cols);
+    float[] scales = randomScales(random, rows * MatVec.blocks(cols));
     for (int n : new int[] {2, 3, 4, 5}) {
       float[] x = randomFloats(random, n * cols);
       float[] together = new float[n * rows];
@@ -219,16 +217,13 @@ class MatVecTest {
     // Every weight −127 and every activation its block's largest: each product is 127², the
     // largest the kernel adds in a short before widening.
     int cols = 4 * MatVec.BLOCK;
-    ByteBuffer w = ByteBuffer.allocateDirect(cols).order(ByteOrder.LITTLE_ENDIAN);
-    for (int c = 0; c < cols; c++) {
-      w.put(c, (byte) -127);
-    }
+    byte[] w = new byte[cols];
+    java.util.Arrays.fill(w, (byte) -127);
     float[] x = new float[cols];
     java.util.Arrays.fill(x, -3f);
     QuantizedRows q = new QuantizedRows().quantize(x, 1, cols);
-    float[] unit = new float[MatVec.blocks(cols)];
-    java.util.Arrays.fill(unit, 1f / 127);
-    FloatBuffer scales = MatVec.floats(unit);
+    float[] scales = new float[MatVec.blocks(cols)];
+    java.util.Arrays.fill(scales, 1f / 127);
     for (MatVec kernel : KERNELS) {
       float[] y = new float[1];
       kernel.int8(w, scales, 1, cols, q, y, 0, 1);
@@ -264,11 +259,11 @@ class MatVecTest {
       // 1 and 3 rows take one path; 4 and 8 the four-row path alone; 5 both.
       for (int n : new int[] {1, 3, 4, 5, 8}) {
         int rows = 5;
-        ByteBuffer w = ByteBuffer.allocateDirect(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+        short[] w = new short[rows * cols];
         double[] weights = new double[rows * cols];
         for (int i = 0; i < rows * cols; i++) {
           short half = Half.fromFloat((float) (random.nextGaussian() * 0.05));
-          w.putShort(2 * i, half);
+          w[i] = half;
           weights[i] = Half.toFloat(half);
         }
         float[] x = randomFloats(random, n * cols);
@@ -330,10 +325,7 @@ class MatVecTest {
       halves[2 * i + 1] = (short) (i | 0x8000);
     }
     int rows = halves.length / cols;
-    ByteBuffer w = ByteBuffer.allocateDirect(2 * halves.length).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < halves.length; i++) {
-      w.putShort(2 * i, halves[i]);
-    }
+    short[] w = halves;
     for (MatVec kernel : KERNELS) {
       for (int column = 0; column < cols; column++) {
         float[] x = new float[cols];
@@ -354,28 +346,27 @@ class MatVecTest {
   void widenedRowsEqualTheWeights() {
     SplittableRandom random = new SplittableRandom(3);
     for (int cols : new int[] {5, 16, 100, 200}) {
-      ByteBuffer int8 = ByteBuffer.allocateDirect(2 * cols).order(ByteOrder.LITTLE_ENDIAN);
-      ByteBuffer fp16 = ByteBuffer.allocateDirect(4 * cols).order(ByteOrder.LITTLE_ENDIAN);
+      byte[] int8 = new byte[2 * cols];
+      short[] fp16 = new short[2 * cols];
       for (int i = 0; i < 2 * cols; i++) {
-        int8.put(i, (byte) (random.nextInt(255) - 127));
-        fp16.putShort(2 * i, Half.fromFloat((float) random.nextGaussian()));
+        int8[i] = (byte) (random.nextInt(255) - 127);
+        fp16[i] = Half.fromFloat((float) random.nextGaussian());
       }
       for (MatVec kernel : KERNELS) {
         ByteBuffer out = ByteBuffer.allocateDirect(4 * (cols + 3)).order(ByteOrder.nativeOrder());
         int blocks = MatVec.blocks(cols);
-        FloatBuffer scales = MatVec.floats(new float[2 * blocks]);
-        for (int i = 0; i < scales.capacity(); i++) {
-          scales.put(i, 0.5f + i);
+        float[] scales = new float[2 * blocks];
+        for (int i = 0; i < scales.length; i++) {
+          scales[i] = 0.5f + i;
         }
         kernel.widenInt8(int8, scales, 1, cols, out, 12); // the second row, 3 floats in
         for (int c = 0; c < cols; c++) {
           assertThat(out.getFloat(12 + 4 * c))
-              .isEqualTo(scales.get(blocks + c / MatVec.BLOCK) * int8.get(cols + c));
+              .isEqualTo(scales[blocks + c / MatVec.BLOCK] * int8[cols + c]);
         }
-        kernel.widenFp16(fp16, 2 * cols, cols, out, 12);
+        kernel.widenFp16(fp16, cols, cols, out, 12);
         for (int c = 0; c < cols; c++) {
-          assertThat(out.getFloat(12 + 4 * c))
-              .isEqualTo(Half.toFloat(fp16.getShort(2 * (cols + c))));
+          assertThat(out.getFloat(12 + 4 * c)).isEqualTo(Half.toFloat(fp16[cols + c]));
         }
       }
     }
@@ -399,20 +390,20 @@ class MatVecTest {
     }
   }
 
-  private static ByteBuffer randomInt8(SplittableRandom random, int rows, int cols) {
-    ByteBuffer w = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+  private static byte[] randomInt8(SplittableRandom random, int rows, int cols) {
+    byte[] w = new byte[rows * cols];
     for (int i = 0; i < rows * cols; i++) {
-      w.put(i, (byte) (random.nextInt(255) - 127));
+      w[i] = (byte) (random.nextInt(255) - 127);
     }
     return w;
   }
 
-  private static FloatBuffer randomScales(SplittableRandom random, int count) {
+  private static float[] randomScales(SplittableRandom random, int count) {
     float[] scales = new float[count];
     for (int i = 0; i < count; i++) {
       scales[i] = (float) random.nextDouble(0.001, 0.1);
     }
-    return MatVec.floats(scales);
+    return scales;
   }
 
   private static float[] randomFloats(SplittableRandom random, int count) {

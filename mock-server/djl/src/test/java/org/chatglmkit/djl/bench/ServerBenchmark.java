@@ -23,8 +23,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chatglmkit.djl.ChatFormat;
 import org.chatglmkit.djl.ChatGlmConfig;
+import org.chatglmkit.djl.ChatGlmWeights;
 import org.chatglmkit.djl.DecodeProfile;
+import org.chatglmkit.djl.MemoryBudget;
 import org.chatglmkit.djl.TestModelGenerator;
+import org.chatglmkit.djl.WeightsKind;
 import org.chatglmkit.mockserver.core.Json;
 
 /**
@@ -101,6 +104,8 @@ public final class ServerBenchmark {
       // With the server stopped: where one token's time goes, in this process.
       result.put("profile_ms_per_token", DecodeProfile.run(dir, kind, full ? 8 : 32));
       results.add(result);
+      // The profile's weights were on this process's heap: handed back before the next server.
+      System.gc();
     }
     MachineLimits.Limits limits = MachineLimits.best(before, MachineLimits.measure(5));
     System.out.printf(
@@ -139,11 +144,19 @@ public final class ServerBenchmark {
       throws Exception {
     Path jar = Path.of("mock-server/djl/target/chatglm-djl-server.jar");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // The compact weights live on the Java heap: room for them, the batch's full contexts within
+    // the budget's usable share, and a gigabyte for a prefill's work.
+    ChatGlmConfig config = ChatGlmConfig.read(dir.resolve("config.json"));
+    long heap =
+        ChatGlmWeights.heapBytes(config, WeightsKind.parse(kind))
+            + (long) (STREAMS * MemoryBudget.perSequence(config) / 0.8)
+            + (1L << 30);
     ProcessBuilder builder =
         new ProcessBuilder(
                 java,
                 "--add-modules",
                 "jdk.incubator.vector",
+                "-Xmx" + (heap >> 20) + "m",
                 "-jar",
                 jar.toString(),
                 "--model",
@@ -218,7 +231,6 @@ public final class ServerBenchmark {
       result.put("batched_streams", STREAMS);
       result.put("batched_over_1_stream", round(batchedRate(batch) / one.decodeRate(), 2));
       result.put("decode_tokens_per_s_1_stream_after_batch", round(after.decodeRate(), 3));
-      ChatGlmConfig config = ChatGlmConfig.read(dir.resolve("config.json"));
       result.put("bytes_per_token", (long) bytesPerToken);
       result.put(
           "prefill_gflop_per_s",
