@@ -53,7 +53,7 @@ final class VectorMatVec implements MatVec {
   /**
    * Columns from which one activation row takes four weight rows at a time ({@link #int8FourRows}).
    */
-  static final int FOUR_ROWS_FROM = 8192;
+  static final int FOUR_ROWS_FROM = 4096;
 
   private VectorMatVec() {}
 
@@ -129,9 +129,11 @@ final class VectorMatVec implements MatVec {
    * quantized activations (two bytes a column) and the weights streaming past them no longer fit
    * the core's first-level cache, and the activations, read once per weight row, then come from the
    * second. On this machine, one activation row times the MLP's down projection (13,696 columns,
-   * {@code bench/matvec.sh}): 2.0 ms four rows at a time against 3.0 ms one row at a time; on 4,096
-   * columns, where they fit, four at a time was the slower (about 1.2× one row's time, in a driver
-   * streaming 6 GB of such rows).
+   * {@code bench/matvec.sh}): 2.0 ms four rows at a time against 3.0 ms one row at a time. From
+   * 4,096 columns (the model's width) four rows at a time also read memory faster: a driver
+   * streaming 2 GB of int8 rows on both cores read 20.5–23.2 GB/s of them four at a time against
+   * 15.2–18.9 one at a time (the probe: 25); at 768–2,048 columns it read 8.7–15.5 against
+   * 13.3–17.7.
    */
   private static void int8FourRows(
       byte[] w, int r, int cols, float[] ws, short[] q, float[] xs, float[] y) {
