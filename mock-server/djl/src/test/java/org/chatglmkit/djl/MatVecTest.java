@@ -161,7 +161,7 @@ class MatVecTest {
   }
 
   @Test
-  void longRowsTakenFourAtATimeGetTheSameSumsAsOneAtATime() {
+  void wideRowsTakenFourAtATimeGetTheSameSumsAsOneAtATime() {
     SplittableRandom random = new SplittableRandom(7);
     int rows = 6;
     int cols = VectorMatVec.FOUR_ROWS_FROM;
@@ -174,6 +174,18 @@ class MatVecTest {
       float[] alone = new float[rows];
       MatVec.best().int8(w, scales, rows, cols, q, alone, r, r + 1);
       assertThat(together[r]).as("row %d", r).isEqualTo(alone[r]);
+    }
+    // fp16 the same way
+    short[] halves = new short[rows * cols];
+    for (int i = 0; i < halves.length; i++) {
+      halves[i] = Half.fromFloat((float) random.nextDouble(-1, 1));
+    }
+    float[] x = randomFloats(random, cols);
+    MatVec.best().fp16(halves, rows, cols, x, 1, together, 0, rows);
+    for (int r = 0; r < rows; r++) {
+      float[] alone = new float[rows];
+      MatVec.best().fp16(halves, rows, cols, x, 1, alone, r, r + 1);
+      assertThat(together[r]).as("fp16 row %d", r).isEqualTo(alone[r]);
     }
   }
 
