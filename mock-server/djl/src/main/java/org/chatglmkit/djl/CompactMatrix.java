@@ -20,7 +20,7 @@ import java.util.stream.IntStream;
  * matrix exists at any time. Products go through {@link MatVec} on all cores.
  *
  * <pre>{@code
- * CompactMatrix w = CompactMatrix.read(file, entry, WeightsKind.INT8, manager);
+ * CompactMatrix w = CompactMatrix.read(file, entry, WeightsKind.INT8);
  * NDArray y = w.multiply(x); // x [n, cols] → y [n, rows], fp32
  * }</pre>
  */
