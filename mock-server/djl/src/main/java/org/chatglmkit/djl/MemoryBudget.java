@@ -33,7 +33,7 @@ public record MemoryBudget(
   }
 
   /** The share of the available memory the KV caches may take; the rest is headroom. */
-  static final double USABLE = 0.8;
+  public static final double USABLE = 0.8;
 
   /** The KV cache of one full context of a model, in bytes (fp32). */
   public static long perSequence(ChatGlmConfig shape) {

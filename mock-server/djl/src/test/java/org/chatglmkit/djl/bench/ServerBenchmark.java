@@ -151,7 +151,7 @@ public final class ServerBenchmark {
     ChatGlmConfig config = ChatGlmConfig.read(dir.resolve("config.json"));
     long heap =
         ChatGlmWeights.heapBytes(config, WeightsKind.parse(kind))
-            + (long) (STREAMS * MemoryBudget.perSequence(config) / 0.8)
+            + (long) (STREAMS * MemoryBudget.perSequence(config) / MemoryBudget.USABLE)
             + (1L << 30);
     ProcessBuilder builder =
         new ProcessBuilder(
