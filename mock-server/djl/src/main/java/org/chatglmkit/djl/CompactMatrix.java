@@ -30,8 +30,15 @@ final class CompactMatrix {
 
   private static final int PARTS = 2 * Runtime.getRuntime().availableProcessors();
 
-  /** Activation rows from which a product widens weight blocks for PyTorch's matrix product. */
-  static final int PREFILL_ROWS = 8;
+  /**
+   * Activation rows from which a product widens blocks of weights to fp32 for PyTorch's matrix
+   * product ({@link #multiplyByBlocks}) rather than taking them through {@link MatVec}. Below that
+   * (decode steps, short prompts) the kernels, which read each weight once for all the rows and
+   * widen it in registers or in a small tile, are faster than writing the widened block out for the
+   * engine and reading it back; from 48 rows the engine's product is ({@code bench/matvec.sh}, its
+   * "prefill" table).
+   */
+  static final int WIDENED_FROM = 48;
 
   /** The most weights a matrix holds: one Java array's. */
   static final long MAX_WEIGHTS = Integer.MAX_VALUE - 8;
@@ -89,32 +96,58 @@ final class CompactMatrix {
       throw new IllegalArgumentException(
           entry.name() + " holds " + weights + " weights; a compact matrix holds at most 2^31 − 9");
     }
-    int blocks = MatVec.blocks(cols);
     byte[] bytes = kind == WeightsKind.INT8 ? new byte[rows * cols] : null;
     short[] halves = kind == WeightsKind.FP16 ? new short[rows * cols] : null;
-    float[] scales = kind == WeightsKind.INT8 ? new float[rows * blocks] : null;
+    float[] scales = kind == WeightsKind.INT8 ? new float[rows * MatVec.blocks(cols)] : null;
     int block = Math.max(1, (1 << 20) / cols);
     float[] values = new float[block * cols];
     for (int first = 0; first < rows; first += block) {
       int count = Math.min(block, rows - first);
       file.readRows(entry, first, count, values);
       for (int r = 0; r < count; r++) {
-        int row = first + r;
-        if (kind == WeightsKind.INT8) {
-          quantizeRow(values, r * cols, cols, bytes, row * cols, scales, row * blocks);
-        } else {
-          for (int c = 0; c < cols; c++) {
-            float value = values[r * cols + c];
-            if (!(Math.abs(value) <= Half.MAX)) {
-              throw new IllegalArgumentException(
-                  entry.name() + " holds " + value + ", which fp16 cannot hold; use int8 or fp32");
-            }
-            halves[row * cols + c] = Half.fromFloat(value);
-          }
-        }
+        convertRow(kind, values, r, first + r, cols, bytes, halves, scales, entry.name());
       }
     }
     return new CompactMatrix(kind, rows, cols, bytes, halves, scales, MatVec.best());
+  }
+
+  /**
+   * A {@code rows × cols} matrix of {@code weights} (row-major) as {@code kind}, for benchmarks.
+   */
+  static CompactMatrix of(WeightsKind kind, int rows, int cols, float[] weights) {
+    byte[] bytes = kind == WeightsKind.INT8 ? new byte[rows * cols] : null;
+    short[] halves = kind == WeightsKind.FP16 ? new short[rows * cols] : null;
+    float[] scales = kind == WeightsKind.INT8 ? new float[rows * MatVec.blocks(cols)] : null;
+    for (int r = 0; r < rows; r++) {
+      convertRow(kind, weights, r, r, cols, bytes, halves, scales, "the matrix");
+    }
+    return new CompactMatrix(kind, rows, cols, bytes, halves, scales, MatVec.best());
+  }
+
+  /** Row {@code r} of {@code values} into row {@code row} of the int8 or fp16 arrays. */
+  private static void convertRow(
+      WeightsKind kind,
+      float[] values,
+      int r,
+      int row,
+      int cols,
+      byte[] bytes,
+      short[] halves,
+      float[] scales,
+      String name) {
+    if (kind == WeightsKind.INT8) {
+      int blocks = MatVec.blocks(cols);
+      quantizeRow(values, r * cols, cols, bytes, row * cols, scales, row * blocks);
+      return;
+    }
+    for (int c = 0; c < cols; c++) {
+      float value = values[r * cols + c];
+      if (!(Math.abs(value) <= Half.MAX)) {
+        throw new IllegalArgumentException(
+            name + " holds " + value + ", which fp16 cannot hold; use int8 or fp32");
+      }
+      halves[row * cols + c] = Half.fromFloat(value);
+    }
   }
 
   /**
@@ -159,15 +192,13 @@ final class CompactMatrix {
 
   /**
    * {@code x [n, cols]} times this matrix's transpose: {@code [n, rows]}, fp32, in x's manager. A
-   * few rows (decode steps) go through {@link MatVec}, which reads each weight once; many rows (a
-   * prefill) are compute-bound, so blocks of weights are widened to fp32 and multiplied by
-   * PyTorch's matrix product instead (through the server on the 98M model: 565 against 137 prompt
-   * tokens/s; on one full-size matrix and 128 rows, 0.88× against the kernel's 1.34× fp32's time:
-   * bench/matvec.sh).
+   * few rows (decode steps, short prompts) go through {@link MatVec}, which reads each weight once;
+   * many rows (a long prefill) are compute-bound, so blocks of weights are widened to fp32 and
+   * multiplied by PyTorch's matrix product instead, from {@link #WIDENED_FROM} rows.
    */
   NDArray multiply(NDArray x, Scratch scratch) {
     int n = Math.toIntExact(x.getShape().get(0));
-    if (n >= PREFILL_ROWS) {
+    if (n >= WIDENED_FROM) {
       return multiplyByBlocks(x, scratch);
     }
     float[] in = scratch.input(n * cols);
@@ -181,9 +212,13 @@ final class CompactMatrix {
     return nativeArray(x.getManager(), out, new Shape(n, rows));
   }
 
-  private NDArray multiplyByBlocks(NDArray x, Scratch scratch) {
+  /**
+   * {@link #multiply(NDArray, Scratch)} as a prefill takes it: blocks of weight rows, each widened
+   * into the scratch tensor (as many rows as it holds) and multiplied by PyTorch.
+   */
+  NDArray multiplyByBlocks(NDArray x, Scratch scratch) {
     NDManager step = x.getManager();
-    int block = Math.max(1, Math.min(rows, Scratch.VALUES / cols));
+    int block = Math.max(1, Math.min(rows, scratch.capacity() / cols));
     NDList parts = new NDList();
     for (int first = 0; first < rows; first += block) {
       int count = Math.min(block, rows - first);
@@ -216,7 +251,15 @@ final class CompactMatrix {
    * Java arrays: they grow to the largest product and stay).
    */
   static final class Scratch implements AutoCloseable {
-    static final int VALUES = 1 << 20;
+    /**
+     * Floats in the tensor weight blocks are widened into: 16 MB, a block of 1,024 rows of a
+     * 4,096-column matrix. Each of PyTorch's products then has four times the output rows it had
+     * with 4 MB, and the engine's per-product costs (packing the activations, starting its threads)
+     * are paid a quarter as often: 382 rows times the 6B model's down projection (76 rows a block
+     * at 4 MB) took a third less time ({@code bench/matvec.sh}, its "prefill" table), and a
+     * 382-token prompt through the server 17.8 s against 24.0 ({@code bench/full-size.sh}).
+     */
+    static final int VALUES = 1 << 22;
 
     private final NDArray array;
     private final ByteBuffer view;
@@ -225,8 +268,17 @@ final class CompactMatrix {
     private float[] output = new float[0];
 
     Scratch(NDManager manager) {
-      this.array = manager.zeros(new Shape(VALUES), DataType.FLOAT32);
+      this(manager, VALUES);
+    }
+
+    /** A scratch tensor of {@code values} floats (benchmarks compare sizes). */
+    Scratch(NDManager manager, int values) {
+      this.array = manager.zeros(new Shape(values), DataType.FLOAT32);
       this.view = directView(array);
+    }
+
+    int capacity() {
+      return Math.toIntExact(array.size());
     }
 
     NDArray array() {

@@ -55,6 +55,27 @@ final class VectorMatVec implements MatVec {
    */
   static final int FOUR_ROWS_FROM = 4096;
 
+  /**
+   * Activation rows (a short prompt's) from which four fp16 weight rows at a time are widened once
+   * into this thread's float tile ({@link #floatTile}) and multiplied from there by every
+   * activation row, rather than widened again in registers for every four activation rows: fp16's
+   * widening is integer work, and a 16- to 64-row product took about half the time ({@code
+   * bench/matvec.sh}, its "prefill" table).
+   */
+  static final int TILE_FROM = 8;
+
+  /**
+   * Columns widened into the tile at a time: four weight rows of them (16 KB) stay in the core's
+   * first-level cache while every activation row passes over them.
+   */
+  private static final int TILE_COLS = 1024;
+
+  private static final ThreadLocal<float[]> TILE =
+      ThreadLocal.withInitial(() -> new float[4 * TILE_COLS]);
+
+  /** Each (activation row, weight row) pair's running lane sums across the tile's columns. */
+  private static final ThreadLocal<float[]> TILE_SUMS = ThreadLocal.withInitial(() -> new float[0]);
+
   private VectorMatVec() {}
 
   /** The kernel, after products checked against the scalar kernel's. */
@@ -236,10 +257,10 @@ final class VectorMatVec implements MatVec {
     float[] xf = x.widened();
     // Four weight rows by four activation rows: each weight chunk widened serves four sums, each
     // activation chunk loaded serves four (sixteen sums in registers). What is left (weight rows
-    // beyond a multiple of four, activation rows beyond one) goes a row at a time.
+    // beyond a multiple of four, activation rows beyond one) goes a row at a time. (Widened once
+    // into a tile for a short prompt's rows, as fp16 does, int8 ran no faster: bench/matvec.sh.)
     int quads = from + (to - from) / 4 * 4;
     int whole = n - n % 4;
-    int blocks = MatVec.blocks(cols);
     for (int r = from; r < quads; r += 4) {
       for (int s = 0; s < whole; s += 4) {
         int8Widened4x4(w, scales, r, rows, cols, xf, s, y);
@@ -248,6 +269,150 @@ final class VectorMatVec implements MatVec {
     for (int r = from; r < to; r++) {
       for (int s = r < quads ? whole : 0; s < n; s++) {
         y[s * rows + r] = int8WidenedRow(w, scales, r, cols, xf, s * cols);
+      }
+    }
+  }
+
+  /** This thread's lane sums, room for {@code n} activation rows by four weight rows. */
+  private static float[] tileSums(int n) {
+    float[] sums = TILE_SUMS.get();
+    if (sums.length < 4 * n * L) {
+      sums = new float[4 * n * L];
+      TILE_SUMS.set(sums);
+    }
+    return sums;
+  }
+
+  /** Columns {@code k … end} of fp16 rows {@code r … r+3} as floats, as {@link #widenFp16} does. */
+  private static void widenFp16Tile(short[] w, int r, int cols, int k, int end, float[] tile) {
+    for (int i = 0; i < 4; i++) {
+      int base = (r + i) * cols;
+      for (int c = k; c < end; c += L) {
+        IntVector half =
+            (IntVector)
+                ShortVector.fromArray(S, w, base + c).convertShape(VectorOperators.S2I, I, 0);
+        half.and(0x7FFF)
+            .lanewise(VectorOperators.LSHL, 13)
+            .reinterpretAsFloats()
+            .mul(0x1p112f)
+            .reinterpretAsInts()
+            .or(half.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+            .reinterpretAsFloats()
+            .intoArray(tile, i * TILE_COLS + c - k);
+      }
+    }
+  }
+
+  /**
+   * The tile (columns {@code k … end} of four weight rows, widened) times the same columns of every
+   * activation row of {@code x}, added to the lane sums: four activation rows at a time (sixteen
+   * sums in registers, loads and multiply-adds only), then one at a time. Each lane's sum runs over
+   * the columns in order, as {@link #fp16Rows4x2} runs it, so the products are the same.
+   */
+  private static void floatTile(
+      float[] tile, int k, int end, int cols, float[] x, int n, float[] sums) {
+    int s = 0;
+    for (; s + 4 <= n; s += 4) {
+      floatTile4x4(tile, k, end, cols, x, s, sums);
+    }
+    for (; s < n; s++) {
+      floatTile4x1(tile, k, end, cols, x, s, sums);
+    }
+  }
+
+  private static void floatTile4x4(
+      float[] tile, int k, int end, int cols, float[] x, int s, float[] sums) {
+    int x0 = s * cols;
+    // The lane sums of (activation row s + j, weight row i) are at (4·(s + j) + i)·L.
+    int at = 4 * s * L;
+    FloatVector a0 = FloatVector.fromArray(F, sums, at);
+    FloatVector b0 = FloatVector.fromArray(F, sums, at + L);
+    FloatVector c0 = FloatVector.fromArray(F, sums, at + 2 * L);
+    FloatVector d0 = FloatVector.fromArray(F, sums, at + 3 * L);
+    FloatVector a1 = FloatVector.fromArray(F, sums, at + 4 * L);
+    FloatVector b1 = FloatVector.fromArray(F, sums, at + 5 * L);
+    FloatVector c1 = FloatVector.fromArray(F, sums, at + 6 * L);
+    FloatVector d1 = FloatVector.fromArray(F, sums, at + 7 * L);
+    FloatVector a2 = FloatVector.fromArray(F, sums, at + 8 * L);
+    FloatVector b2 = FloatVector.fromArray(F, sums, at + 9 * L);
+    FloatVector c2 = FloatVector.fromArray(F, sums, at + 10 * L);
+    FloatVector d2 = FloatVector.fromArray(F, sums, at + 11 * L);
+    FloatVector a3 = FloatVector.fromArray(F, sums, at + 12 * L);
+    FloatVector b3 = FloatVector.fromArray(F, sums, at + 13 * L);
+    FloatVector c3 = FloatVector.fromArray(F, sums, at + 14 * L);
+    FloatVector d3 = FloatVector.fromArray(F, sums, at + 15 * L);
+    for (int c = k; c < end; c += L) {
+      int t = c - k;
+      FloatVector wa = FloatVector.fromArray(F, tile, t);
+      FloatVector wb = FloatVector.fromArray(F, tile, TILE_COLS + t);
+      FloatVector wc = FloatVector.fromArray(F, tile, 2 * TILE_COLS + t);
+      FloatVector wd = FloatVector.fromArray(F, tile, 3 * TILE_COLS + t);
+      FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+      a0 = wa.fma(v, a0);
+      b0 = wb.fma(v, b0);
+      c0 = wc.fma(v, c0);
+      d0 = wd.fma(v, d0);
+      v = FloatVector.fromArray(F, x, x0 + cols + c);
+      a1 = wa.fma(v, a1);
+      b1 = wb.fma(v, b1);
+      c1 = wc.fma(v, c1);
+      d1 = wd.fma(v, d1);
+      v = FloatVector.fromArray(F, x, x0 + 2 * cols + c);
+      a2 = wa.fma(v, a2);
+      b2 = wb.fma(v, b2);
+      c2 = wc.fma(v, c2);
+      d2 = wd.fma(v, d2);
+      v = FloatVector.fromArray(F, x, x0 + 3 * cols + c);
+      a3 = wa.fma(v, a3);
+      b3 = wb.fma(v, b3);
+      c3 = wc.fma(v, c3);
+      d3 = wd.fma(v, d3);
+    }
+    a0.intoArray(sums, at);
+    b0.intoArray(sums, at + L);
+    c0.intoArray(sums, at + 2 * L);
+    d0.intoArray(sums, at + 3 * L);
+    a1.intoArray(sums, at + 4 * L);
+    b1.intoArray(sums, at + 5 * L);
+    c1.intoArray(sums, at + 6 * L);
+    d1.intoArray(sums, at + 7 * L);
+    a2.intoArray(sums, at + 8 * L);
+    b2.intoArray(sums, at + 9 * L);
+    c2.intoArray(sums, at + 10 * L);
+    d2.intoArray(sums, at + 11 * L);
+    a3.intoArray(sums, at + 12 * L);
+    b3.intoArray(sums, at + 13 * L);
+    c3.intoArray(sums, at + 14 * L);
+    d3.intoArray(sums, at + 15 * L);
+  }
+
+  private static void floatTile4x1(
+      float[] tile, int k, int end, int cols, float[] x, int s, float[] sums) {
+    int x0 = s * cols;
+    int at = 4 * s * L;
+    FloatVector a = FloatVector.fromArray(F, sums, at);
+    FloatVector b = FloatVector.fromArray(F, sums, at + L);
+    FloatVector c = FloatVector.fromArray(F, sums, at + 2 * L);
+    FloatVector d = FloatVector.fromArray(F, sums, at + 3 * L);
+    for (int col = k; col < end; col += L) {
+      int t = col - k;
+      FloatVector v = FloatVector.fromArray(F, x, x0 + col);
+      a = FloatVector.fromArray(F, tile, t).fma(v, a);
+      b = FloatVector.fromArray(F, tile, TILE_COLS + t).fma(v, b);
+      c = FloatVector.fromArray(F, tile, 2 * TILE_COLS + t).fma(v, c);
+      d = FloatVector.fromArray(F, tile, 3 * TILE_COLS + t).fma(v, d);
+    }
+    a.intoArray(sums, at);
+    b.intoArray(sums, at + L);
+    c.intoArray(sums, at + 2 * L);
+    d.intoArray(sums, at + 3 * L);
+  }
+
+  /** {@code y[s·rows + r + i]} = the lanes of (activation row s, weight row r + i) summed. */
+  private static void reduceTile(float[] sums, int n, int r, int rows, float[] y) {
+    for (int s = 0; s < n; s++) {
+      for (int i = 0; i < 4; i++) {
+        y[s * rows + r + i] = FloatVector.fromArray(F, sums, (4 * s + i) * L).reduceLanes(ADD);
       }
     }
   }
@@ -405,9 +570,39 @@ final class VectorMatVec implements MatVec {
   @Override
   public void fp16(short[] w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
     // From four activation rows on, two weight rows and four activation rows at a time: each
-    // activation chunk loaded serves eight sums, each weight chunk widened serves four. Fewer rows,
-    // and what is left (a last weight row, the activation rows beyond a multiple of four), take
-    // fp16SpreadRow.
+    // activation chunk loaded serves eight sums, each weight chunk widened serves four; from
+    // TILE_FROM rows, four weight rows widened once into the tile. Fewer rows, and what is left (a
+    // last weight row, the activation rows beyond a multiple of four), take fp16SpreadRow.
+    if (n >= TILE_FROM) {
+      // A short prompt: four weight rows widened once into the tile serve every activation row.
+      float[] tile = TILE.get();
+      float[] sums = tileSums(n);
+      int bound = cols - cols % L;
+      int quads = from + (to - from) / 4 * 4;
+      for (int r = from; r < quads; r += 4) {
+        java.util.Arrays.fill(sums, 0, 4 * n * L, 0f);
+        for (int k = 0; k < bound; k += TILE_COLS) {
+          int end = Math.min(bound, k + TILE_COLS);
+          widenFp16Tile(w, r, cols, k, end, tile);
+          floatTile(tile, k, end, cols, x, n, sums);
+        }
+        reduceTile(sums, n, r, rows, y);
+        for (int s = 0; s < n && bound < cols; s++) {
+          for (int i = 0; i < 4; i++) {
+            y[s * rows + r + i] += fp16Tail(w, (r + i) * cols, bound, cols, x, s * cols);
+          }
+        }
+      }
+      if (quads < to) {
+        float[] spread = spread(x, n, cols);
+        for (int r = quads; r < to; r++) {
+          for (int s = 0; s < n; s++) {
+            y[s * rows + r] = fp16SpreadRow(w, r * cols, cols, spread, x, s * cols);
+          }
+        }
+      }
+      return;
+    }
     int whole = n - n % 4;
     int pairs = whole == 0 ? from : from + (to - from) / 2 * 2;
     for (int r = from; r < pairs; r += 2) {

@@ -41,6 +41,8 @@ import org.chatglmkit.mockserver.core.Json;
  *       of output columns (the scale then multiplies the product);
  *   <li>{@code int8|fp16 java scalar|vector}: {@link MatVec} on all cores;
  *   <li>{@code int8 widen + djl blocks}: the prefill path of {@link CompactMatrix};
+ *   <li>a "prefill" table: 8 to 382 activation rows through both of {@link CompactMatrix}'s paths
+ *       (the kernels, and blocks widened for PyTorch at two block sizes), int8 and fp16;
  *   <li>{@code int8 java vector, long rows}: one activation row, the same bytes read as the MLP's
  *       down projection (4,096 outputs × 13,696 inputs), as the kernel takes them (four weight rows
  *       at a time) and one row per call (as it takes short rows).
@@ -93,6 +95,8 @@ public final class MatVecBenchmark {
       // measured this way: this DJL version's PyTorch engine maps no bf16 type, and casting to it
       // aborts the process.)
       NDArray fp16Transposed = fp32Transposed.toType(DataType.FLOAT16, false);
+      CompactMatrix int8Matrix = CompactMatrix.of(WeightsKind.INT8, ROWS, COLS, weights);
+      CompactMatrix.Scratch scratch = new CompactMatrix.Scratch(manager);
       weights = null;
       MatVec vector = MatVec.best();
       MatVec scalar = new ScalarMatVec();
@@ -192,10 +196,8 @@ public final class MatVecBenchmark {
                 manager,
                 scope -> parallel(p -> vector.fp16(fp16, ROWS, COLS, x, n, y, p[0], p[1]))));
         times.put(
-            "int8 widen + djl blocks of 256 rows",
-            time(
-                manager,
-                scope -> widenedBlocks(scope.create(x, shape), int8, scales, vector, 256)));
+            "int8 widen + djl blocks (the prefill's)",
+            time(manager, scope -> int8Matrix.multiplyByBlocks(scope.create(x, shape), scratch)));
         double baseline = times.get("fp32 djl");
         System.out.printf(Locale.ROOT, "%n%d activation row(s), %d × %d weights:%n", n, ROWS, COLS);
         for (Map.Entry<String, Double> entry : times.entrySet()) {
@@ -213,6 +215,9 @@ public final class MatVecBenchmark {
           results.add(row);
         }
       }
+      // The MLP's up projection (one half of it) and its down projection.
+      prefill(manager, random, ROWS, COLS, results);
+      prefill(manager, random, COLS, ROWS, results);
       // The one-row int8 kernel on one core: from a matrix that stays in the core's cache (its
       // arithmetic alone) and from the whole matrix (memory too); weights in GB/s.
       float[] one = new float[COLS];
@@ -287,6 +292,92 @@ public final class MatVecBenchmark {
     System.out.println("written: " + out);
   }
 
+  /**
+   * A prompt's rows through {@link CompactMatrix}'s two paths, on a {@code rows × cols} matrix: the
+   * kernels ({@link MatVec}, each weight read once for up to four rows) and weight blocks widened
+   * into the scratch tensor for PyTorch's product, at the scratch's size and a quarter of it; where
+   * they cross sets {@link CompactMatrix#WIDENED_FROM}.
+   */
+  private static void prefill(
+      NDManager manager,
+      SplittableRandom random,
+      int rows,
+      int cols,
+      List<Map<String, Object>> results) {
+    float[] weights = new float[rows * cols];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = (float) (0.02 * random.nextGaussian());
+    }
+    CompactMatrix int8 = CompactMatrix.of(WeightsKind.INT8, rows, cols, weights);
+    CompactMatrix fp16 = CompactMatrix.of(WeightsKind.FP16, rows, cols, weights);
+    try (NDManager held = manager.newSubManager()) {
+      NDArray fp32Transposed = held.create(weights, new Shape(rows, cols)).transpose().duplicate();
+      weights = null;
+      CompactMatrix.Scratch scratch = new CompactMatrix.Scratch(held);
+      CompactMatrix.Scratch quarter = new CompactMatrix.Scratch(held, scratch.capacity() / 4);
+      System.out.printf(
+          Locale.ROOT,
+          "%nprefill: activation rows × %d × %d weights, ms (GFLOP/s); blocks of %d and %d"
+              + " floats%n  %5s %15s %15s %15s %15s %15s %15s%n",
+          rows,
+          cols,
+          scratch.capacity(),
+          quarter.capacity(),
+          "rows",
+          "fp32 djl",
+          "int8 kernel",
+          "int8 blocks",
+          "int8 ¼ blocks",
+          "fp16 kernel",
+          "fp16 blocks");
+      QuantizedRows quantized = new QuantizedRows();
+      for (int n : new int[] {8, 16, 32, 48, 64, 382}) {
+        float[] x = new float[n * cols];
+        for (int i = 0; i < x.length; i++) {
+          x[i] = (float) random.nextDouble(-1, 1);
+        }
+        Shape shape = new Shape(n, cols);
+        float[] y = new float[n * rows];
+        Map<String, Double> times = new LinkedHashMap<>();
+        times.put(
+            "fp32 djl", time(manager, scope -> scope.create(x, shape).matMul(fp32Transposed)));
+        for (CompactMatrix matrix : new CompactMatrix[] {int8, fp16}) {
+          String kind = matrix == int8 ? "int8" : "fp16";
+          times.put(
+              kind + " kernel",
+              time(
+                  manager,
+                  scope -> {
+                    matrix.multiply(x, n, y, quantized);
+                    return null;
+                  }));
+          times.put(
+              kind + " blocks",
+              time(manager, scope -> matrix.multiplyByBlocks(scope.create(x, shape), scratch)));
+          if (matrix == int8) {
+            times.put(
+                kind + " quarter blocks",
+                time(manager, scope -> matrix.multiplyByBlocks(scope.create(x, shape), quarter)));
+          }
+        }
+        double flops = 2.0 * n * rows * cols;
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %5d", n));
+        for (Map.Entry<String, Double> entry : times.entrySet()) {
+          line.append(
+              String.format(
+                  Locale.ROOT, " %7.1f (%5.1f)", entry.getValue(), flops / entry.getValue() / 1e6));
+          Map<String, Object> row = new LinkedHashMap<>();
+          row.put("rows", n);
+          row.put("method", "prefill, " + rows + " × " + cols + ": " + entry.getKey());
+          row.put("ms", Math.round(entry.getValue() * 100) / 100.0);
+          row.put("gflop_per_s", Math.round(flops / entry.getValue() / 1e5) / 10.0);
+          results.add(row);
+        }
+        System.out.println(line);
+      }
+    }
+  }
+
   private static NDArray rowBlocks(NDArray x, NDArray rows, int block) {
     NDList parts = new NDList();
     for (int first = 0; first < ROWS; first += block) {
@@ -351,29 +442,6 @@ public final class MatVecBenchmark {
               .fma(FloatVector.broadcast(f, ws[wb + b] * xs[b]), acc);
     }
     return acc.reduceLanes(VectorOperators.ADD);
-  }
-
-  private static NDArray widenedBlocks(
-      NDArray x, byte[] int8, float[] scales, MatVec kernel, int block) {
-    NDManager step = x.getManager();
-    NDArray widened = step.zeros(new Shape(block * COLS));
-    ByteBuffer view = CompactMatrix.directView(widened);
-    NDList parts = new NDList();
-    for (int first = 0; first < ROWS; first += block) {
-      int count = Math.min(block, ROWS - first);
-      int start = first;
-      IntStream.range(0, count)
-          .parallel()
-          .forEach(r -> kernel.widenInt8(int8, scales, start + r, COLS, view, 4 * r * COLS));
-      try (NDManager scratch = step.newSubManager()) {
-        NDArray weights = widened.get("0:" + count * COLS);
-        weights.attach(scratch);
-        NDArray part = x.matMul(weights.reshape(count, COLS).transpose());
-        part.attach(step);
-        parts.add(part);
-      }
-    }
-    return NDArrays.concat(parts, 1);
   }
 
   private static Object parallel(java.util.function.Consumer<int[]> range) {

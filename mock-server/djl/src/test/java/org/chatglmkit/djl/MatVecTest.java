@@ -88,7 +88,7 @@ class MatVecTest {
       }
       float[] scales = new float[rows * MatVec.blocks(cols)];
       java.util.Arrays.fill(scales, 0.01f);
-      for (int n : new int[] {1, 2, 4, 5}) {
+      for (int n : new int[] {1, 2, 4, 5, VectorMatVec.TILE_FROM + 1}) {
         float[] x = randomFloats(random, n * cols);
         QuantizedRows q = new QuantizedRows().quantize(x, n, cols);
         float[] y = new float[n * rows];
@@ -125,10 +125,10 @@ class MatVecTest {
     SplittableRandom random = new SplittableRandom(1);
     // Widths below one block, of whole blocks, and with a short last block (96 = 64 + 32, 100 has
     // 36 left, 4096 is 64 blocks, long rows take four weight rows at a time); 1 to 6 activation
-    // rows.
+    // rows, and a short prompt's (through the tile, with and without rows beyond a multiple of 4).
     for (int cols : new int[] {5, 16, 64, 96, 100, 4096, VectorMatVec.FOUR_ROWS_FROM}) {
       int blocks = MatVec.blocks(cols);
-      for (int n : new int[] {1, 2, 4, 6}) {
+      for (int n : new int[] {1, 2, 4, 6, VectorMatVec.TILE_FROM, VectorMatVec.TILE_FROM + 3}) {
         int rows = 7;
         byte[] w = randomInt8(random, rows, cols);
         float[] scales = randomScales(random, rows * blocks);
@@ -155,6 +155,40 @@ class MatVecTest {
           kernel.int8(w, scales, rows, cols, q, y, 0, 3);
           kernel.int8(w, scales, rows, cols, q, y, 3, rows);
           assertClose(y, expected, kernel.name() + " int8 cols " + cols + " n " + n);
+        }
+      }
+    }
+  }
+
+  /**
+   * A short prompt's fp16 rows, multiplied from the tile of widened weights, get the sums that four
+   * rows at a time get with the weights widened in registers (a batch of decode steps), bit for
+   * bit.
+   */
+  @Test
+  void promptRowsThroughTheTileGetTheSumsOfFourRowsAtATime() {
+    SplittableRandom random = new SplittableRandom(11);
+    MatVec kernel = MatVec.best();
+    int n = 3 * 4;
+    assertThat(n).isGreaterThanOrEqualTo(VectorMatVec.TILE_FROM);
+    // 100 columns: a tail beyond the vectors; 4,096: four of the tile's column chunks.
+    for (int cols : new int[] {100, 4096}) {
+      int rows = 9; // two tiles of four and a row left
+      short[] fp16 = new short[rows * cols];
+      for (int i = 0; i < fp16.length; i++) {
+        fp16[i] = Half.fromFloat((float) (random.nextGaussian() * 0.05));
+      }
+      float[] x = randomFloats(random, n * cols);
+      float[] all = new float[n * rows];
+      kernel.fp16(fp16, rows, cols, x, n, all, 0, rows);
+      for (int first = 0; first < n; first += 4) {
+        float[] four = java.util.Arrays.copyOfRange(x, first * cols, (first + 4) * cols);
+        float[] byFour = new float[4 * rows];
+        kernel.fp16(fp16, rows, cols, four, 4, byFour, 0, rows);
+        for (int i = 0; i < 4 * rows; i++) {
+          assertThat(all[first * rows + i])
+              .as("cols %d, output %d", cols, first * rows + i)
+              .isEqualTo(byFour[i]);
         }
       }
     }
@@ -268,8 +302,8 @@ class MatVecTest {
   void fp16ProductsEqualSumsInDouble() {
     SplittableRandom random = new SplittableRandom(2);
     for (int cols : new int[] {5, 16, 96, 100, 4096}) {
-      // 1 and 3 rows take one path; 4 and 8 the four-row path alone; 5 both.
-      for (int n : new int[] {1, 3, 4, 5, 8}) {
+      // 1 and 3 rows take one path; 4 the four-row path alone; 5 both; from TILE_FROM the tile.
+      for (int n : new int[] {1, 3, 4, 5, VectorMatVec.TILE_FROM, VectorMatVec.TILE_FROM + 3}) {
         int rows = 5;
         short[] w = new short[rows * cols];
         double[] weights = new double[rows * cols];
