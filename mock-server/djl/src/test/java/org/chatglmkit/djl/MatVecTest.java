@@ -363,7 +363,9 @@ class MatVecTest {
   @Test
   void everyFiniteHalfWidensExactlyInBothKernels() {
     // All 63,488 finite halves (both signs, subnormals and zeros included) as a 992 × 64 matrix;
-    // multiplying by a one-hot row picks one column, so each product is one widened weight.
+    // multiplying by one-hot rows picks one column, so each product is one widened weight. One
+    // activation row, four and a short prompt's take the kernel's three ways of widening; the
+    // prefill's widened rows are checked too.
     int cols = 64;
     short[] halves = new short[2 * 0x7C00];
     for (int i = 0; i < 0x7C00; i++) {
@@ -373,16 +375,33 @@ class MatVecTest {
     int rows = halves.length / cols;
     short[] w = halves;
     for (MatVec kernel : KERNELS) {
-      for (int column = 0; column < cols; column++) {
-        float[] x = new float[cols];
-        x[column] = 1;
-        float[] y = new float[rows];
-        kernel.fp16(w, rows, cols, x, 1, y, 0, rows);
-        for (int r = 0; r < rows; r++) {
-          float expected = Half.toFloat(halves[r * cols + column]);
-          assertThat(Float.floatToIntBits(y[r] + 0f))
-              .as("%s: half %04x", kernel.name(), halves[r * cols + column] & 0xFFFF)
-              .isEqualTo(Float.floatToIntBits(expected + 0f));
+      for (int n : new int[] {1, 4, VectorMatVec.TILE_FROM}) {
+        for (int column = 0; column < cols; column++) {
+          float[] x = new float[n * cols];
+          for (int s = 0; s < n; s++) {
+            x[s * cols + column] = 1;
+          }
+          float[] y = new float[n * rows];
+          kernel.fp16(w, rows, cols, x, n, y, 0, rows);
+          for (int s = 0; s < n; s++) {
+            for (int r = 0; r < rows; r++) {
+              float expected = Half.toFloat(halves[r * cols + column]);
+              assertThat(Float.floatToIntBits(y[s * rows + r] + 0f))
+                  .as(
+                      "%s, %d rows: half %04x",
+                      kernel.name(), n, halves[r * cols + column] & 0xFFFF)
+                  .isEqualTo(Float.floatToIntBits(expected + 0f));
+            }
+          }
+        }
+      }
+      ByteBuffer out = ByteBuffer.allocateDirect(4 * cols).order(ByteOrder.nativeOrder());
+      for (int r = 0; r < rows; r++) {
+        kernel.widenFp16(w, r * cols, cols, out, 0);
+        for (int c = 0; c < cols; c++) {
+          assertThat(Float.floatToIntBits(out.getFloat(4 * c)))
+              .as("%s, widened row: half %04x", kernel.name(), halves[r * cols + c] & 0xFFFF)
+              .isEqualTo(Float.floatToIntBits(Half.toFloat(halves[r * cols + c])));
         }
       }
     }
