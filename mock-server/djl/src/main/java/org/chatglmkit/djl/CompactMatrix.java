@@ -112,7 +112,8 @@ final class CompactMatrix {
   }
 
   /**
-   * A {@code rows × cols} matrix of {@code weights} (row-major) as {@code kind}, for benchmarks.
+   * A {@code rows × cols} matrix of {@code weights} (row-major) as {@code kind}, for tests and
+   * benchmarks.
    */
   static CompactMatrix of(WeightsKind kind, int rows, int cols, float[] weights) {
     byte[] bytes = kind == WeightsKind.INT8 ? new byte[rows * cols] : null;
@@ -271,7 +272,7 @@ final class CompactMatrix {
       this(manager, VALUES);
     }
 
-    /** A scratch tensor of {@code values} floats (benchmarks compare sizes). */
+    /** A scratch tensor of {@code values} floats (tests and benchmarks choose the block size). */
     Scratch(NDManager manager, int values) {
       this.array = manager.zeros(new Shape(values), DataType.FLOAT32);
       this.view = directView(array);
