@@ -273,6 +273,40 @@ final class VectorMatVec implements MatVec {
     }
   }
 
+  /**
+   * A short prompt's fp16 product: four weight rows widened once into the tile serve every
+   * activation row; a last weight row or three take {@link #fp16SpreadRow}.
+   */
+  private static void fp16Tiled(
+      short[] w, int rows, int cols, float[] x, int n, float[] y, int from, int to) {
+    float[] tile = TILE.get();
+    float[] sums = tileSums(n);
+    int bound = cols - cols % L;
+    int quads = from + (to - from) / 4 * 4;
+    for (int r = from; r < quads; r += 4) {
+      java.util.Arrays.fill(sums, 0, 4 * n * L, 0f);
+      for (int k = 0; k < bound; k += TILE_COLS) {
+        int end = Math.min(bound, k + TILE_COLS);
+        widenFp16Tile(w, r, cols, k, end, tile);
+        floatTile(tile, k, end, cols, x, n, sums);
+      }
+      reduceTile(sums, n, r, rows, y);
+      for (int s = 0; s < n && bound < cols; s++) {
+        for (int i = 0; i < 4; i++) {
+          y[s * rows + r + i] += fp16Tail(w, (r + i) * cols, bound, cols, x, s * cols);
+        }
+      }
+    }
+    if (quads < to) {
+      float[] spread = spread(x, n, cols);
+      for (int r = quads; r < to; r++) {
+        for (int s = 0; s < n; s++) {
+          y[s * rows + r] = fp16SpreadRow(w, r * cols, cols, spread, x, s * cols);
+        }
+      }
+    }
+  }
+
   /** This thread's lane sums, room for {@code n} activation rows by four weight rows. */
   private static float[] tileSums(int n) {
     float[] sums = TILE_SUMS.get();
@@ -574,33 +608,7 @@ final class VectorMatVec implements MatVec {
     // TILE_FROM rows, four weight rows widened once into the tile. Fewer rows, and what is left (a
     // last weight row, the activation rows beyond a multiple of four), take fp16SpreadRow.
     if (n >= TILE_FROM) {
-      // A short prompt: four weight rows widened once into the tile serve every activation row.
-      float[] tile = TILE.get();
-      float[] sums = tileSums(n);
-      int bound = cols - cols % L;
-      int quads = from + (to - from) / 4 * 4;
-      for (int r = from; r < quads; r += 4) {
-        java.util.Arrays.fill(sums, 0, 4 * n * L, 0f);
-        for (int k = 0; k < bound; k += TILE_COLS) {
-          int end = Math.min(bound, k + TILE_COLS);
-          widenFp16Tile(w, r, cols, k, end, tile);
-          floatTile(tile, k, end, cols, x, n, sums);
-        }
-        reduceTile(sums, n, r, rows, y);
-        for (int s = 0; s < n && bound < cols; s++) {
-          for (int i = 0; i < 4; i++) {
-            y[s * rows + r + i] += fp16Tail(w, (r + i) * cols, bound, cols, x, s * cols);
-          }
-        }
-      }
-      if (quads < to) {
-        float[] spread = spread(x, n, cols);
-        for (int r = quads; r < to; r++) {
-          for (int s = 0; s < n; s++) {
-            y[s * rows + r] = fp16SpreadRow(w, r * cols, cols, spread, x, s * cols);
-          }
-        }
-      }
+      fp16Tiled(w, rows, cols, x, n, y, from, to);
       return;
     }
     int whole = n - n % 4;
