@@ -3,7 +3,8 @@
 # groups, ffn 13696, vocabulary padded to 65024, seq_length 8192, bf16 in 7 shards with
 # model.safetensors.index.json; about 12.5 GB on disk, generated into DIR once and reused), started
 # with --weights int8 and then fp16, and streamed to over HTTP: load time, peak RSS, prefill and
-# decode tokens/s (1 stream, 4 batched), and the memory-bandwidth bound. Writes
+# decode tokens/s (1 stream, 4 batched), and the memory-bandwidth bound (a Java probe and, with a C
+# compiler, bench/read-probe.c; the faster is the bound). Writes
 # reports/bench/djl-full-size-<timestamp>.json.
 #
 # Usage: mock-server/djl/bench/full-size.sh DIR [decode-tokens]
@@ -36,4 +37,11 @@ fi
 mkdir -p reports/bench
 OUT="reports/bench/$NAME-$(date -u +%Y%m%dT%H%M%SZ).json"
 CP="mock-server/djl/target/test-classes:mock-server/djl/target/classes:$(cat mock-server/djl/target/classpath.txt)"
-java --add-modules jdk.incubator.vector -Xmx$HEAP -cp "$CP" org.chatglmkit.djl.bench.ServerBenchmark "$DIR" "$PRESET" "$KINDS" "$OUT" ${2:+"$2"}
+# The read bound is also measured without the JVM, by read-probe.c, where a C compiler is found
+# (Debian: apt-get install gcc); without one, by the Java probe alone, and the run says so.
+PROBE=()
+if command -v cc >/dev/null; then
+  cc -O2 -march=native -pthread -o mock-server/djl/target/read-probe mock-server/djl/bench/read-probe.c
+  PROBE=(-Dchatglmkit.readProbe=mock-server/djl/target/read-probe)
+fi
+java --add-modules jdk.incubator.vector -Xmx$HEAP "${PROBE[@]}" -cp "$CP" org.chatglmkit.djl.bench.ServerBenchmark "$DIR" "$PRESET" "$KINDS" "$OUT" ${2:+"$2"}

@@ -6,9 +6,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Where a decode step's time goes, measured in this process on a checkpoint: a short prompt, a few
- * warm-up steps, then {@code steps} greedy steps of one sequence with the model's {@link
- * StepProfile} on and the sampler timed beside it. For the benchmarks (test sources).
+ * Where a decode step's time goes, measured in this process on a checkpoint: a short prompt,
+ * warm-up steps (ten seconds' worth, 4 to 64), then {@code steps} greedy steps of one sequence with
+ * the model's {@link StepProfile} on and the sampler timed beside it. For the benchmarks (test
+ * sources).
  *
  * <p>The steps run on a thread of their own, as the server's decoder does: driven from the thread
  * that loaded the checkpoint, the engine's own worker threads compete with the products' threads
@@ -20,6 +21,9 @@ import java.util.SplittableRandom;
  * }</pre>
  */
 public final class DecodeProfile {
+  private static final long WARM_UP_NANOS = 10_000_000_000L;
+  private static final int WARM_UP_STEPS = 64;
+
   private DecodeProfile() {}
 
   /** Milliseconds per token by part, their sum, and the tokens/s they make. */
@@ -62,7 +66,12 @@ public final class DecodeProfile {
     float[] logits = model.forward(prompt, cache);
     Sampling greedy = Sampling.greedy(steps);
     SplittableRandom random = new SplittableRandom(1);
-    for (int i = 0; i < 4; i++) { // warm-up: the JIT compiles the kernels
+    // Warm-up: the JIT compiles the kernels while they run. Four steps were not always enough on
+    // the 6B model: in one run of bench/full-size.sh the fp16 LM head, called four times a step,
+    // still ran uncompiled through the profiled steps and took 434.7 ms a token (28–29 ms in the
+    // runs before and after). So ten seconds or 64 steps, whichever comes first.
+    long warmUntil = System.nanoTime() + WARM_UP_NANOS;
+    for (int i = 0; i < WARM_UP_STEPS && (i < 4 || System.nanoTime() < warmUntil); i++) {
       logits = model.forward(new int[] {DecodeLoop.choose(logits, greedy, random)}, cache);
     }
     StepProfile profile = new StepProfile();

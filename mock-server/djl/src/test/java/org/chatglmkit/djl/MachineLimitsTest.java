@@ -3,10 +3,14 @@ package org.chatglmkit.djl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.stream.IntStream;
 import org.chatglmkit.djl.bench.MachineLimits;
 import org.chatglmkit.djl.bench.Shares;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class MachineLimitsTest {
   @Test
@@ -15,6 +19,71 @@ class MachineLimitsTest {
     assertThatThrownBy(() -> Shares.of("fp16 decode", 12.7, 12.6))
         .hasMessageContaining("fp16 decode")
         .hasMessageContaining("the bound is not a bound");
+  }
+
+  @Test
+  void theReadBoundIsTheFasterProbe() {
+    MachineLimits.Limits javaFaster =
+        new MachineLimits.Limits(26e9, 14e9, 24e9, 15e9, 3e11, 1L << 30, 1L << 28, 2, 2048);
+    assertThat(javaFaster.readBound()).isEqualTo(26e9);
+    assertThat(javaFaster.readBoundOneThread()).isEqualTo(15e9);
+    MachineLimits.Limits nativeFaster =
+        new MachineLimits.Limits(26e9, 14e9, 31e9, 16e9, 3e11, 1L << 30, 1L << 28, 2, 2048);
+    assertThat(nativeFaster.readBound()).isEqualTo(31e9);
+    MachineLimits.Limits javaOnly =
+        new MachineLimits.Limits(26e9, 14e9, 0, 0, 3e11, 1L << 30, 1L << 28, 2, 2048);
+    assertThat(javaOnly.readBound()).isEqualTo(26e9);
+    assertThat(MachineLimits.best(javaOnly, nativeFaster).readBound()).isEqualTo(31e9);
+  }
+
+  /**
+   * {@code bench/read-probe.c}, built as {@code bench/full-size.sh} builds it, reads the machine's
+   * memory at least about as fast as the Java probe in the same minute (it has the same loads and a
+   * prefetch more): a native probe much slower than Java's would be a broken one. Needs a C
+   * compiler; without one the test is skipped, as the benchmark then uses the Java probe alone.
+   */
+  @Test
+  void theNativeProbeReadsAtLeastAsFastAsTheJavaProbe(@TempDir Path dir) throws Exception {
+    Path source = Path.of("bench/read-probe.c").toAbsolutePath();
+    Path probe = dir.resolve("read-probe");
+    Process compiler;
+    try {
+      compiler =
+          new ProcessBuilder(
+                  "cc",
+                  "-O2",
+                  "-march=native",
+                  "-pthread",
+                  "-o",
+                  probe.toString(),
+                  source.toString())
+              .redirectErrorStream(true)
+              .start();
+    } catch (java.io.IOException noCompiler) {
+      Assumptions.abort("no C compiler (cc) on this machine");
+      return;
+    }
+    String messages = new String(compiler.getInputStream().readAllBytes());
+    assertThat(compiler.waitFor()).as(messages).isZero();
+    long bytes = Math.max(4 * MachineLimits.lastLevelCacheForTests(), 512L << 20);
+    double nativeRead =
+        MachineLimits.nativeReadForTests(
+            probe.toString(), Runtime.getRuntime().availableProcessors(), bytes, 3);
+    double javaRead = MachineLimits.readBandwidthForTests(3);
+    assertThat(nativeRead / javaRead)
+        .as("native %.3g B/s against Java's %.3g", nativeRead, javaRead)
+        .isGreaterThan(0.8);
+  }
+
+  @Test
+  void aNativeProbeThatFailsSaysSo(@TempDir Path dir) throws Exception {
+    Path probe = dir.resolve("read-probe");
+    Files.writeString(
+        probe, "#!/bin/sh\necho 'read-probe: mmap: Cannot allocate memory'\nexit 1\n");
+    probe.toFile().setExecutable(true);
+    assertThatThrownBy(() -> MachineLimits.nativeReadForTests(probe.toString(), 2, 1L << 30, 3))
+        .hasMessageContaining("native read probe")
+        .hasMessageContaining("Cannot allocate memory");
   }
 
   /**

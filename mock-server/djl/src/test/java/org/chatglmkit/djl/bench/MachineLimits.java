@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +15,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -28,6 +31,11 @@ import jdk.incubator.vector.VectorSpecies;
  *       API's loads from a direct buffer cost more instructions, and two threads read 13–17 GB/s
  *       from one where they read 24–26 GB/s from arrays, in the same minute on this machine;
  *   <li>the same with one thread, for reference;
+ *   <li>the same again without the JVM, when the benchmark built {@code bench/read-probe.c} (it
+ *       needs a C compiler) and named it in {@value #NATIVE_PROBE}: C with the compiler's widest
+ *       loads, with and without a software prefetch on a buffer advised to use huge pages, neither
+ *       of which Java can ask for. The bound is the faster of the two probes: on this kind of
+ *       machine the native one read 3–10% faster in some minutes and no faster in others;
  *   <li>the fp32 matrix-product peak: the engine's own GEMM on large square products, best of
  *       several (a prefill is compute-bound: this is its bound).
  * </ul>
@@ -36,13 +44,18 @@ import jdk.incubator.vector.VectorSpecies;
  * reads beats it.
  */
 public final class MachineLimits {
+  /** The system property naming the built native read probe (unset: the Java probe alone). */
+  public static final String NATIVE_PROBE = "chatglmkit.readProbe";
+
   private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
 
   /**
    * What was measured.
    *
-   * @param readBytesPerSecond every core reading
-   * @param readBytesPerSecondOneThread one thread reading
+   * @param readBytesPerSecond every core reading, the Java probe
+   * @param readBytesPerSecondOneThread one thread reading, the Java probe
+   * @param nativeReadBytesPerSecond every core reading, the native probe (0: not measured)
+   * @param nativeReadBytesPerSecondOneThread one thread reading, the native probe (0: not measured)
    * @param matmulFlopsPerSecond the engine's fp32 GEMM, {@code 2·n³} per product over its time
    * @param bufferBytes the buffer the reads scanned
    * @param lastLevelCacheBytes the last-level cache it is measured against
@@ -52,11 +65,23 @@ public final class MachineLimits {
   public record Limits(
       double readBytesPerSecond,
       double readBytesPerSecondOneThread,
+      double nativeReadBytesPerSecond,
+      double nativeReadBytesPerSecondOneThread,
       double matmulFlopsPerSecond,
       long bufferBytes,
       long lastLevelCacheBytes,
       int threads,
-      int matmulSize) {}
+      int matmulSize) {
+    /** A decode's bound: the faster of the two probes, every core reading. */
+    public double readBound() {
+      return Math.max(readBytesPerSecond, nativeReadBytesPerSecond);
+    }
+
+    /** The same with one thread. */
+    public double readBoundOneThread() {
+      return Math.max(readBytesPerSecondOneThread, nativeReadBytesPerSecondOneThread);
+    }
+  }
 
   private MachineLimits() {}
 
@@ -67,8 +92,12 @@ public final class MachineLimits {
     int threads = Runtime.getRuntime().availableProcessors();
     double all = readBandwidth(threads, buffer, rounds);
     double one = readBandwidth(1, buffer, rounds);
+    String probe = System.getProperty(NATIVE_PROBE, "");
+    double nativeAll = probe.isEmpty() ? 0 : nativeReadBandwidth(probe, threads, buffer, rounds);
+    double nativeOne = probe.isEmpty() ? 0 : nativeReadBandwidth(probe, 1, buffer, rounds);
     int n = 2048;
-    return new Limits(all, one, matmulPeak(n, rounds), buffer, cache, threads, n);
+    return new Limits(
+        all, one, nativeAll, nativeOne, matmulPeak(n, rounds), buffer, cache, threads, n);
   }
 
   /** The better of two measurements, figure by figure. */
@@ -76,6 +105,9 @@ public final class MachineLimits {
     return new Limits(
         Math.max(one.readBytesPerSecond(), other.readBytesPerSecond()),
         Math.max(one.readBytesPerSecondOneThread(), other.readBytesPerSecondOneThread()),
+        Math.max(one.nativeReadBytesPerSecond(), other.nativeReadBytesPerSecond()),
+        Math.max(
+            one.nativeReadBytesPerSecondOneThread(), other.nativeReadBytesPerSecondOneThread()),
         Math.max(one.matmulFlopsPerSecond(), other.matmulFlopsPerSecond()),
         one.bufferBytes(),
         one.lastLevelCacheBytes(),
@@ -166,6 +198,25 @@ public final class MachineLimits {
     return sum;
   }
 
+  /**
+   * Bytes per second the native probe at {@code probe} reads with {@code threads} threads from a
+   * buffer of {@code bytes}, best of {@code rounds} (its {@code best=} figure, in GB/s).
+   */
+  static double nativeReadBandwidth(String probe, int threads, long bytes, int rounds)
+      throws IOException, InterruptedException {
+    Process run =
+        new ProcessBuilder(
+                probe, Long.toString(bytes), Integer.toString(threads), Integer.toString(rounds))
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    Matcher best = Pattern.compile("best=([\\d.]+)").matcher(output);
+    if (run.waitFor() != 0 || !best.find()) {
+      throw new IllegalStateException("the native read probe " + probe + " failed: " + output);
+    }
+    return Double.parseDouble(best.group(1)) * 1e9;
+  }
+
   /** FLOP/s of the engine's fp32 product of two {@code n × n} matrices, best of {@code rounds}. */
   static double matmulPeak(int n, int rounds) {
     try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
@@ -191,6 +242,12 @@ public final class MachineLimits {
   /** The last-level cache (for tests of other packages). */
   public static long lastLevelCacheForTests() {
     return lastLevelCacheBytes();
+  }
+
+  /** The native probe's figure (for tests). */
+  public static double nativeReadForTests(String probe, int threads, long bytes, int rounds)
+      throws IOException, InterruptedException {
+    return nativeReadBandwidth(probe, threads, bytes, rounds);
   }
 
   /** Every core's read bandwidth over four times the last-level cache (for tests). */

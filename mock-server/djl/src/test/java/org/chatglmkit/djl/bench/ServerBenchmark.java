@@ -47,9 +47,11 @@ import org.chatglmkit.mockserver.core.Json;
  *       server alternates: it should match the first;
  *   <li>{@code peak_rss_mb}: the server's {@code VmHWM} at the end;
  *   <li>{@code read_bound_tokens_per_s}: the machine's read bandwidth, measured in the same run by
- *       {@link MachineLimits} (every core, vector loads, four times the last-level cache), over the
- *       weight bytes a decoded token reads (every stored matrix but the embedding, of which one
- *       row); {@code share_of_read_bound_1_stream} is the decode rate's share of it;
+ *       {@link MachineLimits} (every core, vector loads, four times the last-level cache; the
+ *       faster of a Java probe and, where {@code bench/full-size.sh} could build it, a native one,
+ *       each also reported on its own), over the weight bytes a decoded token reads (every stored
+ *       matrix but the embedding, of which one row); {@code share_of_read_bound_1_stream} is the
+ *       decode rate's share of it;
  *   <li>{@code prefill_gflop_per_s}: the prefill's matrix work (two FLOPs per weight of the layers
  *       per prompt token, the output layer once) over its time, and {@code
  *       prefill_share_of_matmul_peak} its share of the engine's fp32 GEMM peak, measured alike;
@@ -110,11 +112,16 @@ public final class ServerBenchmark {
     MachineLimits.Limits limits = MachineLimits.best(before, MachineLimits.measure(5));
     System.out.printf(
         Locale.ROOT,
-        "machine: read %.1f GB/s (%d threads; one thread %.1f GB/s) over %d MiB (last-level cache"
-            + " %d MiB); fp32 GEMM peak %.1f GFLOP/s (n=%d); a copy %.1f GB/s (no bound)%n",
-        limits.readBytesPerSecond() / 1e9,
+        "machine: read %.1f GB/s (%d threads; one thread %.1f GB/s; Java probe %.1f, native %s)"
+            + " over %d MiB (last-level cache %d MiB); fp32 GEMM peak %.1f GFLOP/s (n=%d);"
+            + " a copy %.1f GB/s (no bound)%n",
+        limits.readBound() / 1e9,
         limits.threads(),
-        limits.readBytesPerSecondOneThread() / 1e9,
+        limits.readBoundOneThread() / 1e9,
+        limits.readBytesPerSecond() / 1e9,
+        limits.nativeReadBytesPerSecond() > 0
+            ? String.format(Locale.ROOT, "%.1f", limits.nativeReadBytesPerSecond() / 1e9)
+            : "not built (no C compiler)",
         limits.bufferBytes() >> 20,
         limits.lastLevelCacheBytes() >> 20,
         limits.matmulFlopsPerSecond() / 1e9,
@@ -211,8 +218,9 @@ public final class ServerBenchmark {
       stream(client, base, longPrompt, 1);
       Stream prefill = stream(client, base, longPrompt, 1);
       // Warm-up of the decode path: the JIT compiles the kernels while they run, on the same two
-      // cores, and one stream was still speeding up after a dozen tokens of the 6B model.
-      stream(client, base, words(8), 16);
+      // cores, and one stream was still speeding up after a dozen tokens of the 6B model (and in
+      // one run after 16 warm-up tokens, at 2.38 tok/s where the stream after the batch had 2.76).
+      stream(client, base, words(8), 32);
       Stream one = stream(client, base, words(8), decodeTokens);
       batch(client, url, decodeTokens); // warm-up: the JIT compiles the batched path on first use
       List<Stream> batch = batch(client, url, decodeTokens);
@@ -302,11 +310,16 @@ public final class ServerBenchmark {
   private static void againstLimits(
       Map<String, Object> result, MachineLimits.Limits limits, double copy) {
     String kind = (String) result.get("weights");
-    double readBound = limits.readBytesPerSecond() / ((Long) result.get("bytes_per_token"));
+    double readBound = limits.readBound() / ((Long) result.get("bytes_per_token"));
     double decode = (Double) result.get("decode_tokens_per_s_1_stream");
-    result.put("read_bandwidth_gb_per_s", round(limits.readBytesPerSecond() / 1e9, 2));
-    result.put(
-        "read_bandwidth_gb_per_s_1_thread", round(limits.readBytesPerSecondOneThread() / 1e9, 2));
+    result.put("read_bandwidth_gb_per_s", round(limits.readBound() / 1e9, 2));
+    result.put("read_bandwidth_gb_per_s_1_thread", round(limits.readBoundOneThread() / 1e9, 2));
+    result.put("read_bandwidth_gb_per_s_java_probe", round(limits.readBytesPerSecond() / 1e9, 2));
+    if (limits.nativeReadBytesPerSecond() > 0) {
+      result.put(
+          "read_bandwidth_gb_per_s_native_probe",
+          round(limits.nativeReadBytesPerSecond() / 1e9, 2));
+    }
     result.put("read_bound_tokens_per_s", round(readBound, 3));
     result.put("share_of_read_bound_1_stream", Shares.of(kind + " decode", decode, readBound));
     result.put(
