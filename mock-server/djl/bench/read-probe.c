@@ -5,10 +5,11 @@
  *
  *   plain     the loads alone, as the Java probe (MachineLimits) makes them;
  *   prefetch  the same loads with a software prefetch 4 KB ahead, on a buffer advised to use
- *             2 MB pages; on this kind of machine it read 3-10% faster than plain.
+ *             2 MB pages (on a 2-core machine, faster than plain in some minutes, slower in
+ *             others: the better of the two is kept).
  *
- * Java has neither a prefetch nor a say in its pages, so the best Java kernel cannot reach what this
- * reads; a share of this is a share of what the hardware gives, not of what Java can get from it.
+ * Java has neither a prefetch nor a say in its pages; a share of this is a share of what the
+ * hardware gives, not of what Java gets from it.
  *
  * Usage: read-probe BYTES THREADS ROUNDS
  * Prints one line: "threads=T plain=G prefetch=G best=G" (GB/s, 1e9 bytes a second).
