@@ -101,6 +101,20 @@ public final class MachineLimits {
         all, one, nativeAll, nativeOne, matmulPeak(n, rounds), buffer, cache, threads, n);
   }
 
+  /**
+   * Every core's read bandwidth now, in about a second: two rounds of the native probe when one is
+   * named, else of the Java probe. For the moments between a benchmark's phases, where the
+   * machine's memory may be slower than at the bound's measurement (other work on a shared host).
+   */
+  public static double readNow() throws Exception {
+    long buffer = Math.max(4 * lastLevelCacheBytes(), 512L << 20);
+    int threads = Runtime.getRuntime().availableProcessors();
+    String probe = System.getProperty(NATIVE_PROBE, "");
+    return probe.isEmpty()
+        ? readBandwidth(threads, buffer, 2)
+        : nativeReadBandwidth(probe, threads, buffer, 2);
+  }
+
   /** The better of two measurements, figure by figure. */
   public static Limits best(Limits one, Limits other) {
     return new Limits(

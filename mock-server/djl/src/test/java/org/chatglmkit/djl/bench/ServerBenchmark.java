@@ -58,6 +58,10 @@ import org.chatglmkit.mockserver.core.Json;
  *   <li>{@code profile_ms_per_token}: with the server stopped, one sequence decoded in this process
  *       with the model's {@link org.chatglmkit.djl.StepProfile} on: milliseconds per token in the
  *       QKV projection, attention, output projection, MLP, final norm and LM head, and sampling;
+ *   <li>{@code read_bandwidth_gb_per_s_between_phases}: every core's read bandwidth in the second
+ *       before and after the one stream, after the batch and after the stream after it (two rounds
+ *       of the probe): shares stay shares of the run's best bound, and these say whether the
+ *       machine's memory was slower around a phase that was;
  *   <li>{@code copy_gb_per_s}: a plain array copy, kept for comparison with earlier runs; it reads
  *       and writes, so it is no bound (a decode that only reads beats it).
  * </ul>
@@ -221,12 +225,19 @@ public final class ServerBenchmark {
       // cores, and one stream was still speeding up after a dozen tokens of the 6B model (and in
       // one run after 16 warm-up tokens, at 2.38 tok/s where the stream after the batch had 2.76).
       stream(client, base, words(8), 32);
+      // The memory's speed between the phases: a phase that ran slow beside a slow reading was
+      // slowed by the machine (other work on a shared host), not by the server.
+      Map<String, Object> readBetween = new LinkedHashMap<>();
+      readBetween.put("before the stream", round(MachineLimits.readNow() / 1e9, 2));
       Stream one = stream(client, base, words(8), decodeTokens);
+      readBetween.put("after the stream", round(MachineLimits.readNow() / 1e9, 2));
       batch(client, url, decodeTokens); // warm-up: the JIT compiles the batched path on first use
       List<Stream> batch = batch(client, url, decodeTokens);
+      readBetween.put("after the batch", round(MachineLimits.readNow() / 1e9, 2));
       // One stream again: a server alternates between batch sizes, and a decode path that the JIT
       // compiled worse after the batch ran would show here (it once did: 10 times slower).
       Stream after = stream(client, base, words(8), decodeTokens);
+      readBetween.put("after the stream after the batch", round(MachineLimits.readNow() / 1e9, 2));
       double bytesPerToken = (weightMegabytes - embeddingMegabytes) * 1e6;
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("weights", kind);
@@ -248,6 +259,7 @@ public final class ServerBenchmark {
           round(prefillFlops(config, prefill.promptTokens) / prefill.ttftSeconds() / 1e9, 1));
       result.put("seconds_per_token_1_stream", round(1 / one.decodeRate(), 4));
       result.put("serving_profile", servingProfile(kind, one, prefill, batch));
+      result.put("read_bandwidth_gb_per_s_between_phases", readBetween);
       return result;
     } finally {
       server.destroy();
