@@ -34,9 +34,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>the same again without the JVM, when the benchmark built {@code bench/read-probe.c} (it
  *       needs a C compiler) and named it in {@value #NATIVE_PROBE}: C with the compiler's widest
  *       loads, with and without a software prefetch on a buffer advised to use huge pages, neither
- *       of which Java can ask for. The bound is the faster of the two probes: in five runs of
- *       {@code bench/full-size.sh} on a 2-core machine the native one read 31.1–34.2 GB/s where the
- *       Java one read 24.9–29.1 (docs/djl.md, "The read bound without the JVM");
+ *       of which Java can ask for. The bound is the faster of the two probes: in six runs of {@code
+ *       bench/full-size.sh} on a 2-core machine the native one read 31.1–34.6 GB/s where the Java
+ *       one read 24.9–29.1 (docs/djl.md, "The read bound without the JVM");
  *   <li>the fp32 matrix-product peak: the engine's own GEMM on large square products, best of
  *       several (a prefill is compute-bound: this is its bound).
  * </ul>
