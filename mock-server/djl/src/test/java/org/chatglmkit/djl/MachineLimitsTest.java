@@ -65,7 +65,7 @@ class MachineLimitsTest {
     }
     String messages = new String(compiler.getInputStream().readAllBytes());
     assertThat(compiler.waitFor()).as(messages).isZero();
-    long bytes = Math.max(4 * MachineLimits.lastLevelCacheForTests(), 512L << 20);
+    long bytes = MachineLimits.probeBytes();
     double nativeRead =
         MachineLimits.nativeReadForTests(
             probe.toString(), Runtime.getRuntime().availableProcessors(), bytes, 3);

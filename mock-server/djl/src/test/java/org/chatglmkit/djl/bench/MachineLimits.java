@@ -89,7 +89,7 @@ public final class MachineLimits {
   /** Measures the machine; {@code rounds} of each, the best kept. */
   public static Limits measure(int rounds) throws Exception {
     long cache = lastLevelCacheBytes();
-    long buffer = Math.max(4 * cache, 512L << 20);
+    long buffer = probeBytes();
     int threads = Runtime.getRuntime().availableProcessors();
     double all = readBandwidth(threads, buffer, rounds);
     double one = readBandwidth(1, buffer, rounds);
@@ -107,7 +107,7 @@ public final class MachineLimits {
    * machine's memory may be slower than at the bound's measurement (other work on a shared host).
    */
   public static double readNow() throws Exception {
-    long buffer = Math.max(4 * lastLevelCacheBytes(), 512L << 20);
+    long buffer = probeBytes();
     int threads = Runtime.getRuntime().availableProcessors();
     String probe = System.getProperty(NATIVE_PROBE, "");
     return probe.isEmpty()
@@ -128,6 +128,11 @@ public final class MachineLimits {
         one.lastLevelCacheBytes(),
         one.threads(),
         one.matmulSize());
+  }
+
+  /** The buffer every read probe scans: four times the last-level cache, at least 512 MiB. */
+  public static long probeBytes() {
+    return Math.max(4 * lastLevelCacheBytes(), 512L << 20);
   }
 
   /** The last-level cache, from sysfs (32 MiB when it cannot be read). */
@@ -267,9 +272,6 @@ public final class MachineLimits {
 
   /** Every core's read bandwidth over four times the last-level cache (for tests). */
   public static double readBandwidthForTests(int rounds) throws Exception {
-    return readBandwidth(
-        Runtime.getRuntime().availableProcessors(),
-        Math.max(4 * lastLevelCacheBytes(), 512L << 20),
-        rounds);
+    return readBandwidth(Runtime.getRuntime().availableProcessors(), probeBytes(), rounds);
   }
 }
