@@ -86,6 +86,21 @@ class MachineLimitsTest {
         .hasMessageContaining("Cannot allocate memory");
   }
 
+  @Test
+  void aNativeProbeThatHangsIsStoppedInBoundedTime(@TempDir Path dir) throws Exception {
+    Path probe = dir.resolve("read-probe");
+    Files.writeString(probe, "#!/bin/sh\nexec sleep 60\n");
+    probe.toFile().setExecutable(true);
+    long start = System.nanoTime();
+    assertThatThrownBy(
+            () ->
+                MachineLimits.nativeReadForTests(
+                    probe.toString(), 2, 1L << 30, 3, java.time.Duration.ofSeconds(1)))
+        .hasMessageContaining("native read probe")
+        .hasMessageContaining("did not finish within PT1S");
+    assertThat((System.nanoTime() - start) / 1e9).isLessThan(30);
+  }
+
   /**
    * The decode kernel reads int8 weights, as a decode step does, from a matrix four times the
    * last-level cache; measured in the same run, the read bound must not be beaten by it. (The copy

@@ -9,12 +9,14 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import jdk.incubator.vector.LongVector;
@@ -47,6 +49,12 @@ import jdk.incubator.vector.VectorSpecies;
 public final class MachineLimits {
   /** The system property naming the built native read probe (unset: the Java probe alone). */
   public static final String NATIVE_PROBE = "chatglmkit.readProbe";
+
+  /**
+   * How long the native probe may take: it scans about a gigabyte a dozen times, seconds on any
+   * machine this runs on; a probe that hangs stops the benchmark instead of holding it.
+   */
+  static final Duration NATIVE_PROBE_LIMIT = Duration.ofMinutes(2);
 
   private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
 
@@ -220,21 +228,39 @@ public final class MachineLimits {
 
   /**
    * Bytes per second the native probe at {@code probe} reads with {@code threads} threads from a
-   * buffer of {@code bytes}, best of {@code rounds} (its {@code best=} figure, in GB/s).
+   * buffer of {@code bytes}, best of {@code rounds} (its {@code best=} figure, in GB/s). A probe
+   * that fails, prints no figure or runs longer than {@link #NATIVE_PROBE_LIMIT} is an error.
    */
   static double nativeReadBandwidth(String probe, int threads, long bytes, int rounds)
       throws IOException, InterruptedException {
-    Process run =
-        new ProcessBuilder(
-                probe, Long.toString(bytes), Integer.toString(threads), Integer.toString(rounds))
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    Matcher best = Pattern.compile("best=([\\d.]+)").matcher(output);
-    if (run.waitFor() != 0 || !best.find()) {
-      throw new IllegalStateException("the native read probe " + probe + " failed: " + output);
+    return nativeReadBandwidth(probe, threads, bytes, rounds, NATIVE_PROBE_LIMIT);
+  }
+
+  static double nativeReadBandwidth(
+      String probe, int threads, long bytes, int rounds, Duration limit)
+      throws IOException, InterruptedException {
+    Path log = Files.createTempFile("read-probe", ".txt");
+    try {
+      Process run =
+          new ProcessBuilder(
+                  probe, Long.toString(bytes), Integer.toString(threads), Integer.toString(rounds))
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
+      if (!run.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+        run.destroyForcibly();
+        throw new IllegalStateException(
+            "the native read probe " + probe + " did not finish within " + limit);
+      }
+      String output = Files.readString(log, StandardCharsets.UTF_8);
+      Matcher best = Pattern.compile("best=([\\d.]+)").matcher(output);
+      if (run.exitValue() != 0 || !best.find()) {
+        throw new IllegalStateException("the native read probe " + probe + " failed: " + output);
+      }
+      return Double.parseDouble(best.group(1)) * 1e9;
+    } finally {
+      Files.deleteIfExists(log);
     }
-    return Double.parseDouble(best.group(1)) * 1e9;
   }
 
   /** FLOP/s of the engine's fp32 product of two {@code n × n} matrices, best of {@code rounds}. */
@@ -268,6 +294,13 @@ public final class MachineLimits {
   public static double nativeReadForTests(String probe, int threads, long bytes, int rounds)
       throws IOException, InterruptedException {
     return nativeReadBandwidth(probe, threads, bytes, rounds);
+  }
+
+  /** The same with a limit of the test's choosing (for tests). */
+  public static double nativeReadForTests(
+      String probe, int threads, long bytes, int rounds, Duration limit)
+      throws IOException, InterruptedException {
+    return nativeReadBandwidth(probe, threads, bytes, rounds, limit);
   }
 
   /** Every core's read bandwidth over four times the last-level cache (for tests). */
