@@ -101,7 +101,7 @@ public final class MachineLimits {
     int threads = Runtime.getRuntime().availableProcessors();
     double all = readBandwidth(threads, buffer, rounds);
     double one = readBandwidth(1, buffer, rounds);
-    String probe = System.getProperty(NATIVE_PROBE, "");
+    String probe = nativeProbe();
     double nativeAll = probe.isEmpty() ? 0 : nativeReadBandwidth(probe, threads, buffer, rounds);
     double nativeOne = probe.isEmpty() ? 0 : nativeReadBandwidth(probe, 1, buffer, rounds);
     int n = 2048;
@@ -117,7 +117,7 @@ public final class MachineLimits {
   public static double readNow() throws Exception {
     long buffer = probeBytes();
     int threads = Runtime.getRuntime().availableProcessors();
-    String probe = System.getProperty(NATIVE_PROBE, "");
+    String probe = nativeProbe();
     return probe.isEmpty()
         ? readBandwidth(threads, buffer, 2)
         : nativeReadBandwidth(probe, threads, buffer, 2);
@@ -136,6 +136,11 @@ public final class MachineLimits {
         one.lastLevelCacheBytes(),
         one.threads(),
         one.matmulSize());
+  }
+
+  /** The native probe the benchmark built, or "" when it built none. */
+  private static String nativeProbe() {
+    return System.getProperty(NATIVE_PROBE, "");
   }
 
   /** The buffer every read probe scans: four times the last-level cache, at least 512 MiB. */

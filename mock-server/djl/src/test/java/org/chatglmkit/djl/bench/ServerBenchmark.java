@@ -377,6 +377,26 @@ public final class ServerBenchmark {
       return (completionTokens - 1) / ((ended - times.get(0)) / 1e9);
     }
 
+    /**
+     * Refuses a stream the rates cannot be taken from: fewer than two content chunks (one, if one
+     * token was asked for), or a usage that counts fewer tokens than chunks came (no usage at all
+     * counts none).
+     */
+    void requireTokens(int maxTokens) {
+      if (times.size() < Math.min(2, maxTokens)) {
+        throw new IllegalStateException(
+            "a stream of " + times.size() + " chunks for max_tokens " + maxTokens);
+      }
+      if (completionTokens < times.size()) {
+        throw new IllegalStateException(
+            "usage.completion_tokens "
+                + completionTokens
+                + " for "
+                + times.size()
+                + " content chunks: the rates count tokens");
+      }
+    }
+
     /** Tokens per content chunk, to count the tokens among some of the chunks. */
     double tokensPerChunk() {
       return (double) completionTokens / times.size();
@@ -455,18 +475,7 @@ public final class ServerBenchmark {
                 throw new IllegalStateException("not JSON: " + line, e);
               }
             });
-    if (stream.times.size() < Math.min(2, maxTokens)) {
-      throw new IllegalStateException(
-          "a stream of " + stream.times.size() + " chunks for max_tokens " + maxTokens);
-    }
-    if (stream.completionTokens < stream.times.size()) {
-      throw new IllegalStateException(
-          "usage.completion_tokens "
-              + stream.completionTokens
-              + " for "
-              + stream.times.size()
-              + " content chunks: the rates count tokens");
-    }
+    stream.requireTokens(maxTokens);
     return stream;
   }
 

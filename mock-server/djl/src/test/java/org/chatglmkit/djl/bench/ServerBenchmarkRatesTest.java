@@ -1,6 +1,7 @@
 package org.chatglmkit.djl.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
@@ -52,5 +53,16 @@ class ServerBenchmarkRatesTest {
     double rate = ServerBenchmark.batchedRate(List.of(twoPerChunk, onePerChunk));
 
     assertThat(rate).isCloseTo((9 * 2 + 9 * 1) / 9.0, within(1e-9));
+  }
+
+  @Test
+  void aStreamWithoutUsageOrWithFewerTokensThanChunksIsRefused() {
+    // A server that sends no usage (or null, as a model left unset serializes) counts no tokens.
+    assertThatThrownBy(() -> stream(0, 5, 5 * SECOND, 0).requireTokens(24))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("usage.completion_tokens 0 for 5 content chunks");
+    assertThatThrownBy(() -> stream(0, 1, SECOND, 1).requireTokens(24))
+        .hasMessageContaining("a stream of 1 chunks for max_tokens 24");
+    stream(0, 22, 23 * SECOND, 24).requireTokens(24);
   }
 }
